@@ -1,0 +1,94 @@
+import type { IceServer } from '../widget/protocol/index.js';
+
+/**
+ * Server configuration from environment variables. Every error names the variable and says what
+ * a valid value looks like, because the person reading it is deploying, not debugging.
+ */
+export interface CoviewConfig {
+  port: number;
+  host: string;
+  roomTtlMs: number;
+  iceServers: IceServer[];
+  serveDemo: boolean;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_TTL_SECONDS = 7 * 24 * 3600;
+
+export function loadConfig(env: Env = process.env): CoviewConfig {
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65_535, 'a port number from 0 to 65535'),
+    host: value(env, 'HOST') ?? '0.0.0.0',
+    roomTtlMs: integer(env, 'ROOM_TTL_SECONDS', 600, 1, MAX_TTL_SECONDS, `a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`) * 1000,
+    iceServers: iceServers(value(env, 'ICE_SERVERS')),
+    serveDemo: flag(env, 'SERVE_DEMO', true),
+  };
+}
+
+/** Unset and blank mean the same: `PORT= npm start` should not be an error. */
+function value(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? raw : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number, expected: string): number {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  const parsed = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(name, `${name} should be ${expected}, not ${JSON.stringify(raw)}.`);
+  }
+  return parsed;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = value(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `${name} should be true or false (or 1 or 0), not ${JSON.stringify(env[name])}.`);
+}
+
+const EXAMPLE_ICE = '[{"urls":"stun:stun.example.com:3478"},{"urls":"turn:turn.example.com:3478","username":"u","credential":"p"}]';
+const ICE_SCHEME = /^(stun|stuns|turn|turns):/i;
+
+function iceServers(raw: string | undefined): IceServer[] {
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError('ICE_SERVERS', `ICE_SERVERS is not valid JSON (${reason}). Expected an array like ${EXAMPLE_ICE}.`);
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError('ICE_SERVERS', `ICE_SERVERS should be a JSON array like ${EXAMPLE_ICE}.`);
+  return parsed.map((entry: unknown, i) => iceServer(entry, `ICE_SERVERS[${i}]`));
+}
+
+function iceServer(entry: unknown, at: string): IceServer {
+  function bad(what: string): never {
+    throw new ConfigError('ICE_SERVERS', `${at}${what}. Expected an array like ${EXAMPLE_ICE}.`);
+  }
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) bad(' should be an object with "urls"');
+  const { urls, username, credential } = entry as Record<string, unknown>;
+  if (!isUrls(urls)) bad('.urls should be a URL or a non-empty array of URLs');
+  if (![urls].flat().every((url) => ICE_SCHEME.test(url))) bad('.urls should start with stun:, stuns:, turn: or turns:');
+  if (username !== undefined && typeof username !== 'string') bad('.username should be a string');
+  if (credential !== undefined && typeof credential !== 'string') bad('.credential should be a string');
+  return { urls, ...(username === undefined ? {} : { username }), ...(credential === undefined ? {} : { credential }) };
+}
+
+function isUrls(value: unknown): value is string | string[] {
+  return typeof value === 'string' || (Array.isArray(value) && value.length > 0 && value.every((url) => typeof url === 'string'));
+}

@@ -1,0 +1,181 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname } from 'node:path';
+import { createSignalingServer, type SignalingIo, type SignalingOptions } from './server.js';
+import type { RoomRegistry } from './rooms.js';
+
+/**
+ * The one process a self-hoster runs: the widget and join bundles, the join page, the demo, a
+ * health check, and the signaling server on the same port.
+ *
+ * Files are looked up from fixed names (or, for the demo, from a listing of the demo folder):
+ * a request path is only ever compared against those names, never joined onto a directory, so
+ * no request can reach outside what is listed here.
+ */
+
+export interface AppServerOptions extends SignalingOptions {
+  /** Serve the demo shop at `/` and `/demo/*`. Default true. */
+  serveDemo?: boolean;
+  /** Project root holding dist/ and demo/. Default: the folder above this file (also right for dist/server.js). */
+  root?: URL;
+}
+
+export interface AppServer {
+  httpServer: HttpServer;
+  io: SignalingIo;
+  rooms: RoomRegistry;
+  /** Resolves once listening; `url` uses localhost when bound to every interface. */
+  listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const JS = 'application/javascript; charset=utf-8';
+
+const DEMO_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': JS,
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+/** The bundles are fetched cross-origin by the customer's site and must never be stale after a deploy. */
+const BUNDLE_HEADERS = { 'Cache-Control': 'no-cache', 'Access-Control-Allow-Origin': '*' };
+
+interface Reply {
+  status: number;
+  type: string;
+  body: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export function createAppServer(options: AppServerOptions = {}): AppServer {
+  const { serveDemo = true, root = new URL('..', import.meta.url), ...signalingOptions } = options;
+  const distDir = new URL('dist/', root);
+  const demoDir = new URL('demo/', root);
+
+  const bundles = new Map([
+    ['/widget.js', new URL('widget.js', distDir)],
+    ['/join.js', new URL('join.js', distDir)],
+  ]);
+
+  async function route(path: string): Promise<Reply> {
+    if (path === '/healthz') return { status: 200, type: TEXT, body: 'ok' };
+    const bundle = bundles.get(path);
+    if (bundle) {
+      const body = await readIfExists(bundle);
+      if (!body) return { status: 503, type: TEXT, body: 'Run npm run build first', headers: BUNDLE_HEADERS };
+      return { status: 200, type: JS, body, headers: BUNDLE_HEADERS };
+    }
+    if (path === '/join' || path === '/join/') return demoFile('join.html');
+    if (serveDemo && path === '/') return demoFile('index.html');
+    if (serveDemo && path.startsWith('/demo/')) return demoFile(decodeName(path.slice('/demo/'.length)));
+    return notFound();
+  }
+
+  async function demoFile(name: string | null): Promise<Reply> {
+    const type = name === null ? undefined : DEMO_TYPES[extname(name).toLowerCase()];
+    if (name === null || type === undefined || !(await listDemo()).has(name)) return notFound();
+    // Encoded so a listed name containing `:`, `#` or `%` stays a file name, not URL syntax.
+    const body = await readIfExists(new URL(encodeURIComponent(name), demoDir));
+    return body ? { status: 200, type, body } : notFound();
+  }
+
+  /** Plain files directly in demo/, read on each request so edits show up without a restart. */
+  async function listDemo(): Promise<Set<string>> {
+    try {
+      const entries = await readdir(demoDir, { withFileTypes: true });
+      return new Set(entries.filter((entry) => entry.isFile()).map((entry) => entry.name));
+    } catch {
+      return new Set();
+    }
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let reply: Reply;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      reply = { status: 405, type: TEXT, body: 'Method not allowed', headers: { Allow: 'GET, HEAD' } };
+    } else {
+      try {
+        // Only the path matters; no URL parsing, so `//host/...` tricks have nothing to act on.
+        reply = await route((req.url ?? '/').split('?')[0] ?? '/');
+      } catch (error) {
+        console.error('[coview] request failed:', error);
+        reply = { status: 500, type: TEXT, body: 'Internal error' };
+      }
+    }
+    const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+    res.writeHead(reply.status, {
+      'Content-Type': reply.type,
+      'Content-Length': body.length,
+      'X-Content-Type-Options': 'nosniff',
+      ...reply.headers,
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  // The request handler goes on first: Socket.IO wraps existing handlers and passes them
+  // everything outside /socket.io/.
+  const httpServer = createServer((req, res) => void onRequest(req, res));
+  const signaling = createSignalingServer(httpServer, signalingOptions);
+  let closing: Promise<void> | undefined;
+
+  return {
+    httpServer,
+    io: signaling.io,
+    rooms: signaling.rooms,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          const actual = (httpServer.address() as AddressInfo).port;
+          resolve({ url: `http://${urlHost(host)}:${actual}`, port: actual });
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        const done = signaling.close();
+        // Idle keep-alive connections would otherwise hold the http server open.
+        httpServer.closeIdleConnections();
+        await done;
+      })();
+      return closing;
+    },
+  };
+}
+
+function notFound(): Reply {
+  return { status: 404, type: TEXT, body: 'Not found' };
+}
+
+function decodeName(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
+
+async function readIfExists(file: URL): Promise<Buffer | null> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}

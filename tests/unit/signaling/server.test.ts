@@ -1,0 +1,496 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Ack, ClientToServerEvents, IceServer, ServerToClientEvents } from '../../../widget/protocol/index.js';
+import { createAppServer, type AppServer, type AppServerOptions } from '../../../signaling/http.js';
+
+type Client = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
+type EventArgs<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>;
+
+const CODE_PATTERN = /^\d{3}-\d{3}-\d{3}$/;
+const ICE: IceServer[] = [{ urls: 'stun:stun.example.test:3478' }];
+
+let app: AppServer | undefined;
+let url = '';
+const clients: ClientSocket[] = [];
+
+async function start(options: AppServerOptions = {}): Promise<string> {
+  app = createAppServer({ iceServers: ICE, ...options });
+  ({ url } = await app.listen(0, '127.0.0.1'));
+  return url;
+}
+
+/** A real Socket.IO client, untyped, for sending what a well-behaved client never would. */
+function rawClient(): Promise<ClientSocket> {
+  const socket = connectClient(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  clients.push(socket);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+async function client(): Promise<Client> {
+  return (await rawClient()) as Client;
+}
+
+function next<E extends keyof ServerToClientEvents>(socket: Client, event: E, timeoutMs = 2_000): Promise<EventArgs<E>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+    const listener = (...args: unknown[]) => {
+      clearTimeout(timer);
+      resolve(args as EventArgs<E>);
+    };
+    (socket as ClientSocket).once(event as string, listener);
+  });
+}
+
+function expectError<T extends object>(response: Ack<T>, code: string): string {
+  expect(response).toMatchObject({ ok: false, error: { code } });
+  return response.ok ? '' : response.error.message;
+}
+
+async function createRoom(host: Client): Promise<string> {
+  const created = await host.emitWithAck('host:create');
+  if (!created.ok) throw new Error(created.error.message);
+  return created.code;
+}
+
+/** A host with a room and one agent it has let in. */
+async function liveSession(): Promise<{ host: Client; agent: Client; code: string }> {
+  const host = await client();
+  const agent = await client();
+  const code = await createRoom(host);
+  const request = next(host, 'agent:request');
+  await agent.emitWithAck('agent:join', { code, name: 'Ana' });
+  await request;
+  const accepted = next(agent, 'join:accepted');
+  host.emit('host:decide', { agentId: agent.id ?? '', allow: true });
+  await accepted;
+  return { host, agent, code };
+}
+
+afterEach(async () => {
+  for (const socket of clients.splice(0)) socket.disconnect();
+  await app?.close();
+  app = undefined;
+});
+
+describe('signaling server', () => {
+  describe('a share, start to finish', () => {
+    it('gives the host a nine-digit code, its expiry and the ICE servers', async () => {
+      await start();
+      const host = await client();
+      const before = Date.now();
+      const created = await host.emitWithAck('host:create');
+      expect(created.ok).toBe(true);
+      if (!created.ok) return;
+      expect(created.code).toMatch(CODE_PATTERN);
+      expect(created.expiresAt).toBeGreaterThanOrEqual(before + 10 * 60_000);
+      expect(created.iceServers).toEqual(ICE);
+    });
+
+    it('gives every host a different code', async () => {
+      await start();
+      const codes = await Promise.all([1, 2, 3, 4, 5].map(async () => createRoom(await client())));
+      expect(new Set(codes).size).toBe(5);
+    });
+
+    it('asks the host about a joining agent, lets it in, and relays signals both ways', async () => {
+      await start();
+      const host = await client();
+      const agent = await client();
+      const code = await createRoom(host);
+
+      const request = next(host, 'agent:request');
+      const joined = await agent.emitWithAck('agent:join', { code, name: '  Ana  from support ' });
+      expect(joined).toEqual({ ok: true, iceServers: ICE });
+      expect(await request).toEqual([{ agentId: agent.id, name: 'Ana from support' }]);
+
+      const accepted = next(agent, 'join:accepted');
+      host.emit('host:decide', { agentId: agent.id ?? '', allow: true });
+      await accepted;
+
+      const toAgent = next(agent, 'signal');
+      host.emit('signal', { to: agent.id, data: { type: 'offer', sdp: 'v=0 host' } });
+      expect(await toAgent).toEqual([{ from: host.id, data: { type: 'offer', sdp: 'v=0 host' } }]);
+
+      const toHost = next(host, 'signal');
+      agent.emit('signal', { data: { type: 'answer', sdp: 'v=0 agent' } });
+      expect(await toHost).toEqual([{ from: agent.id, data: { type: 'answer', sdp: 'v=0 agent' } }]);
+    });
+
+    it('accepts the code the way a person types it', async () => {
+      await start();
+      const host = await client();
+      const agent = await client();
+      const code = await createRoom(host);
+      const spaced = ` ${code.replaceAll('-', ' ')} `;
+      expect((await agent.emitWithAck('agent:join', { code: spaced, name: 'Ana' })).ok).toBe(true);
+    });
+
+    it('tells a declined agent so, and relays nothing for it', async () => {
+      await start();
+      const host = await client();
+      const agent = await client();
+      const code = await createRoom(host);
+      const request = next(host, 'agent:request');
+      await agent.emitWithAck('agent:join', { code, name: 'Mallory' });
+      await request;
+
+      const declined = next(agent, 'join:declined');
+      host.emit('host:decide', { agentId: agent.id ?? '', allow: false });
+      await declined;
+
+      // Signals from the same socket arrive in order: if the first never shows up, it was dropped.
+      const received = next(host, 'signal');
+      agent.emit('signal', { data: 'from a declined agent' });
+      const other = await client();
+      const otherRequest = next(host, 'agent:request');
+      await other.emitWithAck('agent:join', { code, name: 'Bo' });
+      await otherRequest;
+      host.emit('host:decide', { agentId: other.id ?? '', allow: true });
+      await next(other, 'join:accepted');
+      other.emit('signal', { data: 'from Bo' });
+      expect(await received).toEqual([{ from: other.id, data: 'from Bo' }]);
+    });
+
+    it('relays nothing before the host has said yes', async () => {
+      await start();
+      const host = await client();
+      const agent = await client();
+      const code = await createRoom(host);
+      const request = next(host, 'agent:request');
+      await agent.emitWithAck('agent:join', { code, name: 'Ana' });
+      await request;
+
+      const atHost = next(host, 'signal');
+      const atAgent = next(agent, 'signal');
+      agent.emit('signal', { data: 'too early' });
+      host.emit('signal', { to: agent.id, data: 'too early' });
+      // An agent cannot let itself in.
+      agent.emit('host:decide', { agentId: agent.id ?? '', allow: true });
+      agent.emit('signal', { data: 'still too early' });
+
+      const accepted = next(agent, 'join:accepted');
+      host.emit('host:decide', { agentId: agent.id ?? '', allow: true });
+      await accepted;
+      agent.emit('signal', { data: 'now' });
+      host.emit('signal', { to: agent.id, data: 'now' });
+      expect(await atHost).toEqual([{ from: agent.id, data: 'now' }]);
+      expect(await atAgent).toEqual([{ from: host.id, data: 'now' }]);
+    });
+
+    it('never relays a host signal to a socket outside its room', async () => {
+      await start();
+      const { host, agent } = await liveSession();
+      const stranger = await client();
+      let strangerGotSignal = false;
+      stranger.on('signal', () => {
+        strangerGotSignal = true;
+      });
+      const atAgent = next(agent, 'signal');
+      host.emit('signal', { to: stranger.id, data: 'psst' });
+      host.emit('signal', { data: 'no address' });
+      host.emit('signal', { to: agent.id, data: 'hello agent' });
+      expect(await atAgent).toEqual([{ from: host.id, data: 'hello agent' }]);
+      // The stranger's socket had as long as the agent's to receive anything.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(strangerGotSignal).toBe(false);
+    });
+
+    it('drops a signal larger than MAX_SIGNAL_BYTES', async () => {
+      await start();
+      const { host, agent } = await liveSession();
+      const received = next(host, 'signal');
+      agent.emit('signal', { data: { sdp: 'x'.repeat(70_000) } });
+      agent.emit('signal', { data: { sdp: 'small' } });
+      expect(await received).toEqual([{ from: agent.id, data: { sdp: 'small' } }]);
+    });
+  });
+
+  describe('join errors a person can act on', () => {
+    it('says no session has an unknown code, and that codes expire', async () => {
+      await start();
+      const agent = await client();
+      const message = expectError(await agent.emitWithAck('agent:join', { code: '000 000 000', name: 'Ana' }), 'ERR_ROOM_NOT_FOUND');
+      expect(message).toBe('No active session has the code 000-000-000. Check the code with the customer: codes expire after 10 minutes unused.');
+    });
+
+    it.each([['12345'], ['abc-def-ghi'], ['1234567890'], ['']])('says %j does not look like a share code', async (code) => {
+      await start();
+      const agent = await client();
+      const message = expectError(await agent.emitWithAck('agent:join', { code, name: 'Ana' }), 'ERR_BAD_CODE');
+      expect(message).toBe("That doesn't look like a share code: it has 9 digits, like 482-913-227.");
+    });
+
+    it('refuses a host joining its own session', async () => {
+      await start();
+      const host = await client();
+      const code = await createRoom(host);
+      expectError(await host.emitWithAck('agent:join', { code, name: 'Me' }), 'ERR_ALREADY_SHARING');
+    });
+  });
+
+  describe('ending', () => {
+    it('tells the agent when the host disconnects', async () => {
+      await start();
+      const { host, agent, code } = await liveSession();
+      const ended = next(agent, 'session:ended');
+      host.disconnect();
+      expect(await ended).toEqual([{ reason: 'host-left' }]);
+      const late = await client();
+      expectError(await late.emitWithAck('agent:join', { code, name: 'Bo' }), 'ERR_ROOM_NOT_FOUND');
+    });
+
+    it('tells agents when the host stops sharing, and forgets the code', async () => {
+      await start();
+      const { host, agent, code } = await liveSession();
+      const ended = next(agent, 'session:ended');
+      host.emit('host:stop');
+      expect(await ended).toEqual([{ reason: 'host-stopped' }]);
+      expectError(await agent.emitWithAck('agent:join', { code, name: 'Ana' }), 'ERR_ROOM_NOT_FOUND');
+    });
+
+    it('tells the agents of a previous room when its host starts a new one', async () => {
+      await start();
+      const { host, agent, code } = await liveSession();
+      const ended = next(agent, 'session:ended');
+      const second = await createRoom(host);
+      expect(second).not.toBe(code);
+      expect(await ended).toEqual([{ reason: 'host-stopped' }]);
+    });
+
+    it('tells the host when an agent leaves or disconnects', async () => {
+      await start();
+      const { host, agent, code } = await liveSession();
+      const left = next(host, 'agent:left');
+      agent.emit('agent:leave');
+      expect(await left).toEqual([{ agentId: agent.id }]);
+
+      const waiting = await client();
+      const request = next(host, 'agent:request');
+      await waiting.emitWithAck('agent:join', { code, name: 'Bo' });
+      await request;
+      const gone = next(host, 'agent:left');
+      const waitingId = waiting.id;
+      waiting.disconnect();
+      expect(await gone).toEqual([{ agentId: waitingId }]);
+    });
+
+    it('expires an unused room and tells its host', async () => {
+      await start({ roomTtlMs: 300, sweepIntervalMs: 20 });
+      const host = await client();
+      const code = await createRoom(host);
+      const ended = await next(host, 'session:ended');
+      expect(ended).toEqual([{ reason: 'expired' }]);
+      const agent = await client();
+      const message = expectError(await agent.emitWithAck('agent:join', { code, name: 'Ana' }), 'ERR_ROOM_NOT_FOUND');
+      expect(message).toContain('codes expire after 1 second unused');
+    });
+
+    it('keeps a room with an accepted agent alive past the ttl', async () => {
+      await start({ roomTtlMs: 200, sweepIntervalMs: 20 });
+      const { host, agent } = await liveSession();
+      let ended = false;
+      host.on('session:ended', () => {
+        ended = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(ended).toBe(false);
+      const received = next(host, 'signal');
+      agent.emit('signal', { data: 'still here' });
+      expect(await received).toEqual([{ from: agent.id, data: 'still here' }]);
+    });
+  });
+
+  describe('hostile or broken clients', () => {
+    const malformed: [string, string, unknown[]][] = [
+      ['a number', 'agent:join', [42]],
+      ['null', 'agent:join', [null]],
+      ['a numeric code', 'agent:join', [{ code: 482913227, name: 'Ana' }]],
+      ['a huge code', 'agent:join', [{ code: '9'.repeat(90_000), name: 'Ana' }]],
+      ['a name that is an object', 'agent:join', [{ code: '482-913-227', name: { first: 'Ana' } }]],
+      ['an array', 'agent:join', [['482-913-227', 'Ana']]],
+      ['no payload at all', 'agent:join', []],
+    ];
+
+    it.each(malformed)('answers a join with %s with ERR_MALFORMED_MESSAGE', async (_what, event, args) => {
+      await start();
+      const raw = await rawClient();
+      const response = (await raw.timeout(2_000).emitWithAck(event, ...args)) as Ack<object>;
+      expectError(response, 'ERR_MALFORMED_MESSAGE');
+    });
+
+    it('survives garbage on every event and keeps serving other rooms', async () => {
+      const unexpected: unknown[] = [];
+      await start({ onError: (error) => unexpected.push(error) });
+      const { host, agent } = await liveSession();
+      const raw = await rawClient();
+      const garbage: unknown[] = [undefined, null, 0, -1, NaN, 'x', 'y'.repeat(20_000), [], [null], {}, { agentId: 5, allow: 'yes' }, { to: {}, data: 1 }, true];
+      for (const event of ['host:create', 'host:decide', 'host:stop', 'agent:join', 'agent:leave', 'signal', 'unknown:event', 'error']) {
+        for (const value of garbage) {
+          raw.emit(event, value);
+          raw.emit(event, value, value, value);
+        }
+        // Missing acks on events that need one: nothing to answer, nothing to crash.
+        raw.emit(event);
+      }
+      // The same client still gets answers, so the server processed all of the above without dying.
+      const created = (await raw.timeout(2_000).emitWithAck('host:create')) as Ack<{ code: string }>;
+      expect(created.ok).toBe(true);
+
+      const received = next(host, 'signal');
+      agent.emit('signal', { data: 'still working' });
+      expect(await received).toEqual([{ from: agent.id, data: 'still working' }]);
+      // Bad input is answered as bad input, never as a crash inside a handler.
+      expect(unexpected).toEqual([]);
+    });
+
+    it('answers host:create with a number instead of an ack without crashing', async () => {
+      await start();
+      const raw = await rawClient();
+      raw.emit('host:create', 42);
+      const response = (await raw.timeout(2_000).emitWithAck('agent:join', null)) as Ack<object>;
+      expectError(response, 'ERR_MALFORMED_MESSAGE');
+    });
+
+    it('disconnects a client that sends a packet over the size limit, and only that client', async () => {
+      await start();
+      const { host, agent } = await liveSession();
+      const raw = await rawClient();
+      const dropped = new Promise<string>((resolve) => raw.once('disconnect', resolve));
+      raw.emit('signal', { data: 'z'.repeat(200_000) });
+      expect(typeof (await dropped)).toBe('string');
+
+      const received = next(host, 'signal');
+      agent.emit('signal', { data: 'unaffected' });
+      expect(await received).toEqual([{ from: agent.id, data: 'unaffected' }]);
+    });
+  });
+});
+
+describe('http', () => {
+  function get(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+    // node:http sends the path exactly as given; fetch would normalise `..` away before the server saw it.
+    return new Promise((resolve, reject) => {
+      const req = request(`${url}${path.startsWith('/') ? '' : '/'}`, { method, path }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  describe('with the real project root', () => {
+    it('answers the health check', async () => {
+      await start();
+      expect(await get('/healthz')).toMatchObject({ status: 200, body: 'ok' });
+    });
+
+    it('serves the widget bundle, or says to build it', async () => {
+      await start();
+      const res = await get('/widget.js');
+      expect([200, 503]).toContain(res.status);
+      if (res.status === 503) expect(res.body).toContain('Run npm run build first');
+      else expect(res.headers['content-type']).toBe('application/javascript; charset=utf-8');
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      expect(res.headers['cache-control']).toBe('no-cache');
+    });
+
+    it.each([
+      '/demo/../package.json',
+      '/demo/%2e%2e%2fpackage.json',
+      '/demo/%2E%2E/package.json',
+      '/demo/..%2fpackage.json',
+      '/demo/..%5cpackage.json',
+      '/demo/%252e%252e%252fpackage.json',
+      '/demo//etc/passwd',
+      '/demo/%00index.html',
+      '/demo/%E0%A4%A',
+      '/../package.json',
+      '/dist/widget.js',
+      '/package.json',
+      '/signaling/server.ts',
+    ])('refuses %s with 404', async (path) => {
+      await start();
+      const res = await get(path);
+      expect(res.status).toBe(404);
+      expect(res.body).not.toContain('"name"');
+    });
+
+    it('only answers GET and HEAD', async () => {
+      await start();
+      expect((await get('/healthz', 'POST')).status).toBe(405);
+      expect(await get('/healthz', 'HEAD')).toMatchObject({ status: 200, body: '' });
+    });
+  });
+
+  describe('with a fixture root', () => {
+    let root = '';
+
+    beforeAll(async () => {
+      root = await mkdtemp(join(tmpdir(), 'coview-http-'));
+      await mkdir(join(root, 'demo', 'nested'), { recursive: true });
+      await mkdir(join(root, 'dist'));
+      await writeFile(join(root, 'demo', 'index.html'), '<h1>shop</h1>');
+      await writeFile(join(root, 'demo', 'join.html'), '<h1>join</h1>');
+      await writeFile(join(root, 'demo', 'shop.css'), 'body{}');
+      await writeFile(join(root, 'demo', 'notes.txt'), 'private');
+      await writeFile(join(root, 'demo', 'nested', 'deep.html'), 'deep');
+      await writeFile(join(root, 'dist', 'join.js'), 'console.log("join")');
+    });
+
+    afterAll(async () => {
+      await rm(root, { recursive: true, force: true });
+    });
+
+    const fixture = (options: AppServerOptions = {}) => start({ root: pathToFileURL(`${root}/`), ...options });
+
+    it('serves the join page with and without a trailing slash', async () => {
+      await fixture();
+      for (const path of ['/join', '/join/', '/join?code=1']) {
+        const res = await get(path);
+        expect(res).toMatchObject({ status: 200, body: '<h1>join</h1>' });
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      }
+    });
+
+    it('serves a built bundle as JavaScript', async () => {
+      await fixture();
+      const res = await get('/join.js');
+      expect(res).toMatchObject({ status: 200, body: 'console.log("join")' });
+      expect(res.headers['content-type']).toBe('application/javascript; charset=utf-8');
+      expect((await get('/widget.js')).status).toBe(503);
+    });
+
+    it('serves the demo shop and its listed files', async () => {
+      await fixture();
+      expect(await get('/')).toMatchObject({ status: 200, body: '<h1>shop</h1>' });
+      const css = await get('/demo/shop.css');
+      expect(css).toMatchObject({ status: 200, body: 'body{}' });
+      expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    });
+
+    it('serves no file with another extension, nor from a subfolder', async () => {
+      await fixture();
+      expect((await get('/demo/notes.txt')).status).toBe(404);
+      expect((await get('/demo/nested/deep.html')).status).toBe(404);
+      expect((await get('/demo/nested%2fdeep.html')).status).toBe(404);
+      expect((await get('/demo/missing.html')).status).toBe(404);
+    });
+
+    it('hides the demo when serveDemo is false but keeps the join page', async () => {
+      await fixture({ serveDemo: false });
+      expect((await get('/')).status).toBe(404);
+      expect((await get('/demo/shop.css')).status).toBe(404);
+      expect((await get('/join')).status).toBe(200);
+    });
+  });
+});

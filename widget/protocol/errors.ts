@@ -1,0 +1,28 @@
+/**
+ * The one error type of Coview. `code` is stable and machine-readable; `message` tells a person
+ * what happened and what to do next.
+ */
+export type CoviewErrorCode =
+  | 'ERR_MALFORMED_MESSAGE'
+  | 'ERR_MESSAGE_TOO_LARGE'
+  | 'ERR_PROTOCOL_VERSION'
+  | 'ERR_ROOM_NOT_FOUND'
+  | 'ERR_ROOM_BUSY'
+  | 'ERR_BAD_CODE'
+  | 'ERR_NOT_IN_ROOM'
+  | 'ERR_SIGNALING_UNREACHABLE'
+  | 'ERR_SIGNALING_TIMEOUT'
+  | 'ERR_PEER'
+  | 'ERR_CHANNEL_CLOSED'
+  | 'ERR_ALREADY_SHARING';
+
+export class CoviewError extends Error {
+  override readonly name = 'CoviewError';
+  constructor(
+    readonly code: CoviewErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

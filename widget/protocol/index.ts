@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './decode.js';
+export * from './messages.js';
+export * from './signaling.js';
+export * from './room-code.js';

@@ -1,0 +1,210 @@
+import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type HostMessage, type IceServer } from '../protocol/index.js';
+import { startCapture } from '../host/capture.js';
+import { FramedChannel } from '../transport/channel.js';
+import { createPeer, type PeerLink } from '../transport/peer.js';
+import { connectSignaling, request, type SignalingSocket } from '../transport/signaling-client.js';
+
+export interface Agent {
+  id: string;
+  name: string;
+}
+
+/** What the customer sees in the widget. */
+export type HostState =
+  | { status: 'idle'; notice?: string }
+  | { status: 'starting' }
+  | { status: 'waiting'; code: string; notice?: string }
+  | { status: 'asking'; code: string; agent: Agent }
+  | { status: 'connecting'; code: string; agent: Agent }
+  | { status: 'sharing'; code: string; agent: Agent }
+  | { status: 'error'; message: string };
+
+export interface StartOptions {
+  /**
+   * Decides join requests without showing the consent prompt (automation, kiosks, tests).
+   * Return true to allow. Without it the customer is always asked.
+   */
+  onJoinRequest?: (agent: Agent) => boolean | Promise<boolean>;
+}
+
+export interface HostSessionOptions {
+  serverUrl: string;
+  /** The widget's own UI: never captured. */
+  ignore: (node: Node) => boolean;
+}
+
+/**
+ * The customer's side of a session: share code, consent, one peer per approved agent, and
+ * capture that starts only once that agent's data channel is open.
+ */
+export class HostSession {
+  private state: HostState = { status: 'idle' };
+  private readonly listeners = new Set<(state: HostState) => void>();
+  private socket: SignalingSocket | null = null;
+  private iceServers: IceServer[] = [];
+  private startOptions: StartOptions = {};
+  private live: { agent: Agent; peer: PeerLink; channel: FramedChannel<HostMessage, AgentMessage> | null; stopCapture: (() => void) | null } | null = null;
+
+  constructor(private readonly options: HostSessionOptions) {
+    // Leaving the page ends what it shared; the agent is told rather than left waiting.
+    addEventListener('pagehide', () => this.endLive('unloaded'));
+  }
+
+  get current(): HostState {
+    return this.state;
+  }
+
+  subscribe(listener: (state: HostState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(options: StartOptions = {}): Promise<{ code: string }> {
+    if ('code' in this.state) return { code: this.state.code };
+    if (this.state.status === 'starting') throw new CoviewError('ERR_ALREADY_SHARING', 'Sharing is already starting.');
+    this.startOptions = options;
+    this.setState({ status: 'starting' });
+    try {
+      const socket = this.socket ?? (this.socket = this.wireSocket(await connectSignaling(this.options.serverUrl)));
+      const room = await request((s) => s.emitWithAck('host:create'), socket);
+      this.iceServers = room.iceServers;
+      this.setState({ status: 'waiting', code: room.code });
+      return { code: room.code };
+    } catch (error) {
+      this.closeSocket();
+      const message = error instanceof Error ? error.message : String(error);
+      this.setState({ status: 'error', message });
+      throw error;
+    }
+  }
+
+  /** The customer's answer to the consent prompt. */
+  decide(allow: boolean): void {
+    if (this.state.status !== 'asking') return;
+    const { agent, code } = this.state;
+    this.socket?.emit('host:decide', { agentId: agent.id, allow });
+    if (!allow) return this.setState({ status: 'waiting', code, notice: `You declined ${agent.name}.` });
+    this.setState({ status: 'connecting', code, agent });
+    this.connectPeer(agent);
+  }
+
+  /** Ends sharing for everyone, at once. */
+  async stop(): Promise<void> {
+    const wasSharing = this.live !== null;
+    await this.endLive('stopped');
+    this.socket?.emit('host:stop');
+    this.closeSocket();
+    this.setState(wasSharing ? { status: 'idle', notice: 'You stopped sharing.' } : { status: 'idle' });
+  }
+
+  private wireSocket(socket: SignalingSocket): SignalingSocket {
+    socket.on('agent:request', (agent) => void this.onAgentRequest({ id: agent.agentId, name: agent.name || 'Support agent' }));
+    socket.on('agent:left', ({ agentId }) => {
+      if (this.live?.agent.id === agentId) void this.endLive('stopped', `${this.live.agent.name} left.`);
+      else if (this.state.status === 'asking' && this.state.agent.id === agentId) this.backToWaiting(`${this.state.agent.name} left.`);
+    });
+    socket.on('signal', ({ from, data }) => {
+      if (this.live?.agent.id === from) this.live.peer.signal(data);
+    });
+    socket.on('session:ended', ({ reason }) => {
+      void this.endLive('stopped');
+      this.closeSocket();
+      this.setState({ status: 'idle', notice: reason === 'expired' ? 'Your share code expired. Start again for a new one.' : 'Sharing ended.' });
+    });
+    return socket;
+  }
+
+  private async onAgentRequest(agent: Agent): Promise<void> {
+    const state = this.state;
+    // One agent at a time: others are turned away while someone is being asked or connected.
+    if (state.status !== 'waiting') return void this.socket?.emit('host:decide', { agentId: agent.id, allow: false });
+    this.setState({ status: 'asking', code: state.code, agent });
+    if (this.startOptions.onJoinRequest) {
+      let allow = false;
+      try {
+        allow = (await this.startOptions.onJoinRequest(agent)) === true;
+      } catch {
+        allow = false;
+      }
+      this.decide(allow);
+    }
+  }
+
+  private connectPeer(agent: Agent): void {
+    const peer = createPeer(
+      { initiator: true, iceServers: this.iceServers },
+      {
+        signal: (data) => this.socket?.emit('signal', { to: agent.id, data }),
+        connect: () => this.onPeerConnected(),
+        data: (frame) => this.live?.channel?.receive(frame),
+        close: (error) => {
+          if (this.live?.peer !== peer) return;
+          this.teardownLive();
+          this.backToWaiting(error ? `The connection to ${agent.name} was lost.` : `${agent.name} left.`);
+        },
+      },
+    );
+    this.live = { agent, peer, channel: null, stopCapture: null };
+  }
+
+  private onPeerConnected(): void {
+    const live = this.live;
+    if (!live || this.state.status !== 'connecting') return;
+    const channel = new FramedChannel<HostMessage, AgentMessage>(live.peer, decodeAgentMessage, {
+      onMessage: (message) => {
+        if (message.type === 'bye') void this.endLive('stopped', `${live.agent.name} left.`);
+      },
+      onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
+    });
+    live.channel = channel;
+    const page = { url: location.href, title: document.title, userAgent: navigator.userAgent, language: navigator.language };
+    channel.send({ type: 'hello', v: PROTOCOL_VERSION, page });
+    live.stopCapture = startCapture({
+      emit: (message) => channel.send(message),
+      ignore: this.options.ignore,
+      onError: (error) => console.warn('[coview] capture error:', error),
+    });
+    this.setState({ status: 'sharing', code: this.state.code, agent: live.agent });
+  }
+
+  /** Tells the agent (best effort, over the data channel) and closes the peer. */
+  private async endLive(reason: 'stopped' | 'unloaded', notice?: string): Promise<void> {
+    const live = this.live;
+    if (!live) return;
+    this.teardownLive();
+    if (live.channel) {
+      try {
+        live.channel.send({ type: 'end', reason });
+        // Let the goodbye reach the data channel before it closes, but never hang on it.
+        await Promise.race([live.channel.flushed(), new Promise((resolve) => setTimeout(resolve, 300))]);
+      } catch {
+        // The channel may already be gone; the server still tells the agent.
+      }
+    }
+    live.peer.destroy();
+    if (notice) this.backToWaiting(notice);
+  }
+
+  private teardownLive(): void {
+    const live = this.live;
+    if (!live) return;
+    this.live = null;
+    live.stopCapture?.();
+  }
+
+  private backToWaiting(notice: string): void {
+    if (!('code' in this.state)) return;
+    this.setState({ status: 'waiting', code: this.state.code, notice });
+  }
+
+  private closeSocket(): void {
+    this.socket?.close();
+    this.socket = null;
+  }
+
+  private setState(state: HostState): void {
+    this.state = state;
+    for (const listener of this.listeners) listener(state);
+  }
+}

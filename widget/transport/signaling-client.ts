@@ -1,0 +1,43 @@
+import { io, type Socket } from 'socket.io-client';
+import { CoviewError, type Ack, type ClientToServerEvents, type ServerToClientEvents } from '../protocol/index.js';
+
+export type SignalingSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** Connects to the signaling server; rejects with a message a person can act on if it is unreachable. */
+export function connectSignaling(serverUrl: string): Promise<SignalingSocket> {
+  const socket: SignalingSocket = io(serverUrl, {
+    transports: ['websocket', 'polling'],
+    reconnectionDelayMax: 5_000,
+    timeout: REQUEST_TIMEOUT_MS,
+  });
+  return new Promise((resolve, reject) => {
+    const onError = (cause: Error) => {
+      socket.off('connect', onConnect);
+      socket.close();
+      reject(new CoviewError('ERR_SIGNALING_UNREACHABLE', `Cannot reach the Coview server at ${serverUrl}. Check your connection and try again.`, { cause }));
+    };
+    const onConnect = () => {
+      socket.off('connect_error', onError);
+      resolve(socket);
+    };
+    socket.once('connect', onConnect);
+    socket.once('connect_error', onError);
+  });
+}
+
+/** Unwraps an `Ack`: its error becomes a CoviewError with the server's code and message. */
+export function unwrap<T extends object>(ack: Ack<T>): T {
+  if (!ack.ok) throw new CoviewError(ack.error.code, ack.error.message);
+  return ack;
+}
+
+export async function request<T extends object>(send: (socket: SignalingSocket) => Promise<Ack<T>>, socket: SignalingSocket): Promise<T> {
+  try {
+    return unwrap(await send(socket.timeout(REQUEST_TIMEOUT_MS) as SignalingSocket));
+  } catch (cause) {
+    if (cause instanceof CoviewError) throw cause;
+    throw new CoviewError('ERR_SIGNALING_TIMEOUT', 'The Coview server did not answer in time. Try again.', { cause });
+  }
+}

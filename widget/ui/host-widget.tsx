@@ -1,0 +1,101 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { HostSession, HostState } from '../session/host-session.js';
+import { WIDGET_CSS } from './host-widget-css.js';
+
+/**
+ * The customer's widget, inside a shadow root so the host page's CSS cannot reach it and the
+ * capture never sees it. Its state is mirrored on the host element as `data-coview-host-state`.
+ */
+export function mountHostWidget(session: HostSession, doc: Document = document): HTMLElement {
+  const host = doc.createElement('div');
+  host.setAttribute('data-coview-widget', '');
+  const shadow = host.attachShadow({ mode: 'open' });
+  const style = doc.createElement('style');
+  style.textContent = WIDGET_CSS;
+  const mount = doc.createElement('div');
+  shadow.append(style, mount);
+  session.subscribe((state) => host.setAttribute('data-coview-host-state', state.status));
+  render(<HostWidget session={session} />, mount);
+  return host;
+}
+
+function HostWidget({ session }: { session: HostSession }) {
+  const [state, setState] = useState<HostState>(session.current);
+  useEffect(() => session.subscribe(setState), [session]);
+  const start = () => void session.start().catch(() => {});
+  const stop = () => void session.stop();
+
+  switch (state.status) {
+    case 'idle':
+      return (
+        <div class="dock">
+          {state.notice && <p class="notice" role="status">{state.notice}</p>}
+          <button class="primary fab" onClick={start}>
+            <span aria-hidden="true">🖥</span> Share my screen
+          </button>
+        </div>
+      );
+    case 'starting':
+      return (
+        <div class="dock">
+          <button class="primary fab" disabled>Getting a code…</button>
+        </div>
+      );
+    case 'waiting':
+      return (
+        <section class="panel" aria-label="Screen sharing">
+          <h2>Your share code</h2>
+          <p class="code" data-coview-code>{state.code}</p>
+          <p class="hint">Read this code to your support agent. Nobody sees your screen until you allow it.</p>
+          {state.notice && <p class="notice" role="status">{state.notice}</p>}
+          <div class="actions">
+            <button class="secondary" onClick={stop}>Cancel</button>
+          </div>
+        </section>
+      );
+    case 'asking':
+      return (
+        <section class="panel" role="alertdialog" aria-label="Allow screen sharing?">
+          <h2>Allow {state.agent.name} to see this page?</h2>
+          <p class="hint">They will see this tab only, live, until you stop. Passwords, card numbers and hidden fields are never shown.</p>
+          <div class="actions">
+            <button class="secondary" onClick={() => session.decide(false)}>Deny</button>
+            <button class="primary" onClick={() => session.decide(true)}>Allow</button>
+          </div>
+        </section>
+      );
+    case 'connecting':
+      return (
+        <section class="panel" aria-label="Screen sharing">
+          <h2>Connecting to {state.agent.name}…</h2>
+          <div class="actions">
+            <button class="danger" onClick={stop}>Stop sharing</button>
+          </div>
+        </section>
+      );
+    case 'sharing':
+      return (
+        <section class="panel sharing" aria-label="Screen sharing">
+          <h2>
+            <span class="dot" aria-hidden="true" /> You are sharing this page with {state.agent.name}
+          </h2>
+          <p class="hint">Code {state.code}</p>
+          <div class="actions">
+            <button class="danger" onClick={stop}>Stop sharing</button>
+          </div>
+        </section>
+      );
+    case 'error':
+      return (
+        <section class="panel" role="alert" aria-label="Screen sharing">
+          <h2>Sharing could not start</h2>
+          <p class="hint">{state.message}</p>
+          <div class="actions">
+            <button class="secondary" onClick={stop}>Close</button>
+            <button class="primary" onClick={start}>Try again</button>
+          </div>
+        </section>
+      );
+  }
+}

@@ -1,0 +1,117 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Viewer } from '../agent/viewer.js';
+import { AgentSession, type AgentState } from '../session/agent-session.js';
+
+/**
+ * The agent's page: type the customer's code, wait for their consent, then see their page live.
+ * Publishes the Automation API markers on <html>: data-coview-state and data-coview-reason.
+ */
+export function JoinPage({ serverUrl }: { serverUrl: string }) {
+  const stageRef = useRef<HTMLDivElement>(null);
+  const sessionRef = useRef<AgentSession | null>(null);
+  const [state, setState] = useState<AgentState>({ status: 'idle' });
+  const [code, setCode] = useState(() => decodeURIComponent(location.hash.slice(1)));
+  const [name, setName] = useState(() => localStorage.getItem('coview.agentName') ?? '');
+
+  useEffect(() => {
+    const viewer = new Viewer(stageRef.current!);
+    const session = new AgentSession({ serverUrl, onHostMessage: (message) => viewer.apply(message) });
+    sessionRef.current = session;
+    const unsubscribe = session.subscribe((next) => {
+      setState(next);
+      const html = document.documentElement;
+      html.setAttribute('data-coview-state', next.status);
+      if (next.status === 'ended') html.setAttribute('data-coview-reason', next.reason);
+      else if (next.status === 'error') html.setAttribute('data-coview-reason', next.errorCode);
+      else html.removeAttribute('data-coview-reason');
+      // The last frame stays on screen when a session ends: the agent may still need to read it.
+      if (next.status === 'ended' || next.status === 'error') viewer.freeze();
+    });
+    const onUnload = () => session.leave();
+    addEventListener('pagehide', onUnload);
+    return () => {
+      removeEventListener('pagehide', onUnload);
+      unsubscribe();
+      session.leave();
+      viewer.destroy();
+    };
+  }, [serverUrl]);
+
+  // Opening /join#482-913-227 joins straight away (links pasted into a ticket or chat).
+  useEffect(() => {
+    if (code && location.hash) void sessionRef.current?.join(code, name.trim() || 'Support agent');
+  }, []);
+
+  const join = (event: Event) => {
+    event.preventDefault();
+    const agentName = name.trim() || 'Support agent';
+    localStorage.setItem('coview.agentName', name.trim());
+    void sessionRef.current?.join(code, agentName);
+  };
+  const inSession = state.status === 'connecting' || state.status === 'waiting' || state.status === 'live';
+  const showForm = state.status === 'idle' || state.status === 'error';
+
+  return (
+    <div class="join">
+      <header class="bar">
+        <strong class="brand">Coview</strong>
+        <span class={`status status-${state.status}`} role="status" data-coview-status>
+          {statusText(state)}
+        </span>
+        {state.status === 'live' && state.page && (
+          <span class="page-info" title={state.page.url}>
+            {state.page.title || state.page.url}
+          </span>
+        )}
+        {inSession && (
+          <button class="leave" onClick={() => sessionRef.current?.leave()}>
+            Leave
+          </button>
+        )}
+        {state.status === 'ended' && (
+          <button class="leave" onClick={() => location.assign(location.pathname)}>
+            Join another session
+          </button>
+        )}
+      </header>
+      {showForm && (
+        <form class="join-form" onSubmit={join}>
+          <h1>Join a customer's screen</h1>
+          <p>Ask the customer to click “Share my screen” and read you the code.</p>
+          <label>
+            Share code
+            <input name="code" inputMode="numeric" autoComplete="off" placeholder="482-913-227" value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
+          </label>
+          <label>
+            Your name (shown to the customer)
+            <input name="name" autoComplete="name" placeholder="Support agent" maxLength={60} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          </label>
+          {state.status === 'error' && (
+            <p class="error" role="alert">
+              {state.message}
+            </p>
+          )}
+          <button type="submit">Join</button>
+        </form>
+      )}
+      <div class={`stage ${showForm ? 'hidden' : ''}`} ref={stageRef} />
+    </div>
+  );
+}
+
+function statusText(state: AgentState): string {
+  switch (state.status) {
+    case 'idle':
+      return 'Not connected';
+    case 'connecting':
+      return `Connecting to ${state.code}…`;
+    case 'waiting':
+      return "Waiting for the customer's approval…";
+    case 'live':
+      return 'Live';
+    case 'ended':
+      return state.message;
+    case 'error':
+      return 'Could not join';
+  }
+}
