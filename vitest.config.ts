@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // real signaling server (run inside a loopback-only network namespace by scripts/test.sh).
 export default defineConfig({
   test: {
+    reporters: ['default', './tests/support/summary-reporter.ts'],
     projects: [
       {
         test: {

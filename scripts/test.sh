@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: type check, unit tests, then end-to-end tests in real Chromium inside a
-# loopback-only network namespace.
+# `npm test`: type check, then every test (unit and end-to-end in real Chromium) inside a
+# loopback-only network namespace, so WebRTC and the servers under test stay on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc --noEmit -p .
-npx vitest run --project unit
-bash scripts/in-netns.sh npx vitest run --project e2e
+exec bash scripts/in-netns.sh npx vitest run "$@"

@@ -116,11 +116,9 @@ export class Viewer {
     const doc = this.iframe?.contentDocument;
     if (!doc) return void this.skipped++;
     for (const id of message.removes) {
+      // Already gone with a removed ancestor: removing is idempotent.
       const node = this.mirror.getNode(id);
-      if (!node) {
-        this.skipped++;
-        continue;
-      }
+      if (!node) continue;
       node.parentNode?.removeChild(node);
       this.mirror.removeNodeFromMap(node);
     }

@@ -98,6 +98,7 @@ export function startCapture(options: CaptureOptions): () => void {
   const flush = safe((records: MutationRecord[]) => {
     freshNodes = new WeakSet();
     const removes: number[] = [];
+    const removed = new Set<Node>();
     const candidates = new Set<Node>();
     const attributeTargets = new Map<Element, Set<string>>();
     const textTargets = new Set<Node>();
@@ -107,9 +108,9 @@ export function startCapture(options: CaptureOptions): () => void {
       if (record.type === 'childList') {
         record.removedNodes.forEach((node) => {
           const id = idOf(node);
-          if (id < 0) return;
+          if (id < 0 || removed.has(node)) return;
           removes.push(id);
-          mirror.removeNodeFromMap(node);
+          removed.add(node);
         });
         record.addedNodes.forEach((node) => candidates.add(node));
       } else if (record.type === 'attributes' && record.attributeName) {
@@ -121,6 +122,10 @@ export function startCapture(options: CaptureOptions): () => void {
         textTargets.add(record.target);
       }
     }
+
+    // Forget removed subtrees only now: unmapping one while reading the records would hide the
+    // removal of a node that was later moved into it (the agent would keep a stale copy).
+    removed.forEach((node) => mirror.removeNodeFromMap(node));
 
     // Ancestors before descendants: a new subtree is sent once, from its topmost new node.
     const adds: AddedNode[] = [];

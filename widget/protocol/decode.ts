@@ -11,7 +11,8 @@ function fail(path: string, expected: string): never {
   throw new CoviewError('ERR_MALFORMED_MESSAGE', `Malformed message: ${path || 'value'} should be ${expected}.`);
 }
 
-export const MAX_STRING = 1 << 20;
+/** Strings are bounded by the whole message's size limit (see the channel), not separately. */
+export const MAX_STRING = 64 * 1024 * 1024;
 
 export function str(maxLength = MAX_STRING): Decoder<string> {
   return (input, path = '') => {

@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const FIXTURES = new URL('../fixtures/html/', import.meta.url);
+
+/**
+ * Serves tests/fixtures/html/*.html from its own origin, like a customer's site that embeds the
+ * widget from the Coview server: `{{COVIEW_SERVER}}` in a fixture becomes that server's URL.
+ */
+export async function startFixtureServer(coviewServer: string) {
+  const server = createServer(async (req, res) => {
+    const name = new URL(req.url ?? '/', 'http://x').pathname.slice(1);
+    if (!/^[\w-]+\.html$/.test(name)) return void res.writeHead(404).end('not found');
+    try {
+      const html = await readFile(new URL(name, FIXTURES), 'utf8');
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html.replaceAll('{{COVIEW_SERVER}}', coviewServer));
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
