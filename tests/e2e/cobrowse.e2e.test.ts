@@ -56,6 +56,16 @@ describe('co-browse end to end', () => {
     expect(await frameEl.getAttribute('sandbox')).toBe('allow-same-origin');
     expect(await agent.frame.locator('#products .product').count()).toBe(6);
     expect(await agent.frame.locator('#products h3').first().textContent()).toBe(await customer.page.locator('#products h3').first().textContent());
+    // A person sees it: the mirror is on screen, scaled to fit the agent's window, nothing over it.
+    const box = (await frameEl.boundingBox())!;
+    expect(box.width).toBeGreaterThan(1000);
+    expect(box.height).toBeGreaterThan(500);
+    expect(box.x + box.width).toBeLessThanOrEqual(1280.5);
+    expect(box.y + box.height).toBeLessThanOrEqual(800.5);
+    const onTop = await agent.page.evaluate(([x, y]) => document.elementFromPoint(x!, y!)?.tagName, [box.x + box.width / 2, box.y + box.height / 2]);
+    expect(onTop).toBe('IFRAME');
+    // Text marked data-coview-mask is masked before it leaves the customer's device.
+    expect(await agent.frame.locator('[data-coview-mask]').textContent()).not.toContain('12345');
     // The widget's own UI is never part of the mirror.
     expect(await agent.frame.locator('[data-coview-widget]').count()).toBe(0);
 

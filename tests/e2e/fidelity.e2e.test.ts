@@ -22,9 +22,21 @@ afterAll(async () => {
 });
 
 /** A customer on a fixture page (its own origin, widget embedded from the Coview server) and a live agent. */
-async function liveSession(fixture: string) {
+async function liveSession(fixture: string, { recordWire = false } = {}) {
   const customerContext = await newPerson(browser, fixtures.url);
   const agentContext = await newPerson(browser, server.url);
+  if (recordWire) {
+    // Every byte the customer's page puts on a data channel, as the network would see it (before DTLS).
+    await customerContext.addInitScript(() => {
+      const wire: string[] = ((window as unknown as { __wire: string[] }).__wire = []);
+      const send = RTCDataChannel.prototype.send;
+      RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: string | Blob | ArrayBuffer | ArrayBufferView) {
+        const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array();
+        wire.push(new TextDecoder().decode(bytes));
+        return send.call(this, data as never);
+      };
+    });
+  }
   const customer = await CustomerPage.open(customerContext, `${fixtures.url}/${fixture}`);
   const agent = await AgentPage.open(agentContext, `${server.url}/join`);
   const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
@@ -94,5 +106,29 @@ describe('a faithful mirror', () => {
       const seen = await eventually(agentSignature, (s) => s === expected, 5_000).catch(() => agentSignature());
       expect(seen === expected, `round ${round}: ${firstDifference(expected, seen)}`).toBe(true);
     }
+  });
+
+  it('secrets never cross the wire: password (also shown as text), card, one-time code, hidden, masked and blocked text', async () => {
+    const { customer, agent } = await liveSession('secrets.html', { recordWire: true });
+    await customer.page.locator('#password').fill('CANARY-typed-password');
+    await customer.page.locator('#show-password').click();
+    await customer.page.locator('#password').pressSequentially('-CANARY-typed-while-visible');
+    await customer.page.locator('#card').fill('4111 1111 1111 1111');
+    await customer.page.locator('#otp').fill('CANARY-otp');
+    await customer.page.locator('#username').fill('ada');
+    await eventually(() => agent.frame.locator('#username').inputValue(), (v) => v === 'ada');
+    await eventually(() => agent.frame.locator('#password').getAttribute('type'), (t) => t === 'text');
+
+    const wire = (await customer.page.evaluate(() => (window as unknown as { __wire: string[] }).__wire)).join('');
+    expect(wire.length).toBeGreaterThan(1000);
+    expect(wire).toContain('visible-username');
+    for (const secret of ['CANARY', '4111', 'hunter']) expect(wire.includes(secret), `"${secret}" was sent`).toBe(false);
+    // Masks are constant-length: a 21-character password and a 48-character one look the same.
+    expect(await agent.frame.locator('#password').inputValue()).toBe('••••••••');
+    expect(await agent.frame.locator('#card').inputValue()).toBe('••••••••');
+
+    // Blocked content becomes an empty box of the same size (its id goes too), so the layout holds.
+    const block = agent.frame.locator('#account + div');
+    expect(await block.evaluate((el) => [el.id, el.childNodes.length, el.style.width, el.style.height])).toEqual(['', 0, '320px', '140px']);
   });
 });

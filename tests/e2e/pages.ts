@@ -1,4 +1,3 @@
-import { expect } from 'vitest';
 import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 
 /** Waits until `read()` returns something that passes `check`, or fails with the last value seen. */
@@ -98,11 +97,4 @@ export class AgentPage {
       [fn.toString()] as const,
     ) as Promise<T>;
   }
-}
-
-export async function expectEventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 10_000): Promise<void> {
-  const value = await eventually(read, (v) => JSON.stringify(v) === JSON.stringify(expected), timeoutMs).catch(async (error: Error) => {
-    expect(await read(), error.message).toEqual(expected);
-  });
-  void value;
 }
