@@ -1,32 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { launchChromium, newPerson } from '../support/browser.js';
-import { startServer } from '../support/server.js';
-import { AgentPage, CustomerPage, eventually } from './pages.js';
+import { describe, expect, it } from 'vitest';
+import { AgentPage, eventually } from './pages.js';
+import { useHarness } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startServer>>;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function people() {
-  const customer = await newPerson(browser, server.url);
-  const agent = await newPerson(browser, server.url, { width: 1280, height: 800 });
-  contexts.push(customer, agent);
-  return {
-    customer: await CustomerPage.open(customer, `${server.url}/`),
-    agent: await AgentPage.open(agent, `${server.url}/join`),
-  };
-}
+const h = useHarness();
+const people = () => h.people();
 
 const text = (locator: { textContent(): Promise<string | null> }) => () => locator.textContent().then((t) => t?.trim() ?? null);
 
@@ -153,9 +130,7 @@ describe('co-browse end to end', () => {
   it('opening /join#CODE joins straight away', async () => {
     const { customer } = await people();
     const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
-    const agentContext = await newPerson(browser, server.url);
-    contexts.push(agentContext);
-    const agent = await AgentPage.open(agentContext, `${server.url}/join#${code}`);
+    const agent = await AgentPage.open(await h.person(), `${h.server.url}/join#${code}`);
     await agent.waitForState('live');
     expect(await agent.frame.locator('#products .product').count()).toBe(6);
     await customer.page.evaluate(() => window.Coview!.stop());

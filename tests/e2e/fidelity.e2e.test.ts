@@ -1,49 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchChromium, newPerson } from '../support/browser.js';
-import { startFixtureServer } from '../support/fixture-server.js';
-import { startServer } from '../support/server.js';
-import { AgentPage, CustomerPage, eventually } from './pages.js';
+import { describe, expect, it } from 'vitest';
+import { eventually } from './pages.js';
+import { useHarness } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startServer>>;
-let fixtures: Awaited<ReturnType<typeof startFixtureServer>>;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startServer();
-  fixtures = await startFixtureServer(server.url);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await fixtures?.close();
-  await server?.close();
-});
-
-/** A customer on a fixture page (its own origin, widget embedded from the Coview server) and a live agent. */
-async function liveSession(fixture: string, { recordWire = false } = {}) {
-  const customerContext = await newPerson(browser, fixtures.url);
-  const agentContext = await newPerson(browser, server.url);
-  if (recordWire) {
-    // Every byte the customer's page puts on a data channel, as the network would see it (before DTLS).
-    await customerContext.addInitScript(() => {
-      const wire: string[] = ((window as unknown as { __wire: string[] }).__wire = []);
-      const send = RTCDataChannel.prototype.send;
-      RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: string | Blob | ArrayBuffer | ArrayBufferView) {
-        const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array();
-        wire.push(new TextDecoder().decode(bytes));
-        return send.call(this, data as never);
-      };
-    });
-  }
-  const customer = await CustomerPage.open(customerContext, `${fixtures.url}/${fixture}`);
-  const agent = await AgentPage.open(agentContext, `${server.url}/join`);
-  const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
-  await agent.join(code);
-  await agent.waitForState('live', 30_000);
-  return { customer, agent };
-}
+const h = useHarness();
+const liveSession = (path: string, options?: { recordWire?: boolean }) => h.liveSession(path, options);
 
 /**
  * The structure a person sees: elements with their id/class/title/data-* attributes and their

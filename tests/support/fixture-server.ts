@@ -6,15 +6,19 @@ const FIXTURES = new URL('../fixtures/html/', import.meta.url);
 
 /**
  * Serves tests/fixtures/html/*.html from its own origin, like a customer's site that embeds the
- * widget from the Coview server: `{{COVIEW_SERVER}}` in a fixture becomes that server's URL.
+ * widget from the Coview server: `{{COVIEW_SERVER}}` in a fixture becomes that server's URL, and
+ * `{{DATA_SERVER}}` the `?server=` query parameter (default: the same URL).
  */
 export async function startFixtureServer(coviewServer: string) {
   const server = createServer(async (req, res) => {
-    const name = new URL(req.url ?? '/', 'http://x').pathname.slice(1);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const name = url.pathname.slice(1);
     if (!/^[\w-]+\.html$/.test(name)) return void res.writeHead(404).end('not found');
     try {
       const html = await readFile(new URL(name, FIXTURES), 'utf8');
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html.replaceAll('{{COVIEW_SERVER}}', coviewServer));
+      // `?server=` lets a test point the widget's data-server somewhere else than where it loads from.
+      const page = html.replaceAll('{{COVIEW_SERVER}}', coviewServer).replaceAll('{{DATA_SERVER}}', url.searchParams.get('server') ?? coviewServer);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
     } catch {
       res.writeHead(404).end('not found');
     }

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll } from 'vitest';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { launchChromium, newPerson } from '../support/browser.js';
+import { startFixtureServer } from '../support/fixture-server.js';
+import { startServer } from '../support/server.js';
+import { AgentPage, CustomerPage } from './pages.js';
+
+/**
+ * One real Coview server, a fixture site on another origin (a customer's site embedding the
+ * widget) and one Chromium per test file.
+ */
+export class Harness {
+  server!: Awaited<ReturnType<typeof startServer>>;
+  fixtures!: Awaited<ReturnType<typeof startFixtureServer>>;
+  browser!: Browser;
+
+  async start(): Promise<void> {
+    this.server = await startServer();
+    this.fixtures = await startFixtureServer(this.server.url);
+    this.browser = await launchChromium();
+  }
+
+  async stop(): Promise<void> {
+    await this.browser?.close();
+    await this.fixtures?.close();
+    await this.server?.close();
+  }
+
+  /** A browser profile for one person, allowed WebRTC on loopback for both origins. */
+  async person(viewport?: { width: number; height: number }): Promise<BrowserContext> {
+    const context = await newPerson(this.browser, this.server.url, viewport);
+    await context.grantPermissions(['microphone'], { origin: this.fixtures.url });
+    return context;
+  }
+
+  /** The demo shop's customer and an agent on the join page, not yet connected. */
+  async people(): Promise<{ customer: CustomerPage; agent: AgentPage }> {
+    return {
+      customer: await CustomerPage.open(await this.person(), `${this.server.url}/`),
+      agent: await AgentPage.open(await this.person({ width: 1280, height: 800 }), `${this.server.url}/join`),
+    };
+  }
+
+  /**
+   * A live session on a fixture page (`path` under tests/fixtures/html, with a query if any).
+   * `recordWire` keeps every string the customer's page puts on a data channel in window.__wire.
+   */
+  async liveSession(path: string, { recordWire = false, joinUrl = this.server.url } = {}): Promise<{ customer: CustomerPage; agent: AgentPage }> {
+    const customerContext = await this.person();
+    if (recordWire) await customerContext.addInitScript(recordDataChannelSends);
+    const customer = await CustomerPage.open(customerContext, `${this.fixtures.url}/${path}`);
+    const agentContext = await this.person({ width: 1280, height: 800 });
+    await agentContext.grantPermissions(['microphone'], { origin: joinUrl });
+    const agent = await AgentPage.open(agentContext, `${joinUrl}/join`);
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await agent.join(code);
+    await agent.waitForState('live', 30_000);
+    return { customer, agent };
+  }
+}
+
+/** A harness started before the file's tests and stopped after them. */
+export function useHarness(): Harness {
+  const harness = new Harness();
+  beforeAll(() => harness.start());
+  afterAll(() => harness.stop());
+  return harness;
+}
+
+/** Runs in the customer's page before its scripts: every data-channel send, as the network would see it before DTLS. */
+function recordDataChannelSends(): void {
+  const wire: string[] = ((window as unknown as { __wire: string[] }).__wire = []);
+  const send = RTCDataChannel.prototype.send;
+  RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: string | Blob | ArrayBuffer | ArrayBufferView) {
+    const bytes =
+      typeof data === 'string'
+        ? new TextEncoder().encode(data)
+        : ArrayBuffer.isView(data)
+          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+          : data instanceof ArrayBuffer
+            ? new Uint8Array(data)
+            : new Uint8Array();
+    wire.push(new TextDecoder().decode(bytes));
+    return send.call(this, data as never);
+  };
+}
