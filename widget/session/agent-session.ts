@@ -1,5 +1,6 @@
 import { CoviewError, decodeHostMessage, normalizeRoomCode, PROTOCOL_VERSION, type AgentMessage, type EndReason, type HostMessage, type IceServer, type PageInfo } from '../protocol/index.js';
 import { FramedChannel } from '../transport/channel.js';
+import { ObservableState } from './observable-state.js';
 import { createPeer, type PeerLink } from '../transport/peer.js';
 import { connectSignaling, request, type SignalingSocket } from '../transport/signaling-client.js';
 
@@ -32,25 +33,15 @@ export interface AgentSessionOptions {
   onHostMessage: (message: HostMessage) => void;
 }
 
-export class AgentSession {
-  private state: AgentState = { status: 'idle' };
-  private readonly listeners = new Set<(state: AgentState) => void>();
+export class AgentSession extends ObservableState<AgentState> {
   private socket: SignalingSocket | null = null;
   private peer: PeerLink | null = null;
   private channel: FramedChannel<AgentMessage, HostMessage> | null = null;
   private page: PageInfo | null = null;
   private iceServers: IceServer[] = [];
 
-  constructor(private readonly options: AgentSessionOptions) {}
-
-  get current(): AgentState {
-    return this.state;
-  }
-
-  subscribe(listener: (state: AgentState) => void): () => void {
-    this.listeners.add(listener);
-    listener(this.state);
-    return () => this.listeners.delete(listener);
+  constructor(private readonly options: AgentSessionOptions) {
+    super({ status: 'idle' });
   }
 
   async join(rawCode: string, name: string): Promise<void> {
@@ -135,7 +126,10 @@ export class AgentSession {
     try {
       this.options.onHostMessage(message);
     } catch (error) {
-      console.warn('[coview] could not show a change:', error);
+      if (message.type !== 'snapshot') return console.warn('[coview] could not show a change:', error);
+      // Without a first picture there is nothing to show: say so rather than sit on a blank view.
+      this.closeAll();
+      return this.fail(new CoviewError('ERR_MALFORMED_MESSAGE', "The customer's page could not be shown. Ask them to reload it and share again.", { cause: error }));
     }
     if (message.type === 'snapshot' && this.state.status === 'connecting') {
       this.setState({ status: 'live', code: this.state.code, page: this.page });
@@ -165,10 +159,5 @@ export class AgentSession {
 
   private statusNow(): AgentState['status'] {
     return this.state.status;
-  }
-
-  private setState(state: AgentState): void {
-    this.state = state;
-    for (const listener of this.listeners) listener(state);
   }
 }

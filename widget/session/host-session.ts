@@ -1,5 +1,6 @@
 import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type HostMessage, type IceServer } from '../protocol/index.js';
 import { startCapture } from '../host/capture.js';
+import { ObservableState } from './observable-state.js';
 import { FramedChannel } from '../transport/channel.js';
 import { createPeer, type PeerLink } from '../transport/peer.js';
 import { connectSignaling, request, type SignalingSocket } from '../transport/signaling-client.js';
@@ -37,27 +38,16 @@ export interface HostSessionOptions {
  * The customer's side of a session: share code, consent, one peer per approved agent, and
  * capture that starts only once that agent's data channel is open.
  */
-export class HostSession {
-  private state: HostState = { status: 'idle' };
-  private readonly listeners = new Set<(state: HostState) => void>();
+export class HostSession extends ObservableState<HostState> {
   private socket: SignalingSocket | null = null;
   private iceServers: IceServer[] = [];
   private startOptions: StartOptions = {};
   private live: { agent: Agent; peer: PeerLink; channel: FramedChannel<HostMessage, AgentMessage> | null; stopCapture: (() => void) | null } | null = null;
 
   constructor(private readonly options: HostSessionOptions) {
+    super({ status: 'idle' });
     // Leaving the page ends what it shared; the agent is told rather than left waiting.
     addEventListener('pagehide', () => this.endLive('unloaded'));
-  }
-
-  get current(): HostState {
-    return this.state;
-  }
-
-  subscribe(listener: (state: HostState) => void): () => void {
-    this.listeners.add(listener);
-    listener(this.state);
-    return () => this.listeners.delete(listener);
   }
 
   async start(options: StartOptions = {}): Promise<{ code: string }> {
@@ -160,11 +150,17 @@ export class HostSession {
     live.channel = channel;
     const page = { url: location.href, title: document.title, userAgent: navigator.userAgent, language: navigator.language };
     channel.send({ type: 'hello', v: PROTOCOL_VERSION, page });
-    live.stopCapture = startCapture({
-      emit: (message) => channel.send(message),
-      ignore: this.options.ignore,
-      onError: (error) => console.warn('[coview] capture error:', error),
-    });
+    try {
+      live.stopCapture = startCapture({
+        emit: (message) => channel.send(message),
+        ignore: this.options.ignore,
+        onError: (error) => console.warn('[coview] capture error:', error),
+      });
+    } catch (error) {
+      // A page the snapshot cannot read must not break: the agent is told, the page goes on.
+      console.error('[coview] could not capture this page:', error);
+      return void this.endLive('stopped', 'This page could not be shared.');
+    }
     this.setState({ status: 'sharing', code: this.state.code, agent: live.agent });
   }
 
@@ -201,10 +197,5 @@ export class HostSession {
   private closeSocket(): void {
     this.socket?.close();
     this.socket = null;
-  }
-
-  private setState(state: HostState): void {
-    this.state = state;
-    for (const listener of this.listeners) listener(state);
   }
 }
