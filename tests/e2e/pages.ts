@@ -91,7 +91,6 @@ export class AgentPage {
       ([source]) => {
         const iframe = document.querySelector('[data-coview-frame]') as HTMLIFrameElement | null;
         if (!iframe?.contentDocument || !iframe.contentWindow) return null;
-        // eslint-disable-next-line no-new-func
         return new Function('doc', 'win', `return (${source})(doc, win)`)(iframe.contentDocument, iframe.contentWindow);
       },
       [fn.toString()] as const,
