@@ -1,6 +1,6 @@
 import { createMirror, IGNORED_NODE, needMaskingText, serializeNodeWithId, slimDOMDefaults, transformAttribute, type Mirror } from 'rrweb-snapshot';
-import type { AddedNode, AttributeChange, HostMessage, SerializedNode, TextChange } from '../protocol/index.js';
-import { fieldValueForWire, isSecretField, MASK_TEXT_SELECTOR, maskText } from './privacy.js';
+import { NodeKind, type AddedNode, type AttributeChange, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
+import { BLOCK_CLASS, BLOCK_SELECTOR, fieldValueForWire, isSecretField, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, maskText } from './privacy.js';
 import { throttle } from './throttle.js';
 
 export interface CaptureOptions {
@@ -31,11 +31,11 @@ export function startCapture(options: CaptureOptions): () => void {
   const serializeOptions = {
     doc,
     mirror,
-    blockClass: 'coview-block',
-    blockSelector: '[data-coview-block]',
-    maskTextClass: 'coview-mask',
+    blockClass: BLOCK_CLASS,
+    blockSelector: BLOCK_SELECTOR,
+    maskTextClass: MASK_TEXT_CLASS,
     maskTextSelector: MASK_TEXT_SELECTOR,
-    maskTextFn: (text: string) => maskText(text),
+    maskTextFn: maskText,
     maskInputOptions: { password: true },
     maskInputFn: (text: string, el: HTMLElement) => fieldValueForWire(el, text),
     slimDOMOptions: slimDOMDefaults({ script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true }),
@@ -81,7 +81,7 @@ export function startCapture(options: CaptureOptions): () => void {
       });
       node.childNodes.forEach(scrub);
     }
-    if (node.type === 2 && node.attributes && 'value' in node.attributes) {
+    if (node.type === NodeKind.Element && node.attributes && 'value' in node.attributes) {
       const el = mirror.getNode(node.id);
       if (el instanceof Element && isSecretField(el)) {
         node.attributes.value = fieldValueForWire(el, String(node.attributes.value ?? ''));
@@ -150,7 +150,7 @@ export function startCapture(options: CaptureOptions): () => void {
       const id = idOf(node);
       if (id < 0 || freshNodes.has(node)) return;
       const text = node.textContent ?? '';
-      texts.push({ id, value: needMaskingText(node, 'coview-mask', MASK_TEXT_SELECTOR, true) ? maskText(text) : text });
+      texts.push({ id, value: needMaskingText(node, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, true) ? maskText(text) : text });
     });
 
     if (removes.length || adds.length || attributes.length || texts.length) {

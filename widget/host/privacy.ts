@@ -6,6 +6,10 @@ export const MASK = '••••••••';
 
 /** Text inside these elements is replaced before it is sent. */
 export const MASK_TEXT_SELECTOR = '[data-coview-mask]';
+export const MASK_TEXT_CLASS = 'coview-mask';
+/** These elements are sent as an empty box of the same size. */
+export const BLOCK_SELECTOR = '[data-coview-block]';
+export const BLOCK_CLASS = 'coview-block';
 
 // Fields whose content is a secret by what the browser autofills into them.
 const SECRET_AUTOCOMPLETE = /\b(cc-number|cc-csc|cc-exp|one-time-code|current-password|new-password)\b/i;
@@ -22,7 +26,7 @@ export function isSecretField(el: Element): boolean {
     type === 'password' ||
     type === 'hidden' ||
     SECRET_AUTOCOMPLETE.test(el.getAttribute('autocomplete') ?? '') ||
-    el.closest(MASK_TEXT_SELECTOR) !== null;
+    el.closest(`${MASK_TEXT_SELECTOR}, .${MASK_TEXT_CLASS}`) !== null;
   if (secret) onceSecret.add(el);
   return secret;
 }
