@@ -18,8 +18,6 @@ export class Viewer {
   private viewport: Size = { width: 1280, height: 720 };
   private frozen = false;
   private readonly resizeObserver: ResizeObserver;
-  /** Changes that could not be applied (their target was missing): a sign the view drifted. */
-  skipped = 0;
 
   constructor(
     private readonly stage: HTMLElement,
@@ -59,14 +57,14 @@ export class Viewer {
         return this.applyMutation(message);
       case 'input': {
         const el = this.mirror.getNode(message.id);
-        if (!el || !('value' in el)) return void this.skipped++;
+        if (!el || !('value' in el)) return;
         (el as HTMLInputElement).value = message.value;
         if (message.checked !== undefined) (el as HTMLInputElement).checked = message.checked;
         return;
       }
       case 'scroll': {
         const target = this.mirror.getNode(message.id);
-        if (!target) return void this.skipped++;
+        if (!target) return;
         if (target.nodeType === Node.DOCUMENT_NODE) this.iframe?.contentWindow?.scrollTo(message.x, message.y);
         else (target as Element).scrollTo?.(message.x, message.y);
         return;
@@ -114,7 +112,7 @@ export class Viewer {
 
   private applyMutation(message: Extract<HostMessage, { type: 'mutation' }>): void {
     const doc = this.iframe?.contentDocument;
-    if (!doc) return void this.skipped++;
+    if (!doc) return;
     for (const id of message.removes) {
       // Already gone with a removed ancestor: removing is idempotent.
       const node = this.mirror.getNode(id);
@@ -123,11 +121,9 @@ export class Viewer {
       this.mirror.removeNodeFromMap(node);
     }
     for (const add of message.adds) {
+      // A change for a node this view does not have (a hostile or out-of-sync peer) is skipped, never thrown.
       const parent = this.mirror.getNode(add.parentId);
-      if (!parent) {
-        this.skipped++;
-        continue;
-      }
+      if (!parent) continue;
       const built = this.build(add.node, doc);
       if (!built) continue;
       const next = add.nextId === null ? null : this.mirror.getNode(add.nextId);
@@ -135,25 +131,17 @@ export class Viewer {
       try {
         container.insertBefore(built, next && next.parentNode === container ? next : null);
       } catch (error) {
-        this.skipped++;
         console.warn('[coview] could not insert a node', error);
       }
     }
     for (const change of message.attributes) {
+      // nodeType, not instanceof: the node belongs to the iframe's realm.
       const el = this.mirror.getNode(change.id);
-      if (!(el instanceof Element) && !(el && el.nodeType === Node.ELEMENT_NODE)) {
-        this.skipped++;
-        continue;
-      }
-      setAttributeSafely(el as Element, change.name, change.value);
+      if (el?.nodeType === Node.ELEMENT_NODE) setAttributeSafely(el as Element, change.name, change.value);
     }
     for (const change of message.texts) {
       const node = this.mirror.getNode(change.id);
-      if (!node) {
-        this.skipped++;
-        continue;
-      }
-      node.textContent = change.value;
+      if (node) node.textContent = change.value;
     }
   }
 
@@ -161,7 +149,6 @@ export class Viewer {
     try {
       return buildNodeWithSN(node as RrwebNode, { doc, mirror: this.mirror, hackCss: true, cache: this.cache });
     } catch (error) {
-      this.skipped++;
       console.warn('[coview] could not rebuild a node', error);
       return null;
     }
