@@ -13,6 +13,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium, newPerson } from '../tests/support/browser.js';
 import { startFixtureServer } from '../tests/support/fixture-server.js';
 import { startServer } from '../tests/support/server.js';
+import { allowTsxEvaluate, readWire, recordWire } from '../tests/support/wire.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -26,20 +27,10 @@ async function firstRender(browser: Browser, pageUrl: string, joinUrl: string, o
   const customerContext = await newPerson(browser, origins[0]!);
   for (const origin of origins.slice(1)) await customerContext.grantPermissions(['microphone'], { origin });
   const agentContext = await newPerson(browser, joinUrl);
-  // tsx compiles this file with esbuild's keepNames, which wraps functions passed to
-  // page.evaluate in a `__name` helper that pages do not have.
-  for (const context of [customerContext, agentContext]) await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
+  for (const context of [customerContext, agentContext]) await allowTsxEvaluate(context);
+  // Count what the customer's page sends on the data channel.
+  await recordWire(customerContext);
   try {
-    // Count what the customer's page sends on the data channel.
-    await customerContext.addInitScript(() => {
-      const w = window as unknown as { __sentBytes: number };
-      w.__sentBytes = 0;
-      const send = RTCDataChannel.prototype.send;
-      RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: string | Blob | ArrayBuffer | ArrayBufferView) {
-        w.__sentBytes += typeof data === 'string' ? data.length : 'byteLength' in data ? data.byteLength : (data as Blob).size;
-        return send.call(this, data as never);
-      };
-    });
     const customer = await customerContext.newPage();
     await customer.goto(pageUrl);
     await customer.waitForFunction(() => window.Coview !== undefined);
@@ -70,7 +61,7 @@ async function firstRender(browser: Browser, pageUrl: string, joinUrl: string, o
     await agent.getByRole('button', { name: 'Join' }).click();
     const liveAt = await agent.evaluate(() => (window as unknown as { __liveAt: Promise<number> }).__liveAt);
     const allowedAt = await customer.evaluate(() => (window as unknown as { __allowedAt: number }).__allowedAt);
-    const bytes = await customer.evaluate(() => (window as unknown as { __sentBytes: number }).__sentBytes);
+    const { bytes } = await readWire(customer);
     await customer.evaluate(() => window.Coview!.stop());
     return { ms: liveAt - allowedAt, bytes, nodes };
   } finally {
@@ -91,8 +82,8 @@ async function main(): Promise<void> {
   const fixtures = await startFixtureServer(server.url);
   const browser = await launchChromium();
   const pages = [
-    { name: 'demo shop', url: `${server.url}/`, html: readFileSync('demo/index.html') },
-    { name: 'big page (3,000 paragraphs)', url: `${fixtures.url}/big-page.html`, html: null },
+    { name: 'demo shop', url: `${server.url}/` },
+    { name: 'big page (3,000 paragraphs)', url: `${fixtures.url}/big-page.html` },
   ];
   console.log(`Coview bench — ${new Date().toISOString().slice(0, 10)}, ${browser.version()}, loopback WebRTC, ${RUNS} runs each\n`);
   console.log('Allow → first render on the agent');

@@ -4,6 +4,7 @@
  */
 import { launchChromium, newPerson } from '../tests/support/browser.js';
 import { startServer } from '../tests/support/server.js';
+import { allowTsxEvaluate } from '../tests/support/wire.js';
 import { AgentPage, CustomerPage } from '../tests/e2e/pages.js';
 
 const out = (name: string) => `docs/images/${name}.png`;
@@ -12,8 +13,7 @@ const browser = await launchChromium();
 try {
   const customerContext = await newPerson(browser, server.url, { width: 1100, height: 700 });
   const agentContext = await newPerson(browser, server.url, { width: 1280, height: 760 });
-  // tsx's keepNames helper, which evaluated functions expect to find.
-  for (const context of [customerContext, agentContext]) await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
+  for (const context of [customerContext, agentContext]) await allowTsxEvaluate(context);
   const customer = await CustomerPage.open(customerContext, `${server.url}/`);
   const code = await customer.shareScreen();
   await customer.page.screenshot({ path: out('widget-code') });

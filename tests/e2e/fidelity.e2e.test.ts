@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventually } from './pages.js';
 import { useHarness } from './harness.js';
+import { readWire } from '../support/wire.js';
 
 const h = useHarness();
 const liveSession = (path: string, options?: { recordWire?: boolean }) => h.liveSession(path, options);
@@ -79,7 +80,7 @@ describe('a faithful mirror', () => {
     await eventually(() => agent.frame.locator('#username').inputValue(), (v) => v === 'ada');
     await eventually(() => agent.frame.locator('#password').getAttribute('type'), (t) => t === 'text');
 
-    const wire = (await customer.page.evaluate(() => (window as unknown as { __wire: string[] }).__wire)).join('');
+    const wire = (await readWire(customer.page)).frames.join('');
     expect(wire.length).toBeGreaterThan(1000);
     expect(wire).toContain('visible-username');
     for (const secret of ['CANARY', '4111', 'hunter']) expect(wire.includes(secret), `"${secret}" was sent`).toBe(false);

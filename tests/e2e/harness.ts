@@ -3,6 +3,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { launchChromium, newPerson } from '../support/browser.js';
 import { startFixtureServer } from '../support/fixture-server.js';
 import { startServer } from '../support/server.js';
+import { recordWire as recordWireOf } from '../support/wire.js';
 import { AgentPage, CustomerPage } from './pages.js';
 
 /**
@@ -43,11 +44,11 @@ export class Harness {
 
   /**
    * A live session on a fixture page (`path` under tests/fixtures/html, with a query if any).
-   * `recordWire` keeps every string the customer's page puts on a data channel in window.__wire.
+   * `recordWire` records what the customer's page puts on its data channels (read it with readWire).
    */
   async liveSession(path: string, { recordWire = false, joinUrl = this.server.url } = {}): Promise<{ customer: CustomerPage; agent: AgentPage }> {
     const customerContext = await this.person();
-    if (recordWire) await customerContext.addInitScript(recordDataChannelSends);
+    if (recordWire) await recordWireOf(customerContext);
     const customer = await CustomerPage.open(customerContext, `${this.fixtures.url}/${path}`);
     const agentContext = await this.person({ width: 1280, height: 800 });
     await agentContext.grantPermissions(['microphone'], { origin: joinUrl });
@@ -65,22 +66,4 @@ export function useHarness(): Harness {
   beforeAll(() => harness.start());
   afterAll(() => harness.stop());
   return harness;
-}
-
-/** Runs in the customer's page before its scripts: every data-channel send, as the network would see it before DTLS. */
-function recordDataChannelSends(): void {
-  const wire: string[] = ((window as unknown as { __wire: string[] }).__wire = []);
-  const send = RTCDataChannel.prototype.send;
-  RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: string | Blob | ArrayBuffer | ArrayBufferView) {
-    const bytes =
-      typeof data === 'string'
-        ? new TextEncoder().encode(data)
-        : ArrayBuffer.isView(data)
-          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-          : data instanceof ArrayBuffer
-            ? new Uint8Array(data)
-            : new Uint8Array();
-    wire.push(new TextDecoder().decode(bytes));
-    return send.call(this, data as never);
-  };
 }
