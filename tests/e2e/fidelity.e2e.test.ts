@@ -80,7 +80,10 @@ describe('a faithful mirror', () => {
     await eventually(() => agent.frame.locator('#username').inputValue(), (v) => v === 'ada');
     await eventually(() => agent.frame.locator('#password').getAttribute('type'), (t) => t === 'text');
 
-    const wire = (await readWire(customer.page)).frames.join('');
+    const record = await readWire(customer.page);
+    // Searched both as the peer decodes it (inflated) and as raw frames.
+    const wire = record.messages.join('') + record.frames.join('');
+    expect(record.messages.some((m) => m.startsWith('!undecodable'))).toBe(false);
     expect(wire.length).toBeGreaterThan(1000);
     expect(wire).toContain('visible-username');
     for (const secret of ['CANARY', '4111', 'hunter']) expect(wire.includes(secret), `"${secret}" was sent`).toBe(false);

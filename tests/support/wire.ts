@@ -1,7 +1,11 @@
 import type { BrowserContext } from 'playwright-core';
+import { FramedChannel } from '../../widget/transport/channel.js';
 
-/** What a page put on its data channels: the decoded text of every send, and the byte count. */
+/** What a page put on its data channels: every message as readable JSON text, and the bytes sent. */
 export interface WireRecord {
+  /** One entry per message, reassembled from its frames and inflated: what the peer decodes. */
+  messages: string[];
+  /** Every frame exactly as sent (before DTLS), as Latin-1 text, for searching raw bytes too. */
   frames: string[];
   bytes: number;
 }
@@ -24,15 +28,29 @@ export async function recordWire(context: BrowserContext): Promise<void> {
             : data instanceof ArrayBuffer
               ? new Uint8Array(data)
               : new Uint8Array();
-      record.frames.push(new TextDecoder().decode(bytes));
+      let latin1 = '';
+      for (let i = 0; i < bytes.length; i += 8192) latin1 += String.fromCharCode(...bytes.subarray(i, i + 8192));
+      record.frames.push(latin1);
       record.bytes += bytes.length;
       return send.call(this, data as never);
     };
   });
 }
 
-export function readWire(page: { evaluate<R>(fn: () => R): Promise<R> }): Promise<WireRecord> {
-  return page.evaluate(() => (window as unknown as { __wire: WireRecord }).__wire);
+export async function readWire(page: { evaluate<R>(fn: () => R): Promise<R> }): Promise<WireRecord> {
+  const { frames, bytes } = await page.evaluate(() => (window as unknown as { __wire: { frames: string[]; bytes: number } }).__wire);
+  return { frames, bytes, messages: decodeFrames(frames.map((f) => Uint8Array.from(f, (c) => c.charCodeAt(0)))) };
+}
+
+/** Reassembles and inflates frames with the product's own channel code, decoding nothing further. */
+function decodeFrames(frames: Uint8Array[]): string[] {
+  const messages: string[] = [];
+  const channel = new FramedChannel<never, unknown>({ write: () => true, onDrain: () => {} }, (input) => input, {
+    onMessage: (message) => messages.push(JSON.stringify(message)),
+    onError: (error) => messages.push(`!undecodable: ${error.message}`),
+  });
+  for (const frame of frames) channel.receive(frame);
+  return messages;
 }
 
 /**

@@ -1,5 +1,6 @@
-import { buildNodeWithSN, createCache, createMirror, rebuildIntoSandboxedIframe, type BuildCache, type Mirror } from 'rrweb-snapshot';
-import type { HostMessage, SerializedNode, Size } from '../protocol/index.js';
+import { adaptCssForReplay, buildNodeWithSN, createCache, createMirror, rebuildIntoSandboxedIframe, type BuildCache, type Mirror } from 'rrweb-snapshot';
+import { NodeKind, type HostMessage, type SerializedNode, type Size } from '../protocol/index.js';
+import { AssetCache } from './assets.js';
 
 // rrweb-snapshot's own node type; our protocol's SerializedNode is its validated wire form.
 type RrwebNode = Parameters<typeof buildNodeWithSN>[0];
@@ -19,10 +20,18 @@ export class Viewer {
   private frozen = false;
   private readonly resizeObserver: ResizeObserver;
 
+  private readonly assets: AssetCache;
+  private lastScroll = { x: 0, y: 0 };
+  private hovered: Element[] = [];
+  private focused: Element | null = null;
+
   constructor(
     private readonly stage: HTMLElement,
     private readonly onFirstRender: () => void = () => {},
+    /** A page file the agent's browser failed to load (the customer's browser can send it). */
+    private readonly onAssetNeeded: (url: string) => void = () => {},
   ) {
+    this.assets = new AssetCache(() => this.documents());
     const doc = stage.ownerDocument;
     this.screen = doc.createElement('div');
     this.screen.className = 'coview-screen';
@@ -65,7 +74,8 @@ export class Viewer {
       case 'scroll': {
         const target = this.mirror.getNode(message.id);
         if (!target) return;
-        if (target.nodeType === Node.DOCUMENT_NODE) this.iframe?.contentWindow?.scrollTo(message.x, message.y);
+        if (target === this.iframe?.contentDocument) this.lastScroll = { x: message.x, y: message.y };
+        if (target.nodeType === Node.DOCUMENT_NODE) (target as Document).defaultView?.scrollTo(message.x, message.y);
         else (target as Element).scrollTo?.(message.x, message.y);
         return;
       }
@@ -75,13 +85,56 @@ export class Viewer {
       case 'pointer':
         this.pointer.style.display = 'block';
         this.pointer.style.transform = `translate(${message.x}px, ${message.y}px)`;
-        return;
+        return this.hover(message.hover);
       case 'click':
         return this.ripple(message.x, message.y);
+      case 'stylesheet':
+        return this.applyStylesheet(message.id, message.cssText);
+      case 'adopted-styles':
+        return this.applyAdopted(message.id, message.sheets);
+      case 'canvas':
+        return this.paintCanvas(message.id, message.dataUrl);
+      case 'media':
+        return this.syncMedia(message);
+      case 'focus':
+        return this.focus(message.id);
+      case 'selection':
+        return this.select(message.ranges);
+      case 'asset':
+        return this.assets.add(message);
+      case 'asset-missing':
+        return console.info(`[coview] the customer's browser could not send ${message.url}: ${message.reason}`);
+      case 'snapshot-part':
       case 'hello':
       case 'end':
         return;
     }
+  }
+
+  /** The viewer's own marks in the mirror (the customer's focus), kept out of the page's DOM. */
+  private viewerSheet(win: Window & typeof globalThis): CSSStyleSheet {
+    let sheet = this.viewerSheets.get(win);
+    if (!sheet) {
+      sheet = new win.CSSStyleSheet();
+      sheet.replaceSync('[data-coview-focus] { outline: 2px solid #f97316 !important; outline-offset: 2px !important; }');
+      this.viewerSheets.set(win, sheet);
+    }
+    return sheet;
+  }
+  private readonly viewerSheets = new WeakMap<Window, CSSStyleSheet>();
+
+  /** The mirror's documents: the page's and those of its frames. */
+  private documents(): Document[] {
+    const top = this.iframe?.contentDocument;
+    if (!top) return [];
+    const docs = [top];
+    for (let i = 0; i < docs.length; i++) {
+      docs[i]!.querySelectorAll('iframe').forEach((frame) => {
+        const doc = frame.contentDocument;
+        if (doc) docs.push(doc);
+      });
+    }
+    return docs;
   }
 
   private rebuild(node: SerializedNode, viewport: Size, scroll: { x: number; y: number }): void {
@@ -90,6 +143,11 @@ export class Viewer {
     this.mirror = createMirror();
     this.cache = createCache();
     this.viewport = viewport;
+    this.hovered = [];
+    this.focused = null;
+    // Frame documents are built into their <iframe> once it exists, not inline (rrweb would
+    // reopen the outer document for them).
+    const frames = takeFrameDocuments(node);
     const { iframe } = rebuildIntoSandboxedIframe(node as RrwebNode, {
       root: this.screen,
       mirror: this.mirror,
@@ -102,12 +160,49 @@ export class Viewer {
     const doc = iframe.contentDocument!;
     // rrweb-snapshot leaves the rebuilt document open for writing; finish it like a parsed page.
     doc.close();
+    this.prepare(doc);
+    for (const frame of frames) this.buildFrameDocument(frame.frameId, frame.doc);
+    putBack(frames);
+    this.assets.rewrite(doc);
+    this.fit();
+    this.lastScroll = scroll;
+    iframe.contentWindow?.scrollTo(scroll.x, scroll.y);
+    if (first) this.onFirstRender();
+  }
+
+  /** What every mirrored document needs: no navigation, and a way to ask for files it cannot load. */
+  private prepare(doc: Document): void {
     // The mirror is for looking, not navigating: links and forms must not take the agent anywhere.
     doc.addEventListener('click', (event) => event.preventDefault(), true);
     doc.addEventListener('submit', (event) => event.preventDefault(), true);
-    this.fit();
-    iframe.contentWindow?.scrollTo(scroll.x, scroll.y);
-    if (first) this.onFirstRender();
+    doc.addEventListener(
+      'error',
+      (event) => {
+        const target = event.target as Element | null;
+        if (target?.nodeName !== 'IMG') return;
+        const src = (target as HTMLImageElement).currentSrc || (target as HTMLImageElement).src;
+        if (/^https?:/i.test(src)) this.onAssetNeeded(src);
+      },
+      true,
+    );
+    const win = doc.defaultView as (Window & typeof globalThis) | null;
+    if (win) doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, this.viewerSheet(win)];
+  }
+
+  private buildFrameDocument(frameId: number, node: SerializedNode): void {
+    const frame = this.mirror.getNode(frameId) as HTMLIFrameElement | null;
+    const doc = frame?.nodeName === 'IFRAME' ? frame.contentDocument : null;
+    if (!doc) return;
+    const nested = takeFrameDocuments(node);
+    try {
+      buildNodeWithSN(node as RrwebNode, { doc, mirror: this.mirror, hackCss: true, cache: this.cache });
+      doc.close();
+    } catch (error) {
+      return console.warn('[coview] could not rebuild a frame', error);
+    }
+    this.prepare(doc);
+    for (const inner of nested) this.buildFrameDocument(inner.frameId, inner.doc);
+    putBack(nested);
   }
 
   private applyMutation(message: Extract<HostMessage, { type: 'mutation' }>): void {
@@ -124,15 +219,39 @@ export class Viewer {
       // A change for a node this view does not have (a hostile or out-of-sync peer) is skipped, never thrown.
       const parent = this.mirror.getNode(add.parentId);
       if (!parent) continue;
-      const built = this.build(add.node, doc);
-      if (!built) continue;
+      // A frame's new document.
+      if (add.node.type === NodeKind.Document) {
+        this.buildFrameDocument(add.parentId, add.node);
+        continue;
+      }
+      // Sent again (it moved while the snapshot was being taken): the newer copy wins.
+      const stale = this.mirror.getNode(add.node.id);
+      if (stale) {
+        stale.parentNode?.removeChild(stale);
+        this.mirror.removeNodeFromMap(stale);
+      }
+      const frames = takeFrameDocuments(add.node);
+      const built = this.build(add.node, parent.ownerDocument ?? doc);
+      if (!built) {
+        putBack(frames);
+        continue;
+      }
       const next = add.nextId === null ? null : this.mirror.getNode(add.nextId);
-      const container = add.node.isShadow && parent instanceof Element && parent.shadowRoot ? parent.shadowRoot : parent;
+      let container: Node = parent;
+      if (add.node.isShadow && parent.nodeType === Node.ELEMENT_NODE) {
+        const host = parent as Element;
+        container = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+      }
       try {
         container.insertBefore(built, next && next.parentNode === container ? next : null);
       } catch (error) {
         console.warn('[coview] could not insert a node', error);
+        putBack(frames);
+        continue;
       }
+      for (const frame of frames) this.buildFrameDocument(frame.frameId, frame.doc);
+      putBack(frames);
+      this.assets.rewrite(built);
     }
     for (const change of message.attributes) {
       // nodeType, not instanceof: the node belongs to the iframe's realm.
@@ -141,7 +260,101 @@ export class Viewer {
     }
     for (const change of message.texts) {
       const node = this.mirror.getNode(change.id);
-      if (node) node.textContent = change.value;
+      if (!node) continue;
+      const inStyle = node.parentNode?.nodeName === 'STYLE';
+      node.textContent = inStyle ? this.assets.rewriteCss(adaptCssForReplay(change.value, this.cache)) : change.value;
+    }
+    // New content can make the page taller than when the customer's scroll position arrived.
+    const win = this.iframe?.contentWindow;
+    if (win && (win.scrollX !== this.lastScroll.x || win.scrollY !== this.lastScroll.y)) win.scrollTo(this.lastScroll.x, this.lastScroll.y);
+  }
+
+  private applyStylesheet(id: number, cssText: string): void {
+    const el = this.mirror.getNode(id) as Element | null;
+    const css = this.assets.rewriteCss(adaptCssForReplay(cssText, this.cache));
+    if (el?.nodeName === 'STYLE') {
+      const only = el.childNodes.length === 1 ? el.firstChild : null;
+      if (only?.nodeType === Node.TEXT_NODE) (only as Text).data = css;
+      else el.textContent = css;
+    } else if (el?.nodeName === 'LINK') {
+      // A sheet the agent may not be able to load itself: its rules, as a local file.
+      const link = el as HTMLLinkElement;
+      if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+      link.href = URL.createObjectURL(new Blob([css], { type: 'text/css' }));
+    }
+  }
+
+  private applyAdopted(id: number, texts: string[]): void {
+    const target = this.mirror.getNode(id);
+    const root = target?.nodeType === Node.DOCUMENT_NODE ? (target as Document) : ((target as Element | null)?.shadowRoot ?? null);
+    const win = (root?.nodeType === Node.DOCUMENT_NODE ? (root as Document) : root?.ownerDocument)?.defaultView as (Window & typeof globalThis) | null | undefined;
+    if (!root || !win) return;
+    const sheets = texts.map((text) => {
+      const sheet = new win.CSSStyleSheet();
+      sheet.replaceSync(this.assets.rewriteCss(adaptCssForReplay(text, this.cache)));
+      return sheet;
+    });
+    root.adoptedStyleSheets = root.nodeType === Node.DOCUMENT_NODE ? [...sheets, this.viewerSheet(win)] : sheets;
+  }
+
+  private paintCanvas(id: number, dataUrl: string): void {
+    const canvas = this.mirror.getNode(id) as HTMLCanvasElement | null;
+    if (canvas?.nodeName !== 'CANVAS' || !/^data:image\/(png|webp|jpeg);base64,/.test(dataUrl)) return;
+    const image = new Image();
+    image.onload = () => {
+      const context = canvas.getContext('2d');
+      if (!context) return;
+      context.clearRect(0, 0, canvas.width, canvas.height);
+      context.drawImage(image, 0, 0, canvas.width, canvas.height);
+    };
+    image.src = dataUrl;
+  }
+
+  private syncMedia(state: Extract<HostMessage, { type: 'media' }>): void {
+    const el = this.mirror.getNode(state.id) as HTMLMediaElement | null;
+    if (el?.nodeName !== 'VIDEO' && el?.nodeName !== 'AUDIO') return;
+    // The agent watches; sound stays with the customer (and muted media may autoplay).
+    el.muted = true;
+    el.dataset.coviewMuted = String(state.muted);
+    if (Math.abs(el.currentTime - state.time) > 0.5) el.currentTime = state.time;
+    el.playbackRate = state.rate;
+    if (state.paused) el.pause();
+    else void el.play().catch(() => {});
+  }
+
+  /** Marks the element under the customer's pointer and its ancestors, for rrweb's `:hover` rewrite. */
+  private hover(id: number | undefined): void {
+    const el = id === undefined ? null : (this.mirror.getNode(id) as Element | null);
+    const chain: Element[] = [];
+    for (let node: Node | null = el; node; node = node.parentNode ?? (node as ShadowRoot).host ?? null) {
+      if (node.nodeType === Node.ELEMENT_NODE) chain.push(node as Element);
+    }
+    if (chain.length === this.hovered.length && chain.every((node, i) => node === this.hovered[i])) return;
+    this.hovered.forEach((node) => node.classList.remove(':hover'));
+    chain.forEach((node) => node.classList.add(':hover'));
+    this.hovered = chain;
+  }
+
+  private focus(id: number | null): void {
+    this.focused?.removeAttribute('data-coview-focus');
+    const el = id === null ? null : (this.mirror.getNode(id) as Element | null);
+    this.focused = el?.nodeType === Node.ELEMENT_NODE ? el : null;
+    this.focused?.setAttribute('data-coview-focus', '');
+  }
+
+  private select(ranges: Extract<HostMessage, { type: 'selection' }>['ranges']): void {
+    const doc = this.iframe?.contentDocument;
+    const range = ranges[0];
+    const selection = doc?.getSelection();
+    if (!doc || !selection) return;
+    if (!range) return selection.removeAllRanges();
+    const start = this.mirror.getNode(range.start);
+    const end = this.mirror.getNode(range.end);
+    if (!start || !end) return;
+    try {
+      selection.setBaseAndExtent(start, range.startOffset, end, range.endOffset);
+    } catch {
+      // Offsets past the end of a node that changed since: keep the old selection.
     }
   }
 
@@ -170,6 +383,33 @@ export class Viewer {
     dot.animate?.([{ transform: 'scale(0.3)', opacity: 1 }, { transform: 'scale(1.6)', opacity: 0 }], { duration: 600, easing: 'ease-out' });
     setTimeout(() => dot.remove(), 650);
   }
+}
+
+interface FrameDocument { frameId: number; doc: SerializedNode; owner: SerializedNode }
+
+/**
+ * Detaches the documents of frames from a serialized subtree, to be built into their <iframe>
+ * elements once those exist. `putBack` restores the message as it was (a timeline may replay it).
+ */
+function takeFrameDocuments(root: SerializedNode): FrameDocument[] {
+  const found: FrameDocument[] = [];
+  const visit = (node: SerializedNode) => {
+    if (!node.childNodes) return;
+    if (node.type === NodeKind.Element && node.tagName === 'iframe') {
+      const docs = node.childNodes.filter((child) => child.type === NodeKind.Document);
+      if (docs.length) {
+        node.childNodes = node.childNodes.filter((child) => child.type !== NodeKind.Document);
+        docs.forEach((doc) => found.push({ frameId: node.id, doc, owner: node }));
+      }
+    }
+    node.childNodes.forEach(visit);
+  };
+  visit(root);
+  return found;
+}
+
+function putBack(frames: FrameDocument[]): void {
+  for (const frame of frames) frame.owner.childNodes?.push(frame.doc);
 }
 
 function setAttributeSafely(el: Element, name: string, value: string | null): void {

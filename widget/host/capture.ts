@@ -1,6 +1,8 @@
-import { createMirror, IGNORED_NODE, needMaskingText, serializeNodeWithId, slimDOMDefaults, transformAttribute, type Mirror } from 'rrweb-snapshot';
-import { NodeKind, type AddedNode, type AttributeChange, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
+import { createMirror, IGNORED_NODE, needMaskingText, serializeNodeWithId, slimDOMDefaults, transformAttribute } from 'rrweb-snapshot';
+import { NodeKind, type AddedNode, type AttributeChange, type FlatNode, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
+import { watchCanvases, watchMedia } from './media.js';
 import { BLOCK_CLASS, BLOCK_SELECTOR, fieldValueForWire, isSecretField, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, maskText } from './privacy.js';
+import { watchStyles } from './styles.js';
 import { throttle } from './throttle.js';
 
 export interface CaptureOptions {
@@ -11,43 +13,52 @@ export interface CaptureOptions {
   /** Reports a failure inside capture without ever throwing into the host page. */
   onError?: (error: unknown) => void;
   document?: Document;
+  /** Longest stretch of snapshot work in one task; the page stays responsive in between. */
+  sliceMs?: number;
 }
 
 const SCROLL_INTERVAL_MS = 50;
 const POINTER_INTERVAL_MS = 40;
+const SLICE_MS = 12;
+/** Changes wait at most this long for an animation frame (background tabs get none). */
+const FLUSH_FALLBACK_MS = 100;
+
+type Mirror = ReturnType<typeof createMirror>;
+
+/** A node waiting to be serialized by the snapshot walk, with what it inherits from its parent. */
+interface WalkItem { node: Node; parentId: number | null; isShadow: boolean; needsMask: boolean }
+
+/** The capture's view of the page, shared by its parts (styles, media, the snapshot walk). */
+export interface CaptureContext {
+  mirror: Mirror;
+  emit: (message: HostMessage) => void;
+  safe: <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void;
+  /** The id the agent knows `node` by, or -1. */
+  idOf: (node: Node | null) => number;
+}
 
 /**
- * Captures the page: one full snapshot, then every change as it happens. Returns the function
- * that stops capturing (rrweb's `record()` shape).
+ * Captures the page: a full snapshot (serialized in slices, so a 100k-node page never freezes it),
+ * then every change, coalesced per animation frame. Reaches into open shadow roots and same-origin
+ * iframes. Returns the function that stops capturing (rrweb's `record()` shape).
  */
 export function startCapture(options: CaptureOptions): () => void {
-  const doc = options.document ?? document;
-  const win = doc.defaultView ?? window;
+  const topDoc = options.document ?? document;
+  const topWin = topDoc.defaultView ?? window;
   const ignore = options.ignore ?? (() => false);
+  const sliceMs = options.sliceMs ?? SLICE_MS;
   const mirror = createMirror();
+  const cleanups: (() => void)[] = [];
+  let stopped = false;
   // Nodes serialized during the current mutation flush: their attributes and text are already current.
   let freshNodes = new WeakSet<Node>();
-
-  const serializeOptions = {
-    doc,
-    mirror,
-    blockClass: BLOCK_CLASS,
-    blockSelector: BLOCK_SELECTOR,
-    maskTextClass: MASK_TEXT_CLASS,
-    maskTextSelector: MASK_TEXT_SELECTOR,
-    maskTextFn: maskText,
-    maskInputOptions: { password: true },
-    maskInputFn: (text: string, el: HTMLElement) => fieldValueForWire(el, text),
-    slimDOMOptions: slimDOMDefaults({ script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true }),
-    inlineStylesheet: true,
-    recordCanvas: false,
-    skipChild: false,
-    onSerialize: (n: Node) => freshNodes.add(n),
-  };
+  // Roots whose changes we observe: the document, open shadow roots, same-origin iframe documents.
+  const roots = new Set<Node>();
 
   const safe =
     <A extends unknown[]>(fn: (...args: A) => void) =>
     (...args: A) => {
+      if (stopped) return;
       try {
         fn(...args);
       } catch (error) {
@@ -62,14 +73,61 @@ export function startCapture(options: CaptureOptions): () => void {
     return id >= 0 && mirror.getNode(id) === node ? id : -1;
   };
 
-  /** Serializes a subtree, minus ignored nodes and secrets. */
-  const serialize = (node: Node): SerializedNode | null => {
-    const out = serializeNodeWithId(node, serializeOptions) as SerializedNode | null;
-    if (out) scrub(out);
+  const ctx: CaptureContext = { mirror, emit: (m) => !stopped && options.emit(m), safe, idOf };
+  const styles = watchStyles(ctx);
+  const canvases = watchCanvases(ctx);
+  const media = watchMedia(ctx);
+  cleanups.push(styles.stop, canvases.stop, media.stop);
+
+  const serializeOptions = (doc: Document) => ({
+    doc,
+    mirror,
+    blockClass: BLOCK_CLASS,
+    blockSelector: BLOCK_SELECTOR,
+    maskTextClass: MASK_TEXT_CLASS,
+    maskTextSelector: MASK_TEXT_SELECTOR,
+    maskTextFn: maskText,
+    maskInputOptions: { password: true },
+    maskInputFn: (text: string, el: HTMLElement) => fieldValueForWire(el, text),
+    slimDOMOptions: SLIM_DOM,
+    inlineStylesheet: true,
+    recordCanvas: true,
+    dataURLOptions: { type: 'image/webp', quality: 0.7 },
+    onSerialize: (n: Node) => {
+      freshNodes.add(n);
+      noticeNode(n);
+    },
+    // A <link> that loads after it was sent: its rules follow as a stylesheet message.
+    onStylesheetLoad: safe((link: HTMLLinkElement) => styles.sendSheetOf(link)),
+  });
+
+  /** What every newly serialized node may need: observing its shadow root, its frame, its canvas. */
+  const noticeNode = (n: Node) => {
+    if (n.nodeType !== Node.ELEMENT_NODE) return;
+    const el = n as Element;
+    if (el.shadowRoot) observeRoot(el.shadowRoot);
+    const tag = el.tagName;
+    if (tag === 'IFRAME') watchFrame(el as HTMLIFrameElement);
+    else if (tag === 'CANVAS') canvases.add(el as HTMLCanvasElement);
+    else if (tag === 'VIDEO' || tag === 'AUDIO') media.add(el as HTMLMediaElement);
+  };
+
+  const scrubValue = (node: SerializedNode) => {
+    if (node.type === NodeKind.Element && node.attributes && 'value' in node.attributes) {
+      const el = mirror.getNode(node.id);
+      if (el instanceof Element && isSecretField(el)) node.attributes.value = fieldValueForWire(el, String(node.attributes.value ?? ''));
+    }
+  };
+
+  /** Serializes a subtree at once (for changes), minus ignored nodes and secrets. */
+  const serializeTree = (node: Node): SerializedNode | null => {
+    const doc = node.nodeType === Node.DOCUMENT_NODE ? (node as Document) : node.ownerDocument!;
+    const out = serializeNodeWithId(node, { ...serializeOptions(doc), skipChild: false }) as SerializedNode | null;
+    if (out) scrubTree(out);
     return out;
   };
 
-  const scrub = (node: SerializedNode) => {
+  const scrubTree = (node: SerializedNode) => {
     if (node.childNodes) {
       node.childNodes = node.childNodes.filter((child) => {
         const dom = mirror.getNode(child.id);
@@ -79,23 +137,105 @@ export function startCapture(options: CaptureOptions): () => void {
         }
         return true;
       });
-      node.childNodes.forEach(scrub);
+      node.childNodes.forEach(scrubTree);
     }
-    if (node.type === NodeKind.Element && node.attributes && 'value' in node.attributes) {
-      const el = mirror.getNode(node.id);
-      if (el instanceof Element && isSecretField(el)) {
-        node.attributes.value = fieldValueForWire(el, String(node.attributes.value ?? ''));
+    scrubValue(node);
+  };
+
+  // 1. Full snapshot, in slices. Changes made meanwhile queue up and are sent right after it,
+  // computed from the page as it is then, so nothing is lost or sent twice.
+  let snapshotting = true;
+  const takeSnapshot = async () => {
+    const emitted = new Set<number>();
+    type Item = WalkItem;
+    const stack: Item[] = [{ node: topDoc, parentId: null, isShadow: false, needsMask: false }];
+    let part: FlatNode[] = [];
+    while (stack.length > 0) {
+      const deadline = performance.now() + sliceMs;
+      while (stack.length > 0 && performance.now() < deadline) {
+        const item = stack.pop()!;
+        const { node } = item;
+        if (ignore(node)) continue;
+        // A node moved into the part not yet walked would be met twice; its move is sent as a change.
+        const known = idOf(node);
+        if (known >= 0 && emitted.has(known)) continue;
+        const doc = node.nodeType === Node.DOCUMENT_NODE ? (node as Document) : node.ownerDocument!;
+        const needsMask = item.needsMask || (node.nodeType === Node.ELEMENT_NODE && needMaskingText(node, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, false));
+        const serialized = serializeNodeWithId(node, {
+          ...serializeOptions(doc),
+          skipChild: true,
+          needsMask,
+        }) as SerializedNode | null;
+        if (!serialized) continue;
+        delete serialized.childNodes;
+        if (item.isShadow) serialized.isShadow = true;
+        scrubValue(serialized);
+        emitted.add(serialized.id);
+        part.push({ parentId: item.parentId, node: serialized });
+        pushChildren(stack, node, serialized, needsMask);
       }
+      if (stopped) return;
+      if (stack.length > 0) {
+        ctx.emit({ type: 'snapshot-part', nodes: part, done: false });
+        part = [];
+        await yieldToPage();
+        if (stopped) return;
+      }
+    }
+    ctx.emit({ type: 'snapshot-part', nodes: part, done: true, viewport: viewportOf(topWin), scroll: { x: topWin.scrollX, y: topWin.scrollY } });
+    styles.sendAdopted(topDoc);
+    roots.forEach((root) => root !== topDoc && styles.sendAdopted(root as Document | ShadowRoot));
+    snapshotting = false;
+    scheduleFlush();
+  };
+
+  const pushChildren = (stack: WalkItem[], node: Node, serialized: SerializedNode, needsMask: boolean) => {
+    if (serialized.type !== NodeKind.Document && serialized.type !== NodeKind.Element) return;
+    const el = node as Element;
+    // Blocked elements (a placeholder) and textareas (their value is the content) keep no children.
+    if (serialized.type === NodeKind.Element && (el.matches?.(`${BLOCK_SELECTOR}, .${BLOCK_CLASS}`) || (serialized.tagName === 'textarea' && serialized.attributes?.value !== undefined))) return;
+    const children: { node: Node; isShadow: boolean }[] = [];
+    node.childNodes.forEach((child) => children.push({ node: child, isShadow: false }));
+    if (serialized.type === NodeKind.Element && el.shadowRoot) el.shadowRoot.childNodes.forEach((child) => children.push({ node: child, isShadow: true }));
+    if (serialized.type === NodeKind.Element && serialized.tagName === 'iframe') {
+      const frameDoc = readableFrameDocument(el as HTMLIFrameElement);
+      if (frameDoc) children.push({ node: frameDoc, isShadow: false });
+    }
+    // Reverse onto the stack so children come off it in document order.
+    for (let i = children.length - 1; i >= 0; i--) {
+      const child = children[i]!;
+      stack.push({ node: child.node, parentId: serialized.id, isShadow: child.isShadow, needsMask: child.node.nodeType === Node.DOCUMENT_NODE ? false : needsMask });
     }
   };
 
-  // 1. Full snapshot.
-  const root = serialize(doc);
-  if (!root) throw new Error('Coview could not serialize this page.');
-  options.emit({ type: 'snapshot', node: root, viewport: viewportOf(win), scroll: { x: win.scrollX, y: win.scrollY } });
-
   // 2. DOM mutations, turned into id-addressed removes/adds/attribute/text changes.
-  const flush = safe((records: MutationRecord[]) => {
+  let pending: MutationRecord[] = [];
+  let flushScheduled = false;
+  const scheduleFlush = () => {
+    if (flushScheduled || snapshotting) return;
+    flushScheduled = true;
+    // One batch per frame: a burst of changes from one render goes out as one message.
+    const raf = topWin.requestAnimationFrame?.(() => flushNow());
+    const timer = setTimeout(() => flushNow(), FLUSH_FALLBACK_MS);
+    flushCancel = () => {
+      if (raf !== undefined) topWin.cancelAnimationFrame(raf);
+      clearTimeout(timer);
+    };
+  };
+  let flushCancel = () => {};
+  const flushNow = safe(() => {
+    flushCancel();
+    flushScheduled = false;
+    const records = pending.concat(observer.takeRecords());
+    pending = [];
+    if (records.length) flush(records);
+  });
+  /** Before an input or scroll message: the nodes it names must already exist on the agent. */
+  const flushBeforeEvent = () => {
+    if (!snapshotting) flushNow();
+  };
+
+  const flush = (records: MutationRecord[]) => {
     freshNodes = new WeakSet();
     const removes: number[] = [];
     const removed = new Set<Node>();
@@ -125,15 +265,15 @@ export function startCapture(options: CaptureOptions): () => void {
 
     // Forget removed subtrees only now: unmapping one while reading the records would hide the
     // removal of a node that was later moved into it (the agent would keep a stale copy).
-    removed.forEach((node) => mirror.removeNodeFromMap(node));
+    removed.forEach((node) => forget(node));
 
     // Ancestors before descendants: a new subtree is sent once, from its topmost new node.
     const adds: AddedNode[] = [];
-    for (const node of [...candidates].sort(documentOrder)) {
-      if (!node.isConnected || node.getRootNode() !== doc || ignore(node) || idOf(node) >= 0) continue;
-      const parentId = idOf(node.parentNode);
+    for (const node of [...candidates].sort(byDepth)) {
+      if (!node.isConnected || !roots.has(node.getRootNode()) || ignore(node) || idOf(node) >= 0) continue;
+      const parentId = parentIdOf(node);
       if (parentId < 0 || parentId === IGNORED_NODE) continue;
-      const serialized = serialize(node);
+      const serialized = serializeTree(node);
       if (!serialized) continue;
       adds.push({ parentId, nextId: nextKnownSiblingId(node), node: serialized });
     }
@@ -150,13 +290,26 @@ export function startCapture(options: CaptureOptions): () => void {
       const id = idOf(node);
       if (id < 0 || freshNodes.has(node)) return;
       const text = node.textContent ?? '';
-      texts.push({ id, value: needMaskingText(node, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, true) ? maskText(text) : text });
+      const parentStyle = node.parentNode?.nodeName === 'STYLE';
+      texts.push({ id, value: !parentStyle && needMaskingText(node, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, true) ? maskText(text) : text });
     });
 
     if (removes.length || adds.length || attributes.length || texts.length) {
-      options.emit({ type: 'mutation', removes, adds, attributes, texts });
+      ctx.emit({ type: 'mutation', removes, adds, attributes, texts });
     }
-  });
+  };
+
+  /** Unmaps a removed subtree, including the shadow roots and frames inside it. */
+  const forget = (node: Node) => {
+    mirror.removeNodeFromMap(node);
+  };
+
+  /** A shadow root's children hang off its host; a frame's document off its <iframe>. */
+  const parentIdOf = (node: Node): number => {
+    const parent = node.parentNode;
+    if (parent && parent.nodeType === Node.DOCUMENT_FRAGMENT_NODE && (parent as ShadowRoot).host) return idOf((parent as ShadowRoot).host);
+    return idOf(parent);
+  };
 
   const nextKnownSiblingId = (node: Node): number | null => {
     for (let next = node.nextSibling; next; next = next.nextSibling) {
@@ -170,36 +323,97 @@ export function startCapture(options: CaptureOptions): () => void {
     const value = el.getAttribute(name);
     if (value === null) return null;
     if (name === 'value' && isSecretField(el)) return fieldValueForWire(el, value);
-    return transformAttribute(doc, el.tagName.toLowerCase() as Lowercase<string>, name.toLowerCase() as Lowercase<string>, value);
+    return transformAttribute(el.ownerDocument, el.tagName.toLowerCase() as Lowercase<string>, name.toLowerCase() as Lowercase<string>, value);
   };
 
-  const observer = new MutationObserver(flush);
-  observer.observe(doc, { childList: true, subtree: true, attributes: true, characterData: true });
+  const observer = new MutationObserver(
+    safe((records: MutationRecord[]) => {
+      pending.push(...records);
+      scheduleFlush();
+    }),
+  );
+  const observeRoot = (root: Node) => {
+    if (roots.has(root)) return;
+    roots.add(root);
+    observer.observe(root, { childList: true, subtree: true, attributes: true, characterData: true });
+  };
 
-  // 3. Form state. Events, not attributes: typing changes the `value` property only.
+  // Shadow roots attached after their host was sent produce no mutation of their own.
+  cleanups.push(
+    patch(topWin.Element.prototype, 'attachShadow', (original) =>
+      function (this: Element, init: ShadowRootInit) {
+        const root = (original as (init: ShadowRootInit) => ShadowRoot).call(this, init);
+        if (init.mode === 'open' && idOf(this) >= 0) safe(() => observeRoot(root))();
+        return root;
+      },
+    ),
+  );
+
+  // 3. Same-origin frames: their documents are captured like the page's own, as children of the
+  // <iframe>; a frame that (re)loads sends its new document.
+  const watchedFrames = new WeakSet<HTMLIFrameElement>();
+  const watchFrame = (frame: HTMLIFrameElement) => {
+    if (watchedFrames.has(frame)) return;
+    watchedFrames.add(frame);
+    const frameDoc = readableFrameDocument(frame);
+    if (frameDoc) watchDocument(frameDoc);
+    const onLoad = safe(() => {
+      const frameId = idOf(frame);
+      const doc = readableFrameDocument(frame);
+      if (frameId < 0 || !doc || snapshotting) return;
+      flushBeforeEvent();
+      if (idOf(doc) >= 0) return;
+      watchDocument(doc);
+      const node = serializeTree(doc);
+      if (node) ctx.emit({ type: 'mutation', removes: [], adds: [{ parentId: frameId, nextId: null, node }], attributes: [], texts: [] });
+    });
+    frame.addEventListener('load', onLoad);
+    cleanups.push(() => frame.removeEventListener('load', onLoad));
+  };
+
+  // 4. Form state, scroll, focus, selection, per document (the page's and each frame's).
+  const watchDocument = (doc: Document) => {
+    observeRoot(doc);
+    const win = doc.defaultView;
+    const listen: [EventTarget, string, EventListener][] = [
+      [doc, 'input', onInput],
+      [doc, 'change', onInput],
+      [doc, 'scroll', onScroll],
+      [doc, 'focusin', onFocus],
+      [doc, 'focusout', onFocus],
+      [doc, 'selectionchange', onSelection],
+    ];
+    for (const [target, type, fn] of listen) target.addEventListener(type, fn, { capture: true, passive: true });
+    cleanups.push(() => {
+      for (const [target, type, fn] of listen) target.removeEventListener(type, fn, { capture: true });
+    });
+    void win;
+  };
+
+  // Events, not attributes: typing changes the `value` property only.
   const onInput = safe((event: Event) => {
-    const el = event.target;
-    if (!(el instanceof win.HTMLInputElement || el instanceof win.HTMLTextAreaElement || el instanceof win.HTMLSelectElement)) return;
-    if (ignore(el)) return;
-    flush(observer.takeRecords()); // a new field must exist on the agent before its value does
+    const el = event.target as Element | null;
+    if (!el || !isField(el) || ignore(el)) return;
+    flushBeforeEvent();
     sendField(el);
     // Checking one radio unchecks its group without events for the others.
-    if (el instanceof win.HTMLInputElement && el.type === 'radio' && el.name) {
-      doc.querySelectorAll<HTMLInputElement>(`input[type="radio"][name="${CSS.escape(el.name)}"]`).forEach((other) => other !== el && sendField(other));
+    if (el.tagName === 'INPUT' && (el as HTMLInputElement).type === 'radio' && (el as HTMLInputElement).name) {
+      el.ownerDocument.querySelectorAll<HTMLInputElement>(`input[type="radio"][name="${CSS.escape((el as HTMLInputElement).name)}"]`).forEach((other) => other !== el && sendField(other));
     }
   });
 
   const sendField = (el: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement) => {
     const id = idOf(el);
     if (id < 0) return;
-    const checkable = el instanceof win.HTMLInputElement && (el.type === 'checkbox' || el.type === 'radio');
-    options.emit({ type: 'input', id, value: fieldValueForWire(el, el.value), ...(checkable ? { checked: (el as HTMLInputElement).checked } : {}) });
+    const checkable = el.tagName === 'INPUT' && ((el as HTMLInputElement).type === 'checkbox' || (el as HTMLInputElement).type === 'radio');
+    ctx.emit({ type: 'input', id, value: fieldValueForWire(el, el.value), ...(checkable ? { checked: (el as HTMLInputElement).checked } : {}) });
   };
 
-  // 4. Scroll of the window and of any scrollable element, one throttle per target.
+  // Scroll of a document or of any scrollable element, one throttle per target.
   const scrollThrottles = new Map<Node, ReturnType<typeof throttle<[]>>>();
   const onScroll = safe((event: Event) => {
-    const target = event.target === doc || event.target === win ? doc : (event.target as Node);
+    const raw = event.target as Node | Window;
+    const target: Node = 'document' in raw && (raw as Window).document ? (raw as Window).document : (raw as Node);
     if (ignore(target)) return;
     let send = scrollThrottles.get(target);
     if (!send) {
@@ -207,10 +421,12 @@ export function startCapture(options: CaptureOptions): () => void {
         safe(() => {
           const id = idOf(target);
           if (id < 0) return;
-          const el = target === doc ? doc.scrollingElement : (target as Element);
-          const x = target === doc ? win.scrollX : (el?.scrollLeft ?? 0);
-          const y = target === doc ? win.scrollY : (el?.scrollTop ?? 0);
-          options.emit({ type: 'scroll', id, x, y });
+          if (target.nodeType === Node.DOCUMENT_NODE) {
+            const win = (target as Document).defaultView;
+            ctx.emit({ type: 'scroll', id, x: win?.scrollX ?? 0, y: win?.scrollY ?? 0 });
+          } else {
+            ctx.emit({ type: 'scroll', id, x: (target as Element).scrollLeft, y: (target as Element).scrollTop });
+          }
         }),
         SCROLL_INTERVAL_MS,
       );
@@ -219,45 +435,132 @@ export function startCapture(options: CaptureOptions): () => void {
     send();
   });
 
+  const onFocus = safe((event: Event) => {
+    const focusEvent = event as FocusEvent;
+    const target = focusEvent.type === 'focusin' ? (focusEvent.target as Node) : null;
+    if (target && ignore(target)) return;
+    ctx.emit({ type: 'focus', id: target ? idOf(target) : null });
+  });
+
+  const onSelection = throttle(
+    safe(() => {
+      const selection = topDoc.getSelection();
+      const ranges = [];
+      for (let i = 0; selection && i < Math.min(selection.rangeCount, 10); i++) {
+        const range = selection.getRangeAt(i);
+        const start = idOf(range.startContainer);
+        const end = idOf(range.endContainer);
+        if (start < 0 || end < 0 || range.collapsed) continue;
+        // Masked text is shown masked, so the offsets into it would not line up: skip it.
+        if (needMaskingText(range.startContainer, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, true)) continue;
+        ranges.push({ start, startOffset: range.startOffset, end, endOffset: range.endOffset });
+      }
+      ctx.emit({ type: 'selection', ranges });
+    }),
+    100,
+  );
+
   // 5. Viewport and the customer's pointer (viewport coordinates, like the agent's view).
   const onResize = throttle(
-    safe(() => options.emit({ type: 'viewport', ...viewportOf(win) })),
+    safe(() => ctx.emit({ type: 'viewport', ...viewportOf(topWin) })),
     100,
   );
   const onPointerMove = throttle(
-    safe((x: number, y: number) => options.emit({ type: 'pointer', x, y })),
+    safe((x: number, y: number, target: EventTarget | null) => {
+      const hover = target instanceof topWin.Node ? idOf(target) : -1;
+      ctx.emit({ type: 'pointer', x, y, ...(hover >= 0 ? { hover } : {}) });
+    }),
     POINTER_INTERVAL_MS,
   );
-  const onMouseMove = (event: MouseEvent) => onPointerMove(event.clientX, event.clientY);
+  const onMouseMove = (event: MouseEvent) => onPointerMove(event.clientX, event.clientY, event.composedPath?.()[0] ?? event.target);
   const onClick = safe((event: MouseEvent) => {
     if (event.target instanceof Node && ignore(event.target)) return;
-    options.emit({ type: 'click', x: event.clientX, y: event.clientY });
+    ctx.emit({ type: 'click', x: event.clientX, y: event.clientY });
   });
 
-  const listen: [EventTarget, string, EventListener][] = [
-    [doc, 'input', onInput],
-    [doc, 'change', onInput],
-    [doc, 'scroll', onScroll],
-    [win, 'resize', onResize],
-    [doc, 'mousemove', onMouseMove as EventListener],
-    [doc, 'mousedown', onClick as EventListener],
+  const topListeners: [EventTarget, string, EventListener][] = [
+    [topWin, 'resize', onResize],
+    [topDoc, 'mousemove', onMouseMove as EventListener],
+    [topDoc, 'mousedown', onClick as EventListener],
   ];
-  for (const [target, type, fn] of listen) target.addEventListener(type, fn, { capture: true, passive: true });
+  for (const [target, type, fn] of topListeners) target.addEventListener(type, fn, { capture: true, passive: true });
+
+  watchDocument(topDoc);
+  void takeSnapshot().catch((error) => options.onError?.(error));
 
   return () => {
+    if (stopped) return;
+    flushNow();
+    stopped = true;
+    flushCancel();
     observer.disconnect();
-    for (const [target, type, fn] of listen) target.removeEventListener(type, fn, { capture: true });
+    for (const [target, type, fn] of topListeners) target.removeEventListener(type, fn, { capture: true });
+    for (const cleanup of cleanups) {
+      try {
+        cleanup();
+      } catch {
+        // Restoring the page's own functions must never fail loudly.
+      }
+    }
     scrollThrottles.forEach((t) => t.cancel());
     onResize.cancel();
     onPointerMove.cancel();
+    onSelection.cancel();
   };
+}
+
+const SLIM_DOM = slimDOMDefaults({ script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true });
+
+function isField(el: Element): el is HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement {
+  return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT';
+}
+
+/** The document inside a same-origin frame, once it has one; null for cross-origin frames. */
+export function readableFrameDocument(frame: HTMLIFrameElement): Document | null {
+  try {
+    const doc = frame.contentDocument;
+    return doc && doc.documentElement ? doc : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Replaces `target[name]` with `wrap(original)` and returns the function that puts it back.
+ * The page's own function always runs; only our bookkeeping is added around it.
+ */
+export function patch<T extends object, K extends keyof T>(target: T, name: K, wrap: (original: T[K] & ((...args: never[]) => unknown)) => T[K]): () => void {
+  const original = target[name];
+  if (typeof original !== 'function') return () => {};
+  const wrapped = wrap(original as T[K] & ((...args: never[]) => unknown));
+  target[name] = wrapped;
+  return () => {
+    if (target[name] === wrapped) target[name] = original;
+  };
+}
+
+/** Lets the page run between two slices of snapshot work (a macrotask, unclamped unlike setTimeout). */
+function yieldToPage(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 function viewportOf(win: Window) {
   return { width: win.innerWidth, height: win.innerHeight };
 }
 
-function documentOrder(a: Node, b: Node): number {
-  if (a === b) return 0;
-  return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+function depth(node: Node): number {
+  let d = 0;
+  for (let n: Node | null = node; n; n = n.parentNode) d++;
+  return d;
+}
+
+function byDepth(a: Node, b: Node): number {
+  return depth(a) - depth(b);
 }

@@ -46,19 +46,46 @@ export interface AddedNode { parentId: number; nextId: number | null; node: Seri
 export interface AttributeChange { id: number; name: string; value: string | null }
 export interface TextChange { id: number; value: string }
 
+/** One node of a snapshot sent in parts: shallow (no childNodes), named with its parent; null for the document. */
+export interface FlatNode { parentId: number | null; node: SerializedNode }
+export interface SelectionRange { start: number; startOffset: number; end: number; endOffset: number }
+
 export type HostMessage =
   | { type: 'hello'; v: number; page: PageInfo }
+  /** A whole page at once. The agent also builds one of these from a run of `snapshot-part`s. */
   | { type: 'snapshot'; node: SerializedNode; viewport: Size; scroll: Point }
+  /**
+   * A big page is serialized in slices so the customer's page never freezes; each slice travels
+   * as one part, in document order, and the last one (`done`) carries the viewport and scroll.
+   */
+  | { type: 'snapshot-part'; nodes: FlatNode[]; done: boolean; viewport?: Size; scroll?: Point }
   | { type: 'mutation'; removes: number[]; adds: AddedNode[]; attributes: AttributeChange[]; texts: TextChange[] }
   | { type: 'input'; id: number; value: string; checked?: boolean }
   | { type: 'scroll'; id: number; x: number; y: number }
   | { type: 'viewport'; width: number; height: number }
-  | { type: 'pointer'; x: number; y: number }
+  /** `hover`: the element under the pointer, so the agent can show its :hover style. */
+  | { type: 'pointer'; x: number; y: number; hover?: number }
   | { type: 'click'; x: number; y: number }
+  /** A stylesheet's full text after a CSSOM change (insertRule, deleteRule, a late-loading <link>). */
+  | { type: 'stylesheet'; id: number; cssText: string }
+  /** The constructed sheets adopted by a document or a shadow host (`id`), in order. */
+  | { type: 'adopted-styles'; id: number; sheets: string[] }
+  /** A canvas's current picture, sent throttled while it changes. */
+  | { type: 'canvas'; id: number; dataUrl: string }
+  | { type: 'media'; id: number; paused: boolean; time: number; rate: number; muted: boolean }
+  | { type: 'focus'; id: number | null }
+  | { type: 'selection'; ranges: SelectionRange[] }
+  /** A file the agent could not load itself (behind the customer's login, on their network). */
+  | { type: 'asset'; url: string; hash: string; mime: string; base64: string }
+  | { type: 'asset-missing'; url: string; reason: string }
   | { type: 'end'; reason: 'stopped' | 'unloaded' };
 
 export type AgentMessage =
   | { type: 'hello'; v: number; name: string }
+  /** Asks for a fresh full snapshot: on the agent's request, or after a lost message. */
+  | { type: 'resync'; reason: 'requested' | 'gap' }
+  /** A page resource the agent's browser failed to load; the customer's browser fetches it. */
+  | { type: 'asset-request'; url: string }
   | { type: 'bye' };
 
 const MAX_DEPTH = 2_000;
@@ -121,6 +148,13 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
     page: object<PageInfo>({ url: str(8_192), title: str(SHORT), userAgent: str(SHORT), language: str(100) }),
   }),
   snapshot: object({ type: literal('snapshot'), node: serializedNode, viewport: object<Size>(size), scroll: object<Point>(point) }),
+  'snapshot-part': object({
+    type: literal('snapshot-part'),
+    nodes: array(object<FlatNode>({ parentId: nullable(int), node: serializedNode })),
+    done: bool,
+    viewport: optional(object<Size>(size)),
+    scroll: optional(object<Point>(point)),
+  }),
   mutation: object({
     type: literal('mutation'),
     removes: array(int),
@@ -131,12 +165,22 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
   input: object({ type: literal('input'), id: int, value: str(), checked: optional(bool) }),
   scroll: object({ type: literal('scroll'), id: int, ...point }),
   viewport: object({ type: literal('viewport'), ...size }),
-  pointer: object({ type: literal('pointer'), ...point }),
+  pointer: object({ type: literal('pointer'), ...point, hover: optional(int) }),
   click: object({ type: literal('click'), ...point }),
+  stylesheet: object({ type: literal('stylesheet'), id: int, cssText: str() }),
+  'adopted-styles': object({ type: literal('adopted-styles'), id: int, sheets: array(str(), 1_000) }),
+  canvas: object({ type: literal('canvas'), id: int, dataUrl: str() }),
+  media: object({ type: literal('media'), id: int, paused: bool, time: num, rate: num, muted: bool }),
+  focus: object({ type: literal('focus'), id: nullable(int) }),
+  selection: object({ type: literal('selection'), ranges: array(object<SelectionRange>({ start: int, startOffset: int, end: int, endOffset: int }), 100) }),
+  asset: object({ type: literal('asset'), url: str(8_192), hash: str(SHORT), mime: str(SHORT), base64: str() }),
+  'asset-missing': object({ type: literal('asset-missing'), url: str(8_192), reason: str(SHORT) }),
   end: object({ type: literal('end'), reason: literal('stopped', 'unloaded') }),
 });
 
 export const decodeAgentMessage: Decoder<AgentMessage> = tagged<AgentMessage>({
   hello: object({ type: literal('hello'), v: int, name: str(100) }),
+  resync: object({ type: literal('resync'), reason: literal('requested', 'gap') }),
+  'asset-request': object({ type: literal('asset-request'), url: str(8_192) }),
   bye: object({ type: literal('bye') }),
 });

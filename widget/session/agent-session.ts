@@ -1,4 +1,5 @@
 import { CoviewError, decodeHostMessage, normalizeRoomCode, PROTOCOL_VERSION, type AgentMessage, type EndReason, type HostMessage, type IceServer, type PageInfo } from '../protocol/index.js';
+import { SnapshotAssembler } from '../agent/snapshot-assembly.js';
 import { FramedChannel } from '../transport/channel.js';
 import { ObservableState } from './observable-state.js';
 import { createPeer, type PeerLink } from '../transport/peer.js';
@@ -39,6 +40,9 @@ export class AgentSession extends ObservableState<AgentState> {
   private channel: FramedChannel<AgentMessage, HostMessage> | null = null;
   private page: PageInfo | null = null;
   private iceServers: IceServer[] = [];
+  private readonly assembler = new SnapshotAssembler();
+  private lastResyncAt = 0;
+  private requestedAssets = new Set<string>();
 
   constructor(private readonly options: AgentSessionOptions) {
     super({ status: 'idle' });
@@ -98,9 +102,14 @@ export class AgentSession extends ObservableState<AgentState> {
       {
         signal: (data) => this.socket?.emit('signal', { data }),
         connect: () => {
+          this.assembler.reset();
           this.channel = new FramedChannel<AgentMessage, HostMessage>(peer, decodeHostMessage, {
             onMessage: (message) => this.onHostMessage(message),
             onError: (error) => console.warn('[coview] dropped a message from the customer:', error.message),
+            // A lost change leaves the view wrong in ways no later change repairs: start again from a snapshot.
+            onGap: (lane) => {
+              if (lane === 'bulk') this.resync('gap');
+            },
           });
           this.channel.send({ type: 'hello', v: PROTOCOL_VERSION, name });
         },
@@ -113,7 +122,36 @@ export class AgentSession extends ObservableState<AgentState> {
     this.peer = peer;
   }
 
-  private onHostMessage(message: HostMessage): void {
+  /** Asks the customer's page for a fresh full snapshot (the Resync button; automatic after a lost message). */
+  resync(reason: 'requested' | 'gap' = 'requested'): void {
+    if (this.state.status !== 'live' || !this.channel) return;
+    const now = Date.now();
+    // A burst of gaps needs one snapshot, not one each.
+    if (reason === 'gap' && now - this.lastResyncAt < 1_000) return;
+    this.lastResyncAt = now;
+    this.channel.send({ type: 'resync', reason });
+  }
+
+  /** Asks the customer's browser for a file the agent's browser could not load. */
+  requestAsset(url: string): void {
+    if (this.state.status !== 'live' || !this.channel || this.requestedAssets.has(url)) return;
+    this.requestedAssets.add(url);
+    this.channel.send({ type: 'asset-request', url });
+  }
+
+  private onHostMessage(raw: HostMessage): void {
+    let message = raw;
+    if (message.type === 'snapshot-part') {
+      let whole: HostMessage | null;
+      try {
+        whole = this.assembler.add(message);
+      } catch (error) {
+        console.warn('[coview] a snapshot arrived broken; asking for another:', error);
+        return this.resync('gap');
+      }
+      if (!whole) return;
+      message = whole;
+    }
     if (message.type === 'hello') {
       if (message.v !== PROTOCOL_VERSION) {
         this.closeAll();

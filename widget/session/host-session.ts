@@ -1,9 +1,13 @@
 import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type HostMessage, type IceServer } from '../protocol/index.js';
+import { fetchPageAsset, pageFontUrls } from '../host/assets.js';
 import { startCapture } from '../host/capture.js';
 import { ObservableState } from './observable-state.js';
 import { FramedChannel } from '../transport/channel.js';
 import { createPeer, type PeerLink } from '../transport/peer.js';
 import { connectSignaling, request, type SignalingSocket } from '../transport/signaling-client.js';
+
+/** Sent ahead of queued bulk data: the agent should see the pointer move even during a big snapshot. */
+const PRIORITY_TYPES = new Set<HostMessage['type']>(['pointer', 'click', 'scroll', 'viewport']);
 
 export interface Agent {
   id: string;
@@ -42,6 +46,8 @@ export class HostSession extends ObservableState<HostState> {
   private socket: SignalingSocket | null = null;
   private iceServers: IceServer[] = [];
   private startOptions: StartOptions = {};
+  /** Files already sent to this agent (by URL); the agent caches them by content hash. */
+  private sentAssets = new Set<string>();
   private live: { agent: Agent; peer: PeerLink; channel: FramedChannel<HostMessage, AgentMessage> | null; stopCapture: (() => void) | null } | null = null;
 
   constructor(private readonly options: HostSessionOptions) {
@@ -136,32 +142,72 @@ export class HostSession extends ObservableState<HostState> {
       },
     );
     this.live = { agent, peer, channel: null, stopCapture: null };
+    this.sentAssets = new Set();
   }
 
   private onPeerConnected(): void {
     const live = this.live;
     if (!live || this.state.status !== 'connecting') return;
     const channel = new FramedChannel<HostMessage, AgentMessage>(live.peer, decodeAgentMessage, {
-      onMessage: (message) => {
-        if (message.type === 'bye') void this.endLive('stopped', `${live.agent.name} left.`);
-      },
+      onMessage: (message) => this.onAgentMessage(message),
       onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
     });
     live.channel = channel;
     const page = { url: location.href, title: document.title, userAgent: navigator.userAgent, language: navigator.language };
     channel.send({ type: 'hello', v: PROTOCOL_VERSION, page });
+    if (!this.startCapture()) return;
+    // Fonts the agent may not be able to load: an agent cannot tell that a font failed, so send them now.
+    for (const url of pageFontUrls(document)) void this.sendAsset(url);
+    this.setState({ status: 'sharing', code: this.state.code, agent: live.agent });
+  }
+
+  /** (Re)starts capture from a full snapshot; false if this page cannot be captured at all. */
+  private startCapture(): boolean {
+    const live = this.live;
+    const channel = live?.channel;
+    if (!live || !channel) return false;
+    live.stopCapture?.();
     try {
       live.stopCapture = startCapture({
-        emit: (message) => channel.send(message),
+        emit: (message) => channel.send(message, PRIORITY_TYPES.has(message.type) ? 'priority' : 'bulk'),
         ignore: this.options.ignore,
         onError: (error) => console.warn('[coview] capture error:', error),
       });
+      return true;
     } catch (error) {
       // A page the snapshot cannot read must not break: the agent is told, the page goes on.
       console.error('[coview] could not capture this page:', error);
-      return void this.endLive('stopped', 'This page could not be shared.');
+      void this.endLive('stopped', 'This page could not be shared.');
+      return false;
     }
-    this.setState({ status: 'sharing', code: this.state.code, agent: live.agent });
+  }
+
+  private onAgentMessage(message: AgentMessage): void {
+    const live = this.live;
+    if (!live) return;
+    switch (message.type) {
+      case 'bye':
+        return void this.endLive('stopped', `${live.agent.name} left.`);
+      case 'resync':
+        // The agent's copy may be stale (it lost a message, or asked): start again from a snapshot.
+        this.startCapture();
+        return;
+      case 'asset-request':
+        return void this.sendAsset(message.url);
+      case 'hello':
+        return;
+    }
+  }
+
+  private async sendAsset(url: string): Promise<void> {
+    const channel = this.live?.channel;
+    if (!channel || this.sentAssets.has(url)) return;
+    this.sentAssets.add(url);
+    try {
+      channel.send(await fetchPageAsset(document, url));
+    } catch (error) {
+      console.warn('[coview] could not send a file to the agent:', error);
+    }
   }
 
   /** Tells the agent (best effort, over the data channel) and closes the peer. */

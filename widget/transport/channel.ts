@@ -1,36 +1,59 @@
+import { deflateSync, Inflate } from 'fflate';
 import { CoviewError, type Decoder } from '../protocol/index.js';
 import type { PeerLink } from './peer.js';
 
 /**
- * Typed messages over a peer link: JSON, split into frames small enough for every data channel
- * (Chromium throws on a send over 256 KiB), sent with backpressure so a big snapshot never
- * floods the channel's buffer.
+ * Typed messages over a peer link: JSON, deflated when large, cut into frames small enough for
+ * every data channel (Chromium throws on a send over 256 KiB), sent with backpressure so a big
+ * snapshot never floods the channel's buffer.
  *
- * Frame layout: one flag byte (MORE = more frames of this message follow, LAST = final frame),
- * then up to FRAME_PAYLOAD bytes of the UTF-8 JSON text.
+ * Two lanes share the link. `priority` messages (pointer, scroll) are single frames sent ahead of
+ * whatever bulk frames are still queued, so the customer's pointer never waits behind a snapshot.
+ * Each lane numbers its messages; a receiver that sees a number skipped (a message it had to drop)
+ * reports a gap so the agent can ask for a fresh snapshot.
+ *
+ * Frame layout: flags (1 byte: MORE, DEFLATED, PRIORITY), the message's sequence number in its
+ * lane (4 bytes, big-endian), then up to FRAME_PAYLOAD bytes of the (possibly deflated) JSON.
  */
 export const FRAME_BYTES = 16 * 1024;
-const FRAME_PAYLOAD = FRAME_BYTES - 1;
+const HEADER_BYTES = 5;
+const FRAME_PAYLOAD = FRAME_BYTES - HEADER_BYTES;
 const MORE = 1;
-const LAST = 0;
-/** A message larger than this is refused by the receiver (the sender is told via onError there). */
+const DEFLATED = 2;
+const PRIORITY = 4;
+/** Below this, deflate costs more time than the bytes it saves. */
+const COMPRESS_FROM_BYTES = 512;
+/** A message larger than this (uncompressed) is refused by the receiver and by the sender. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export type Lane = 'bulk' | 'priority';
 
 export interface ChannelHandlers<In> {
   onMessage(message: In): void;
   /** A message that could not be decoded: it is dropped, the channel goes on. */
   onError(error: CoviewError): void;
+  /** A message of `lane` was lost (dropped here or skipped by the sender): state may be stale. */
+  onGap?(lane: Lane): void;
+}
+
+interface Assembly {
+  parts: Uint8Array[];
+  bytes: number;
+  discarding: boolean;
+  expectedSeq: number;
 }
 
 export class FramedChannel<Out, In> {
-  private readonly queue: Uint8Array[] = [];
+  private readonly bulk: Uint8Array[] = [];
+  private readonly priority: Uint8Array[] = [];
+  private readonly nextSeq = { bulk: 0, priority: 0 };
+  private readonly assembly: Record<Lane, Assembly> = { bulk: newAssembly(), priority: newAssembly() };
   private waitingForDrain = false;
-  private incoming: Uint8Array[] = [];
-  private incomingBytes = 0;
-  private discarding = false;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
   private idleWaiters: (() => void)[] = [];
+  /** Raw and sent byte counts, for the bench and the README's figures. */
+  readonly stats = { messages: 0, jsonBytes: 0, wireBytes: 0 };
 
   constructor(
     private readonly link: Pick<PeerLink, 'write' | 'onDrain'>,
@@ -38,69 +61,90 @@ export class FramedChannel<Out, In> {
     private readonly handlers: ChannelHandlers<In>,
   ) {}
 
-  send(message: Out): void {
-    const bytes = this.encoder.encode(JSON.stringify(message));
-    if (bytes.length > MAX_MESSAGE_BYTES) {
-      throw new CoviewError('ERR_MESSAGE_TOO_LARGE', `A ${bytes.length}-byte message is larger than the ${MAX_MESSAGE_BYTES}-byte limit.`);
+  send(message: Out, lane: Lane = 'bulk'): void {
+    const json = this.encoder.encode(JSON.stringify(message));
+    if (json.length > MAX_MESSAGE_BYTES) {
+      throw new CoviewError('ERR_MESSAGE_TOO_LARGE', `A ${json.length}-byte message is larger than the ${MAX_MESSAGE_BYTES}-byte limit.`);
     }
-    for (let offset = 0; offset < bytes.length || offset === 0; offset += FRAME_PAYLOAD) {
-      const payload = bytes.subarray(offset, offset + FRAME_PAYLOAD);
-      const frame = new Uint8Array(payload.length + 1);
-      frame[0] = offset + FRAME_PAYLOAD >= bytes.length ? LAST : MORE;
-      frame.set(payload, 1);
-      this.queue.push(frame);
+    const deflated = json.length >= COMPRESS_FROM_BYTES ? deflateSync(json, { level: 6 }) : null;
+    const useDeflated = deflated !== null && deflated.length < json.length;
+    const body = useDeflated ? deflated : json;
+    // A priority message must fit one frame, or it could interleave with itself; large ones go bulk.
+    if (lane === 'priority' && body.length > FRAME_PAYLOAD) lane = 'bulk';
+    const seq = this.nextSeq[lane]++;
+    const queue = lane === 'priority' ? this.priority : this.bulk;
+    const baseFlags = (useDeflated ? DEFLATED : 0) | (lane === 'priority' ? PRIORITY : 0);
+    for (let offset = 0; offset < body.length || offset === 0; offset += FRAME_PAYLOAD) {
+      const payload = body.subarray(offset, offset + FRAME_PAYLOAD);
+      const frame = new Uint8Array(payload.length + HEADER_BYTES);
+      frame[0] = baseFlags | (offset + FRAME_PAYLOAD < body.length ? MORE : 0);
+      new DataView(frame.buffer).setUint32(1, seq >>> 0);
+      frame.set(payload, HEADER_BYTES);
+      queue.push(frame);
+      this.stats.wireBytes += frame.length;
     }
+    this.stats.messages++;
+    this.stats.jsonBytes += json.length;
     this.pump();
   }
 
-  /** Bytes waiting in our queue (not yet handed to the data channel). */
+  /** Bytes waiting in our queues (not yet handed to the data channel). */
   get queuedBytes(): number {
-    return this.queue.reduce((sum, frame) => sum + frame.length, 0);
+    return [...this.bulk, ...this.priority].reduce((sum, frame) => sum + frame.length, 0);
   }
 
   /** Resolves once everything queued has been handed to the data channel. */
   flushed(): Promise<void> {
-    if (this.queue.length === 0 && !this.waitingForDrain) return Promise.resolve();
+    if (this.bulk.length === 0 && this.priority.length === 0 && !this.waitingForDrain) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   receive(frame: Uint8Array): void {
-    if (frame.length === 0) return this.handlers.onError(new CoviewError('ERR_MALFORMED_MESSAGE', 'Received an empty frame.'));
-    const last = frame[0] === LAST;
-    if (!this.discarding) {
-      this.incomingBytes += frame.length - 1;
-      if (this.incomingBytes > MAX_MESSAGE_BYTES) {
-        this.discarding = true;
-        this.incoming = [];
+    if (frame.length < HEADER_BYTES) return this.handlers.onError(new CoviewError('ERR_MALFORMED_MESSAGE', `Received a ${frame.length}-byte frame, shorter than its header.`));
+    const flags = frame[0]!;
+    const seq = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(1);
+    const lane: Lane = flags & PRIORITY ? 'priority' : 'bulk';
+    const state = this.assembly[lane];
+    if (state.parts.length === 0 && !state.discarding) {
+      // The first frame of a message: its number tells whether one went missing before it.
+      if (seq !== state.expectedSeq) this.handlers.onGap?.(lane);
+      state.expectedSeq = (seq + 1) >>> 0;
+    }
+    if (!state.discarding) {
+      state.bytes += frame.length - HEADER_BYTES;
+      if (state.bytes > MAX_MESSAGE_BYTES) {
+        state.discarding = true;
+        state.parts = [];
         this.handlers.onError(new CoviewError('ERR_MESSAGE_TOO_LARGE', `Dropped a message larger than ${MAX_MESSAGE_BYTES} bytes.`));
+        this.handlers.onGap?.(lane);
       } else {
-        this.incoming.push(frame.subarray(1));
+        state.parts.push(frame.subarray(HEADER_BYTES));
       }
     }
-    if (!last) return;
-    const parts = this.incoming;
-    const wasDiscarding = this.discarding;
-    this.incoming = [];
-    this.incomingBytes = 0;
-    this.discarding = false;
-    if (wasDiscarding) return;
-    this.deliver(parts);
+    if (flags & MORE) return;
+    const { parts, discarding } = state;
+    this.assembly[lane] = { ...newAssembly(), expectedSeq: state.expectedSeq };
+    if (!discarding) this.deliver(parts, (flags & DEFLATED) !== 0, lane);
   }
 
-  private deliver(parts: Uint8Array[]): void {
+  private deliver(parts: Uint8Array[], deflated: boolean, lane: Lane): void {
     let message: In;
     try {
-      message = this.decode(JSON.parse(this.decoder.decode(concat(parts))));
+      const body = concat(parts);
+      const json = deflated ? inflateBounded(body, MAX_MESSAGE_BYTES) : body;
+      message = this.decode(JSON.parse(this.decoder.decode(json)));
     } catch (cause) {
-      const error = cause instanceof CoviewError ? cause : new CoviewError('ERR_MALFORMED_MESSAGE', 'Received a frame that is not valid JSON.', { cause });
-      return this.handlers.onError(error);
+      const error = cause instanceof CoviewError ? cause : new CoviewError('ERR_MALFORMED_MESSAGE', 'Received a frame that is not valid (deflated) JSON.', { cause });
+      this.handlers.onError(error);
+      return this.handlers.onGap?.(lane);
     }
     this.handlers.onMessage(message);
   }
 
   private pump(): void {
-    while (!this.waitingForDrain && this.queue.length > 0) {
-      const frame = this.queue.shift()!;
+    while (!this.waitingForDrain) {
+      const frame = this.priority.shift() ?? this.bulk.shift();
+      if (!frame) break;
       if (!this.link.write(frame)) {
         this.waitingForDrain = true;
         this.link.onDrain(() => {
@@ -109,12 +153,31 @@ export class FramedChannel<Out, In> {
         });
       }
     }
-    if (!this.waitingForDrain && this.queue.length === 0) {
+    if (!this.waitingForDrain && this.bulk.length === 0 && this.priority.length === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       waiters.forEach((resolve) => resolve());
     }
   }
+}
+
+/** Inflates, but stops as soon as the output passes `limit`: a tiny deflate bomb must not eat the agent's memory. */
+function inflateBounded(body: Uint8Array, limit: number): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const inflater = new Inflate((chunk) => {
+    total += chunk.length;
+    if (total > limit) throw new CoviewError('ERR_MESSAGE_TOO_LARGE', `Dropped a message that inflates past ${limit} bytes.`);
+    chunks.push(chunk);
+  });
+  for (let offset = 0; offset < body.length; offset += 64 * 1024) {
+    inflater.push(body.subarray(offset, offset + 64 * 1024), offset + 64 * 1024 >= body.length);
+  }
+  return concat(chunks);
+}
+
+function newAssembly(): Assembly {
+  return { parts: [], bytes: 0, discarding: false, expectedSeq: 0 };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -14,8 +14,9 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
   const [name, setName] = useState(() => localStorage.getItem('coview.agentName') ?? '');
 
   useEffect(() => {
-    const viewer = new Viewer(stageRef.current!);
-    const session = new AgentSession({ serverUrl, onHostMessage: (message) => viewer.apply(message) });
+    let session: AgentSession | null = null;
+    const viewer = new Viewer(stageRef.current!, undefined, (url) => session?.requestAsset(url));
+    session = new AgentSession({ serverUrl, onHostMessage: (message) => viewer.apply(message) });
     sessionRef.current = session;
     const unsubscribe = session.subscribe((next) => {
       setState(next);
@@ -62,6 +63,11 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
           <span class="page-info" title={state.page.url}>
             {state.page.title || state.page.url}
           </span>
+        )}
+        {state.status === 'live' && (
+          <button class="resync" title="Fetch a fresh copy of the customer's page" onClick={() => sessionRef.current?.resync()} data-coview-resync>
+            Resync
+          </button>
         )}
         {inSession && (
           <button class="leave" onClick={() => sessionRef.current?.leave()}>

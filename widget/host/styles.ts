@@ -1,0 +1,108 @@
+import { stringifyStylesheet } from 'rrweb-snapshot';
+import { patch, type CaptureContext } from './capture.js';
+
+/** Sheet changes wait this long so a CSS-in-JS burst of insertRule calls goes out as one message. */
+const COALESCE_MS = 16;
+
+/**
+ * Styles that change without any DOM mutation: CSSOM edits (insertRule/deleteRule, what CSS-in-JS
+ * libraries do), constructed sheets adopted by documents and shadow roots, and <link> sheets that
+ * finish loading after their element was sent. Each change resends the sheet's whole text: simple,
+ * idempotent, and small next to the page.
+ */
+export function watchStyles(ctx: CaptureContext) {
+  const cleanups: (() => void)[] = [];
+  // Which roots adopt a constructed sheet, so an edit to it resends their lists.
+  const adopters = new WeakMap<CSSStyleSheet, Set<Document | ShadowRoot>>();
+  const dirty = new Set<CSSStyleSheet>();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  const sendSheetOf = (owner: Element) => {
+    const id = ctx.idOf(owner);
+    const sheet = (owner as HTMLStyleElement | HTMLLinkElement).sheet;
+    if (id < 0 || !sheet) return;
+    const cssText = stringifyStylesheet(sheet);
+    if (cssText !== null) ctx.emit({ type: 'stylesheet', id, cssText });
+  };
+
+  const sendAdopted = (root: Document | ShadowRoot) => {
+    const sheets = root.adoptedStyleSheets ?? [];
+    const id = ctx.idOf(root.nodeType === Node.DOCUMENT_NODE ? root : (root as ShadowRoot).host);
+    for (const sheet of sheets) {
+      let set = adopters.get(sheet);
+      if (!set) adopters.set(sheet, (set = new Set()));
+      set.add(root);
+    }
+    if (id < 0 || (sheets.length === 0 && !announced.has(root))) return;
+    announced.add(root);
+    ctx.emit({ type: 'adopted-styles', id, sheets: sheets.map((sheet) => stringifyStylesheet(sheet) ?? '') });
+  };
+  const announced = new WeakSet<Node>();
+
+  const flushDirty = ctx.safe(() => {
+    timer = null;
+    const roots = new Set<Document | ShadowRoot>();
+    for (const sheet of dirty) {
+      if (sheet.ownerNode instanceof Element) sendSheetOf(sheet.ownerNode);
+      else adopters.get(sheet)?.forEach((root) => roots.add(root));
+    }
+    dirty.clear();
+    roots.forEach(sendAdopted);
+  });
+
+  const changed = (sheet: CSSStyleSheet | null | undefined) => {
+    if (!sheet) return;
+    dirty.add(sheet);
+    timer ??= setTimeout(flushDirty, COALESCE_MS);
+  };
+
+  // The page's function runs first and its result (or exception) is the page's; we only take note.
+  const noting = <F extends (...args: never[]) => unknown>(sheetOf: (self: never) => CSSStyleSheet | null | undefined) => (original: F) =>
+    function (this: unknown, ...args: Parameters<F>) {
+      const result = original.apply(this, args);
+      ctx.safe(() => changed(sheetOf(this as never)))();
+      return result;
+    } as unknown as F;
+
+  const sheetProto = CSSStyleSheet.prototype;
+  for (const name of ['insertRule', 'deleteRule', 'replaceSync', 'addRule', 'removeRule'] as const) {
+    cleanups.push(patch(sheetProto, name, noting((self: CSSStyleSheet) => self)));
+  }
+  cleanups.push(
+    patch(sheetProto, 'replace', (original) =>
+      function (this: CSSStyleSheet, text: string) {
+        const result = (original as (text: string) => Promise<CSSStyleSheet>).call(this, text);
+        void result.then(() => ctx.safe(() => changed(this))(), () => {});
+        return result;
+      },
+    ),
+  );
+  // Rules inside @media/@supports blocks are edited through the grouping rule.
+  if (typeof CSSGroupingRule !== 'undefined') {
+    for (const name of ['insertRule', 'deleteRule'] as const) {
+      cleanups.push(patch(CSSGroupingRule.prototype, name, noting((self: CSSGroupingRule) => self.parentStyleSheet)));
+    }
+  }
+  // Assigning adoptedStyleSheets is a setter on Document and ShadowRoot.
+  for (const proto of [Document.prototype, ShadowRoot.prototype]) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, 'adoptedStyleSheets');
+    if (!descriptor?.set || !descriptor.get) continue;
+    Object.defineProperty(proto, 'adoptedStyleSheets', {
+      ...descriptor,
+      set(this: Document | ShadowRoot, value: CSSStyleSheet[]) {
+        descriptor.set!.call(this, value);
+        ctx.safe(() => sendAdopted(this))();
+      },
+    });
+    cleanups.push(() => Object.defineProperty(proto, 'adoptedStyleSheets', descriptor));
+  }
+
+  return {
+    sendSheetOf,
+    sendAdopted,
+    stop() {
+      if (timer) clearTimeout(timer);
+      cleanups.forEach((cleanup) => cleanup());
+    },
+  };
+}
