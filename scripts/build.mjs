@@ -24,7 +24,13 @@ const browser = {
   logLevel: 'warning',
 };
 
+// `--test` adds test-only bundles (tests/support/*-entry.ts) to dist/test/.
+const testBundles = process.argv.includes('--test')
+  ? [build({ ...browser, minify: false, entryPoints: ['tests/support/loopback-entry.ts'], outfile: 'dist/test/loopback.js' })]
+  : [];
+
 await Promise.all([
+  ...testBundles,
   build({ ...browser, entryPoints: ['widget/index.ts'], outfile: 'dist/widget.js' }),
   build({ ...browser, entryPoints: ['widget/join.ts'], outfile: 'dist/join.js' }),
   build({

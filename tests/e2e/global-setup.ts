@@ -2,5 +2,5 @@ import { execFileSync } from 'node:child_process';
 
 // The e2e tests load the real bundles the server serves, so build them once first.
 export default function setup(): void {
-  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['scripts/build.mjs', '--test'], { stdio: 'inherit' });
 }

@@ -46,12 +46,23 @@ export class Harness {
    * A live session on a fixture page (`path` under tests/fixtures/html, with a query if any).
    * `recordWire` records what the customer's page puts on its data channels (read it with readWire).
    */
-  async liveSession(path: string, { recordWire = false, joinUrl = this.server.url } = {}): Promise<{ customer: CustomerPage; agent: AgentPage }> {
-    const customerContext = await this.person();
+  async liveSession(
+    path: string,
+    {
+      recordWire = false,
+      joinUrl = this.server.url,
+      customerViewport = undefined as { width: number; height: number } | undefined,
+      prepareCustomer = async (_context: BrowserContext) => {},
+      prepareAgent = async (_context: BrowserContext) => {},
+    } = {},
+  ): Promise<{ customer: CustomerPage; agent: AgentPage }> {
+    const customerContext = await this.person(customerViewport);
+    await prepareCustomer(customerContext);
     if (recordWire) await recordWireOf(customerContext);
     const customer = await CustomerPage.open(customerContext, `${this.fixtures.url}/${path}`);
     const agentContext = await this.person({ width: 1280, height: 800 });
     await agentContext.grantPermissions(['microphone'], { origin: joinUrl });
+    await prepareAgent(agentContext);
     const agent = await AgentPage.open(agentContext, `${joinUrl}/join`);
     const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
     await agent.join(code);

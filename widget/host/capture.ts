@@ -37,12 +37,20 @@ export interface CaptureContext {
   idOf: (node: Node | null) => number;
 }
 
+/** Stops capturing (rrweb's `record()` shape), plus what tests and benchmarks need to observe it. */
+export type StopCapture = (() => void) & {
+  /** Sends pending changes now instead of at the next animation frame. */
+  flush(): void;
+  /** Settles once the last snapshot part has been handed to `emit`. */
+  snapshotSent: Promise<void>;
+};
+
 /**
  * Captures the page: a full snapshot (serialized in slices, so a 100k-node page never freezes it),
  * then every change, coalesced per animation frame. Reaches into open shadow roots and same-origin
  * iframes. Returns the function that stops capturing (rrweb's `record()` shape).
  */
-export function startCapture(options: CaptureOptions): () => void {
+export function startCapture(options: CaptureOptions): StopCapture {
   const topDoc = options.document ?? document;
   const topWin = topDoc.defaultView ?? window;
   const ignore = options.ignore ?? (() => false);
@@ -486,9 +494,9 @@ export function startCapture(options: CaptureOptions): () => void {
   for (const [target, type, fn] of topListeners) target.addEventListener(type, fn, { capture: true, passive: true });
 
   watchDocument(topDoc);
-  void takeSnapshot().catch((error) => options.onError?.(error));
+  const snapshotSent = takeSnapshot().catch((error) => options.onError?.(error));
 
-  return () => {
+  const stop = () => {
     if (stopped) return;
     flushNow();
     stopped = true;
@@ -507,6 +515,7 @@ export function startCapture(options: CaptureOptions): () => void {
     onPointerMove.cancel();
     onSelection.cancel();
   };
+  return Object.assign(stop, { flush: () => flushBeforeEvent(), snapshotSent });
 }
 
 const SLIM_DOM = slimDOMDefaults({ script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true });

@@ -41,7 +41,8 @@ export class AgentSession extends ObservableState<AgentState> {
   private page: PageInfo | null = null;
   private iceServers: IceServer[] = [];
   private readonly assembler = new SnapshotAssembler();
-  private lastResyncAt = 0;
+  /** A resync was asked for and its snapshot has not arrived yet. */
+  private awaitingSnapshot = false;
   private requestedAssets = new Set<string>();
 
   constructor(private readonly options: AgentSessionOptions) {
@@ -125,10 +126,9 @@ export class AgentSession extends ObservableState<AgentState> {
   /** Asks the customer's page for a fresh full snapshot (the Resync button; automatic after a lost message). */
   resync(reason: 'requested' | 'gap' = 'requested'): void {
     if (this.state.status !== 'live' || !this.channel) return;
-    const now = Date.now();
     // A burst of gaps needs one snapshot, not one each.
-    if (reason === 'gap' && now - this.lastResyncAt < 1_000) return;
-    this.lastResyncAt = now;
+    if (reason === 'gap' && this.awaitingSnapshot) return;
+    this.awaitingSnapshot = true;
     this.channel.send({ type: 'resync', reason });
   }
 
@@ -152,6 +152,7 @@ export class AgentSession extends ObservableState<AgentState> {
       if (!whole) return;
       message = whole;
     }
+    if (message.type === 'snapshot') this.awaitingSnapshot = false;
     if (message.type === 'hello') {
       if (message.v !== PROTOCOL_VERSION) {
         this.closeAll();

@@ -75,6 +75,18 @@ const validHostMessages: HostMessage[] = [
   { type: 'viewport', width: 375, height: 667 },
   { type: 'pointer', x: 10, y: 20 },
   { type: 'click', x: 10, y: 20 },
+  { type: 'pointer', x: 10, y: 20, hover: 4 },
+  { type: 'snapshot-part', nodes: [{ parentId: null, node: { id: 1, type: NodeKind.Document } }], done: false },
+  { type: 'snapshot-part', nodes: [{ parentId: 1, node: { id: 3, type: NodeKind.Element, tagName: 'html', attributes: {} } }], done: true, viewport: { width: 800, height: 600 }, scroll: { x: 0, y: 0 } },
+  { type: 'stylesheet', id: 7, cssText: '.a { color: red; }' },
+  { type: 'adopted-styles', id: 1, sheets: ['p { margin: 0; }', ''] },
+  { type: 'canvas', id: 8, dataUrl: 'data:image/webp;base64,AAAA' },
+  { type: 'media', id: 9, paused: false, time: 12.5, rate: 1, muted: true },
+  { type: 'focus', id: 4 },
+  { type: 'focus', id: null },
+  { type: 'selection', ranges: [{ start: 5, startOffset: 0, end: 5, endOffset: 5 }] },
+  { type: 'asset', url: 'https://shop.example/me.png', hash: 'sha256-x', mime: 'image/png', base64: 'iVBORw0KGgo=' },
+  { type: 'asset-missing', url: 'https://shop.example/me.png', reason: 'HTTP 404' },
   { type: 'end', reason: 'stopped' },
 ];
 
@@ -170,6 +182,13 @@ describe('serialized nodes', () => {
 });
 
 describe('agent messages', () => {
+  it('accepts resync and asset requests, and refuses unknown resync reasons', () => {
+    expect(decodeAgentMessage({ type: 'resync', reason: 'gap' })).toEqual({ type: 'resync', reason: 'gap' });
+    expect(decodeAgentMessage({ type: 'asset-request', url: 'https://x.example/a.png' })).toEqual({ type: 'asset-request', url: 'https://x.example/a.png' });
+    malformed(() => decodeAgentMessage({ type: 'resync', reason: 'because' }));
+    malformed(() => decodeAgentMessage({ type: 'asset-request', url: 'x'.repeat(10_000) }));
+  });
+
   it('accepts hello and bye', () => {
     expect(decodeAgentMessage({ type: 'hello', v: PROTOCOL_VERSION, name: 'Ana' })).toEqual({ type: 'hello', v: 1, name: 'Ana' });
     expect(decodeAgentMessage({ type: 'bye' })).toEqual({ type: 'bye' });

@@ -1,0 +1,36 @@
+/**
+ * The structure a person sees: elements with their id/class/title/data-* attributes and their
+ * non-blank text, without scripts and without Coview's own UI. Self-contained (no closures), so
+ * it can be sent into any page as source text and run there.
+ */
+export function domSignature(doc: Document): string {
+  const out: string[] = [];
+  const walk = (node: Node) => {
+    if (node.nodeType === 3) {
+      const text = (node.textContent ?? '').trim();
+      if (text) out.push(JSON.stringify(text));
+      return;
+    }
+    if (node.nodeType !== 1) return;
+    const el = node as Element;
+    const tag = el.tagName.toLowerCase();
+    if (tag === 'script' || tag === 'noscript' || el.hasAttribute('data-coview-widget')) return;
+    const attrs = [...el.attributes]
+      .filter((a) => (['id', 'class', 'title'].includes(a.name) || a.name.startsWith('data-')) && a.name !== 'data-coview-focus')
+      .map((a) => `${a.name}=${JSON.stringify(a.name === 'class' ? a.value.replace(/(^|\s):hover(?=\s|$)/g, '').trim() : a.value)}`)
+      .sort();
+    out.push(`<${[tag, ...attrs].join(' ')}>`);
+    el.childNodes.forEach(walk);
+    out.push(`</${tag}>`);
+  };
+  walk(doc.body);
+  return out.join('');
+}
+
+/** Where two signatures part ways, with some context: a readable failure message. */
+export function firstDifference(expected: string, actual: string): string {
+  let i = 0;
+  while (i < expected.length && expected[i] === actual[i]) i++;
+  const from = Math.max(0, i - 120);
+  return `at ${i}: customer …${expected.slice(from, i + 120)}… agent …${actual.slice(from, i + 120)}…`;
+}
