@@ -67,6 +67,8 @@ export class Harness {
     const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
     await agent.join(code);
     await agent.waitForState('live', 30_000);
+    // Big pages are shown while they arrive; tests look at the whole page.
+    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor({ timeout: 30_000 });
     return { customer, agent };
   }
 }

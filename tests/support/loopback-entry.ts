@@ -1,6 +1,7 @@
 // A test-only bundle: the customer's capture and the agent's viewer in one page, joined by the
 // real channel code (JSON, deflate, frames, decoding) with no network in between. It lets the
 // fuzz test run thousands of change batches quickly; the WebRTC path has its own e2e tests.
+import { deflateSync } from 'fflate';
 import { SnapshotAssembler } from '../../widget/agent/snapshot-assembly.js';
 import { Viewer } from '../../widget/agent/viewer.js';
 import { startCapture } from '../../widget/host/capture.js';
@@ -39,6 +40,8 @@ function start(stage: HTMLElement): Loopback {
     },
     () => undefined as never,
     { onMessage: () => {}, onError: () => {} },
+    // Synchronous deflate, so a flush shows on the agent before the test compares.
+    (bytes) => deflateSync(bytes),
   );
   const stop = startCapture({
     emit: (message) => sender.send(message),

@@ -22,6 +22,8 @@ export class Viewer {
 
   private readonly assets: AssetCache;
   private lastScroll = { x: 0, y: 0 };
+  /** A snapshot is arriving in parts; what is on screen is its beginning. */
+  private loading = false;
   private hovered: Element[] = [];
   private focused: Element | null = null;
 
@@ -30,6 +32,8 @@ export class Viewer {
     private readonly onFirstRender: () => void = () => {},
     /** A page file the agent's browser failed to load (the customer's browser can send it). */
     private readonly onAssetNeeded: (url: string) => void = () => {},
+    /** The whole page is in (the last part of a snapshot has been shown). */
+    private readonly onSnapshotComplete: () => void = () => {},
   ) {
     this.assets = new AssetCache(() => this.documents());
     const doc = stage.ownerDocument;
@@ -61,7 +65,9 @@ export class Viewer {
     if (this.frozen) return;
     switch (message.type) {
       case 'snapshot':
-        return this.rebuild(message.node, message.viewport, message.scroll);
+        this.loading = false;
+        this.rebuild(message.node, message.viewport, message.scroll);
+        return this.onSnapshotComplete();
       case 'mutation':
         return this.applyMutation(message);
       case 'input': {
@@ -105,6 +111,7 @@ export class Viewer {
       case 'asset-missing':
         return console.info(`[coview] the customer's browser could not send ${message.url}: ${message.reason}`);
       case 'snapshot-part':
+        return this.applyPart(message);
       case 'hello':
       case 'end':
         return;
@@ -215,44 +222,7 @@ export class Viewer {
       node.parentNode?.removeChild(node);
       this.mirror.removeNodeFromMap(node);
     }
-    for (const add of message.adds) {
-      // A change for a node this view does not have (a hostile or out-of-sync peer) is skipped, never thrown.
-      const parent = this.mirror.getNode(add.parentId);
-      if (!parent) continue;
-      // A frame's new document.
-      if (add.node.type === NodeKind.Document) {
-        this.buildFrameDocument(add.parentId, add.node);
-        continue;
-      }
-      // Sent again (it moved while the snapshot was being taken): the newer copy wins.
-      const stale = this.mirror.getNode(add.node.id);
-      if (stale) {
-        stale.parentNode?.removeChild(stale);
-        this.mirror.removeNodeFromMap(stale);
-      }
-      const frames = takeFrameDocuments(add.node);
-      const built = this.build(add.node, parent.ownerDocument ?? doc);
-      if (!built) {
-        putBack(frames);
-        continue;
-      }
-      const next = add.nextId === null ? null : this.mirror.getNode(add.nextId);
-      let container: Node = parent;
-      if (add.node.isShadow && parent.nodeType === Node.ELEMENT_NODE) {
-        const host = parent as Element;
-        container = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
-      }
-      try {
-        container.insertBefore(built, next && next.parentNode === container ? next : null);
-      } catch (error) {
-        console.warn('[coview] could not insert a node', error);
-        putBack(frames);
-        continue;
-      }
-      for (const frame of frames) this.buildFrameDocument(frame.frameId, frame.doc);
-      putBack(frames);
-      this.assets.rewrite(built);
-    }
+    for (const add of message.adds) this.insert(add.parentId, add.nextId, add.node, doc);
     for (const change of message.attributes) {
       // nodeType, not instanceof: the node belongs to the iframe's realm.
       const el = this.mirror.getNode(change.id);
@@ -267,6 +237,82 @@ export class Viewer {
     // New content can make the page taller than when the customer's scroll position arrived.
     const win = this.iframe?.contentWindow;
     if (win && (win.scrollX !== this.lastScroll.x || win.scrollY !== this.lastScroll.y)) win.scrollTo(this.lastScroll.x, this.lastScroll.y);
+  }
+
+  /** Puts a serialized subtree under `parentId`, before `nextId` (or last); false if its parent is unknown. */
+  private insert(parentId: number, nextId: number | null, node: SerializedNode, doc: Document): boolean {
+    // A change for a node this view does not have (a hostile or out-of-sync peer) is skipped, never thrown.
+    const parent = this.mirror.getNode(parentId);
+    if (!parent) return false;
+    // A frame's new document.
+    if (node.type === NodeKind.Document) {
+      this.buildFrameDocument(parentId, node);
+      return true;
+    }
+    // Sent again (it moved while the snapshot was being taken): the newer copy wins.
+    const stale = this.mirror.getNode(node.id);
+    if (stale) {
+      stale.parentNode?.removeChild(stale);
+      this.mirror.removeNodeFromMap(stale);
+    }
+    const frames = takeFrameDocuments(node);
+    try {
+      const built = this.build(node, parent.ownerDocument ?? doc);
+      if (!built) return true;
+      const next = nextId === null ? null : this.mirror.getNode(nextId);
+      let container: Node = parent;
+      if (node.isShadow && parent.nodeType === Node.ELEMENT_NODE) {
+        const host = parent as Element;
+        container = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+      }
+      container.insertBefore(built, next && next.parentNode === container ? next : null);
+      for (const frame of frames) this.buildFrameDocument(frame.frameId, frame.doc);
+      this.assets.rewrite(built);
+    } catch (error) {
+      console.warn('[coview] could not insert a node', error);
+    } finally {
+      putBack(frames);
+    }
+    return true;
+  }
+
+  /**
+   * A snapshot shown as it arrives: the first part (the top of the page, styles first) is on
+   * screen while the rest is still being serialized, so a 100k-node page does not keep the agent
+   * waiting for its last node. Nodes are linked into subtrees per part and built with rrweb.
+   */
+  private applyPart(part: Extract<HostMessage, { type: 'snapshot-part' }>): void {
+    const byId = new Map<number, SerializedNode>();
+    const tops: { parentId: number | null; node: SerializedNode }[] = [];
+    for (const { parentId, node } of part.nodes) {
+      // Copies: the message itself stays as it came (a timeline may keep it).
+      const copy: SerializedNode = { ...node, childNodes: [] };
+      byId.set(node.id, copy);
+      const parent = parentId === null ? undefined : byId.get(parentId);
+      if (parent) parent.childNodes!.push(copy);
+      else tops.push({ parentId, node: copy });
+    }
+    for (const top of tops) {
+      if (top.parentId === null) {
+        this.rebuild(top.node, part.viewport ?? this.viewport, part.scroll ?? { x: 0, y: 0 });
+        this.loading = true;
+        // Automation API: the mirror is on screen but the rest of the page is still arriving.
+        this.iframe?.setAttribute('data-coview-loading', '');
+      } else if (this.loading && this.iframe?.contentDocument) {
+        this.insert(top.parentId, null, top.node, this.iframe.contentDocument);
+      }
+    }
+    if (part.done && this.loading) {
+      this.loading = false;
+      this.iframe?.removeAttribute('data-coview-loading');
+      if (part.viewport) this.viewport = part.viewport;
+      this.fit();
+      if (part.scroll) {
+        this.lastScroll = part.scroll;
+        this.iframe?.contentWindow?.scrollTo(part.scroll.x, part.scroll.y);
+      }
+      this.onSnapshotComplete();
+    }
   }
 
   private applyStylesheet(id: number, cssText: string): void {

@@ -87,7 +87,19 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const media = watchMedia(ctx);
   cleanups.push(styles.stop, canvases.stop, media.stop);
 
-  const serializeOptions = (doc: Document) => ({
+  // One options object per document and mode, reused for every node: the snapshot walk calls
+  // serializeNodeWithId once per node, and a fresh object each time is measurable on big pages.
+  const optionsCache = new WeakMap<Document, Record<'tree' | 'shallow' | 'shallowMasked', ReturnType<typeof baseOptions> & { skipChild: boolean; needsMask?: boolean }>>();
+  const serializeOptions = (doc: Document, mode: 'tree' | 'shallow' | 'shallowMasked') => {
+    let cached = optionsCache.get(doc);
+    if (!cached) {
+      const base = baseOptions(doc);
+      cached = { tree: { ...base, skipChild: false }, shallow: { ...base, skipChild: true, needsMask: false }, shallowMasked: { ...base, skipChild: true, needsMask: true } };
+      optionsCache.set(doc, cached);
+    }
+    return cached[mode];
+  };
+  const baseOptions = (doc: Document) => ({
     doc,
     mirror,
     blockClass: BLOCK_CLASS,
@@ -130,7 +142,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
   /** Serializes a subtree at once (for changes), minus ignored nodes and secrets. */
   const serializeTree = (node: Node): SerializedNode | null => {
     const doc = node.nodeType === Node.DOCUMENT_NODE ? (node as Document) : node.ownerDocument!;
-    const out = serializeNodeWithId(node, { ...serializeOptions(doc), skipChild: false }) as SerializedNode | null;
+    const out = serializeNodeWithId(node, serializeOptions(doc, 'tree')) as SerializedNode | null;
     if (out) scrubTree(out);
     return out;
   };
@@ -158,6 +170,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
     type Item = WalkItem;
     const stack: Item[] = [{ node: topDoc, parentId: null, isShadow: false, needsMask: false }];
     let part: FlatNode[] = [];
+    let firstPart = true;
     while (stack.length > 0) {
       const deadline = performance.now() + sliceMs;
       while (stack.length > 0 && performance.now() < deadline) {
@@ -169,11 +182,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
         if (known >= 0 && emitted.has(known)) continue;
         const doc = node.nodeType === Node.DOCUMENT_NODE ? (node as Document) : node.ownerDocument!;
         const needsMask = item.needsMask || (node.nodeType === Node.ELEMENT_NODE && needMaskingText(node, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, false));
-        const serialized = serializeNodeWithId(node, {
-          ...serializeOptions(doc),
-          skipChild: true,
-          needsMask,
-        }) as SerializedNode | null;
+        const serialized = serializeNodeWithId(node, serializeOptions(doc, needsMask ? 'shallowMasked' : 'shallow')) as SerializedNode | null;
         if (!serialized) continue;
         delete serialized.childNodes;
         if (item.isShadow) serialized.isShadow = true;
@@ -184,7 +193,9 @@ export function startCapture(options: CaptureOptions): StopCapture {
       }
       if (stopped) return;
       if (stack.length > 0) {
-        ctx.emit({ type: 'snapshot-part', nodes: part, done: false });
+        // The first part carries the viewport, so the agent can show the top of the page at once.
+        ctx.emit({ type: 'snapshot-part', nodes: part, done: false, ...(firstPart ? { viewport: viewportOf(topWin), scroll: { x: topWin.scrollX, y: topWin.scrollY } } : {}) });
+        firstPart = false;
         part = [];
         await yieldToPage();
         if (stopped) return;
@@ -201,7 +212,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
     if (serialized.type !== NodeKind.Document && serialized.type !== NodeKind.Element) return;
     const el = node as Element;
     // Blocked elements (a placeholder) and textareas (their value is the content) keep no children.
-    if (serialized.type === NodeKind.Element && (el.matches?.(`${BLOCK_SELECTOR}, .${BLOCK_CLASS}`) || (serialized.tagName === 'textarea' && serialized.attributes?.value !== undefined))) return;
+    // (rrweb marks a blocked element's placeholder with its size, rr_width/rr_height.)
+    if (serialized.type === NodeKind.Element && (serialized.attributes?.rr_width !== undefined || (serialized.tagName === 'textarea' && serialized.attributes?.value !== undefined))) return;
     const children: { node: Node; isShadow: boolean }[] = [];
     node.childNodes.forEach((child) => children.push({ node: child, isShadow: false }));
     if (serialized.type === NodeKind.Element && el.shadowRoot) el.shadowRoot.childNodes.forEach((child) => children.push({ node: child, isShadow: true }));

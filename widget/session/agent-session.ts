@@ -139,18 +139,16 @@ export class AgentSession extends ObservableState<AgentState> {
     this.channel.send({ type: 'asset-request', url });
   }
 
-  private onHostMessage(raw: HostMessage): void {
-    let message = raw;
+  private onHostMessage(message: HostMessage): void {
     if (message.type === 'snapshot-part') {
-      let whole: HostMessage | null;
+      // The view shows parts as they come; the assembler checks they fit together (and would give
+      // a whole snapshot to whoever keeps one).
       try {
-        whole = this.assembler.add(message);
+        if (this.assembler.add(message)) this.awaitingSnapshot = false;
       } catch (error) {
         console.warn('[coview] a snapshot arrived broken; asking for another:', error);
         return this.resync('gap');
       }
-      if (!whole) return;
-      message = whole;
     }
     if (message.type === 'snapshot') this.awaitingSnapshot = false;
     if (message.type === 'hello') {
@@ -165,12 +163,12 @@ export class AgentSession extends ObservableState<AgentState> {
     try {
       this.options.onHostMessage(message);
     } catch (error) {
-      if (message.type !== 'snapshot') return console.warn('[coview] could not show a change:', error);
+      if (!startsSnapshot(message)) return console.warn('[coview] could not show a change:', error);
       // Without a first picture there is nothing to show: say so rather than sit on a blank view.
       this.closeAll();
       return this.fail(new CoviewError('ERR_MALFORMED_MESSAGE', "The customer's page could not be shown. Ask them to reload it and share again.", { cause: error }));
     }
-    if (message.type === 'snapshot' && this.state.status === 'connecting') {
+    if (startsSnapshot(message) && this.state.status === 'connecting') {
       this.setState({ status: 'live', code: this.state.code, page: this.page });
     }
   }
@@ -199,4 +197,9 @@ export class AgentSession extends ObservableState<AgentState> {
   private statusNow(): AgentState['status'] {
     return this.state.status;
   }
+}
+
+/** The message that puts the customer's page on screen: a whole snapshot, or the first part of one. */
+function startsSnapshot(message: HostMessage): boolean {
+  return message.type === 'snapshot' || (message.type === 'snapshot-part' && message.nodes[0]?.parentId === null);
 }

@@ -55,10 +55,16 @@ export class FramedChannel<Out, In> {
   /** Raw and sent byte counts, for the bench and the README's figures. */
   readonly stats = { messages: 0, jsonBytes: 0, wireBytes: 0 };
 
+  /** Bulk messages still being compressed, in order; later bulk messages wait behind them. */
+  private compressing = 0;
+  private compressChain: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly link: Pick<PeerLink, 'write' | 'onDrain'>,
     private readonly decode: Decoder<In>,
     private readonly handlers: ChannelHandlers<In>,
+    /** How large messages are deflated (raw DEFLATE); defaults to the browser's own CompressionStream. */
+    private readonly compress: (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array> = defaultCompressor(),
   ) {}
 
   send(message: Out, lane: Lane = 'bulk'): void {
@@ -66,14 +72,36 @@ export class FramedChannel<Out, In> {
     if (json.length > MAX_MESSAGE_BYTES) {
       throw new CoviewError('ERR_MESSAGE_TOO_LARGE', `A ${json.length}-byte message is larger than the ${MAX_MESSAGE_BYTES}-byte limit.`);
     }
-    const deflated = json.length >= COMPRESS_FROM_BYTES ? deflateSync(json, { level: 6 }) : null;
-    const useDeflated = deflated !== null && deflated.length < json.length;
-    const body = useDeflated ? deflated : json;
-    // A priority message must fit one frame, or it could interleave with itself; large ones go bulk.
-    if (lane === 'priority' && body.length > FRAME_PAYLOAD) lane = 'bulk';
-    const seq = this.nextSeq[lane]++;
+    this.stats.messages++;
+    this.stats.jsonBytes += json.length;
+    // Small enough for one frame uncompressed: a priority message goes out ahead of everything.
+    if (lane === 'priority' && json.length <= FRAME_PAYLOAD) return this.enqueue(json, false, 'priority');
+    const seq = this.nextSeq.bulk++;
+    const packed = json.length >= COMPRESS_FROM_BYTES ? this.compress(json) : null;
+    if (this.compressing === 0 && !(packed instanceof Promise)) return this.enqueueBulk(json, packed, seq);
+    // Compression is asynchronous (native, off our stack): order is kept by chaining.
+    this.compressing++;
+    this.compressChain = this.compressChain
+      .then(async () => this.enqueueBulk(json, await packed, seq))
+      .catch((error: unknown) => {
+        // Never lose a message to a compressor failure: send it as it is.
+        console.warn('[coview] compression failed; sending uncompressed', error);
+        this.enqueue(json, false, 'bulk', seq);
+      })
+      .finally(() => {
+        this.compressing--;
+        this.pump();
+      });
+  }
+
+  private enqueueBulk(json: Uint8Array, packed: Uint8Array | null, seq: number): void {
+    if (packed && packed.length < json.length) this.enqueue(packed, true, 'bulk', seq);
+    else this.enqueue(json, false, 'bulk', seq);
+  }
+
+  private enqueue(body: Uint8Array, deflated: boolean, lane: Lane, seq = this.nextSeq[lane]++): void {
     const queue = lane === 'priority' ? this.priority : this.bulk;
-    const baseFlags = (useDeflated ? DEFLATED : 0) | (lane === 'priority' ? PRIORITY : 0);
+    const baseFlags = (deflated ? DEFLATED : 0) | (lane === 'priority' ? PRIORITY : 0);
     for (let offset = 0; offset < body.length || offset === 0; offset += FRAME_PAYLOAD) {
       const payload = body.subarray(offset, offset + FRAME_PAYLOAD);
       const frame = new Uint8Array(payload.length + HEADER_BYTES);
@@ -83,8 +111,6 @@ export class FramedChannel<Out, In> {
       queue.push(frame);
       this.stats.wireBytes += frame.length;
     }
-    this.stats.messages++;
-    this.stats.jsonBytes += json.length;
     this.pump();
   }
 
@@ -95,7 +121,7 @@ export class FramedChannel<Out, In> {
 
   /** Resolves once everything queued has been handed to the data channel. */
   flushed(): Promise<void> {
-    if (this.bulk.length === 0 && this.priority.length === 0 && !this.waitingForDrain) return Promise.resolve();
+    if (this.bulk.length === 0 && this.priority.length === 0 && !this.waitingForDrain && this.compressing === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -153,12 +179,29 @@ export class FramedChannel<Out, In> {
         });
       }
     }
-    if (!this.waitingForDrain && this.bulk.length === 0 && this.priority.length === 0) {
+    if (!this.waitingForDrain && this.bulk.length === 0 && this.priority.length === 0 && this.compressing === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       waiters.forEach((resolve) => resolve());
     }
   }
+}
+
+/**
+ * The browser's native DEFLATE where there is one (many times faster than doing it in
+ * JavaScript, which matters for a big page's snapshot); fflate elsewhere.
+ */
+export function defaultCompressor(): (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array> {
+  if (typeof CompressionStream === 'undefined' || typeof Response === 'undefined') return (bytes) => deflateSync(bytes, { level: 6 });
+  try {
+    new CompressionStream('deflate-raw');
+  } catch {
+    return (bytes) => deflateSync(bytes, { level: 6 });
+  }
+  return async (bytes) => {
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  };
 }
 
 /** Inflates, but stops as soon as the output passes `limit`: a tiny deflate bomb must not eat the agent's memory. */

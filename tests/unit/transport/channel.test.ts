@@ -39,7 +39,8 @@ function pair(window?: number) {
   const link = fakeLink(window);
   const received: HostMessage[] = [];
   const errors: CoviewError[] = [];
-  const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} });
+  // fflate, synchronous: these tests look at framing; async compression has its own test.
+  const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, (bytes) => deflateSync(bytes));
   const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, {
     onMessage: (m) => received.push(m),
     onError: (e) => errors.push(e),
@@ -169,6 +170,42 @@ describe('framed channel', () => {
     link.drain();
     deliver();
     expect(received.map((m) => m.type)).toEqual(['pointer', 'input']);
+  });
+
+  it('with an asynchronous compressor, messages still arrive in the order sent and flushed() waits for them', async () => {
+    const link = fakeLink(Infinity);
+    const received: HostMessage[] = [];
+    const releases: (() => void)[] = [];
+    const slowCompressor = (bytes: Uint8Array) => new Promise<Uint8Array>((resolve) => releases.push(() => resolve(deflateSync(bytes))));
+    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, slowCompressor);
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} });
+    sender.send({ type: 'input', id: 1, value: 'a'.repeat(10_000) });
+    sender.send({ type: 'viewport', width: 1, height: 1 });
+    sender.send({ type: 'input', id: 2, value: 'b'.repeat(10_000) });
+    sender.send({ type: 'pointer', x: 1, y: 1 }, 'priority');
+    let flushed = false;
+    const done = sender.flushed().then(() => (flushed = true));
+    for (const frame of link.sent.splice(0)) receiver.receive(frame);
+    // Only the priority message could go while the first big one is still being compressed.
+    expect(received.map((m) => m.type)).toEqual(['pointer']);
+    expect(flushed).toBe(false);
+    releases.reverse().forEach((release) => release()); // finish in the wrong order on purpose
+    await done;
+    for (const frame of link.sent.splice(0)) receiver.receive(frame);
+    expect(received.map((m) => (m.type === 'input' ? `input ${m.id}` : m.type))).toEqual(['pointer', 'input 1', 'viewport', 'input 2']);
+  });
+
+  it('compresses with the platform CompressionStream by default, readable by the receiver', async () => {
+    const link = fakeLink(Infinity);
+    const received: HostMessage[] = [];
+    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} });
+    const message: HostMessage = { type: 'input', id: 3, value: '<li>row</li>'.repeat(20_000) };
+    sender.send(message);
+    await sender.flushed();
+    expect(link.sent.reduce((sum, f) => sum + f.length, 0)).toBeLessThan(20_000);
+    for (const frame of link.sent.splice(0)) receiver.receive(frame);
+    expect(JSON.stringify(received[0]) === JSON.stringify(message)).toBe(true);
   });
 
   it('reports a gap when a numbered message never arrived, per lane', () => {
