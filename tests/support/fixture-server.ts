@@ -13,6 +13,12 @@ export async function startFixtureServer(coviewServer: string) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const name = url.pathname.slice(1);
+    // Pictures are CORS-readable, like a CDN's: the agent's recording export can inline them.
+    if (/^[\w-]+\.svg$/.test(name)) {
+      const svg = await readFile(new URL(name, FIXTURES)).catch(() => null);
+      if (!svg) return void res.writeHead(404).end('not found');
+      return void res.writeHead(200, { 'content-type': 'image/svg+xml', 'access-control-allow-origin': '*' }).end(svg);
+    }
     if (!/^[\w-]+\.html$/.test(name)) return void res.writeHead(404).end('not found');
     try {
       const html = await readFile(new URL(name, FIXTURES), 'utf8');

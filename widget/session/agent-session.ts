@@ -31,6 +31,8 @@ export interface AgentSessionOptions {
   serverUrl: string;
   /** Receives every message from the customer's page, in order (the viewer). */
   onHostMessage: (message: HostMessage) => void;
+  /** Sees every decoded host message first, hello and end included (the agent's timeline). */
+  record?: (message: HostMessage) => void;
 }
 
 export class AgentSession extends ObservableState<AgentState> {
@@ -114,6 +116,7 @@ export class AgentSession extends ObservableState<AgentState> {
   }
 
   private onHostMessage(message: HostMessage): void {
+    this.options.record?.(message);
     if (message.type === 'hello') {
       if (message.v !== PROTOCOL_VERSION) {
         this.closeAll();

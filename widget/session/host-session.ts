@@ -1,5 +1,7 @@
 import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type HostMessage, type IceServer } from '../protocol/index.js';
 import { startCapture } from '../host/capture.js';
+import { startDevtoolsCapture } from '../host/devtools.js';
+import { pageInfo } from '../host/page-info.js';
 import { ObservableState } from './observable-state.js';
 import { FramedChannel } from '../transport/channel.js';
 import { createPeer, type PeerLink } from '../transport/peer.js';
@@ -148,14 +150,20 @@ export class HostSession extends ObservableState<HostState> {
       onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
     });
     live.channel = channel;
-    const page = { url: location.href, title: document.title, userAgent: navigator.userAgent, language: navigator.language };
-    channel.send({ type: 'hello', v: PROTOCOL_VERSION, page });
+    channel.send({ type: 'hello', v: PROTOCOL_VERSION, page: pageInfo() });
     try {
-      live.stopCapture = startCapture({
+      const stopDom = startCapture({
         emit: (message) => channel.send(message),
         ignore: this.options.ignore,
         onError: (error) => console.warn('[coview] capture error:', error),
       });
+      // The Console and Network panels: the widget's own signaling requests are not the page's.
+      const signalingPath = new URL('/socket.io/', this.options.serverUrl).href;
+      const stopDevtools = startDevtoolsCapture({ emit: (message) => channel.send(message), ignoreUrl: (url) => url.startsWith(signalingPath) });
+      live.stopCapture = () => {
+        stopDom();
+        stopDevtools();
+      };
     } catch (error) {
       // A page the snapshot cannot read must not break: the agent is told, the page goes on.
       console.error('[coview] could not capture this page:', error);
