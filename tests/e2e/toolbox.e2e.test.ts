@@ -20,6 +20,7 @@ describe("the agent's console and network panel", () => {
     await panel.waitFor();
     expect(await trimmed(panel.locator('[data-coview-badge="console"]'))()).toBe('0');
 
+    customer.page.removeAllListeners('pageerror'); // the errors below are the point
     await customer.page.evaluate(() => (window as unknown as { misbehave(): void }).misbehave());
 
     // What the agent sees: four console entries on the badge, the uncaught error with its stack.
@@ -57,6 +58,10 @@ describe("the agent's console and network panel", () => {
     expect(missingText).toContain('fetch');
     const xhr = await eventually(() => requests.filter({ hasText: 'session=•••' }).allInnerTexts(), (rows) => rows.length === 1);
     expect(xhr[0]).toMatch(/POST\s+200/);
+    // Resource timings: the picture the page loaded, with its status and size.
+    const picture = await eventually(() => requests.filter({ hasText: 'logo.svg?v=•••' }).allInnerTexts(), (rows) => rows.length === 1);
+    expect(picture[0]).toMatch(/GET\s+200/);
+    expect(picture[0]).toMatch(/img · \d+ ms · \d+ B/);
     await panel.locator('[data-coview-filter="failed"]').click();
     expect(await requests.count()).toBe(1);
     // The token and e-mail never left the customer's device, let alone reached the panel.
@@ -145,6 +150,7 @@ describe('export and import', () => {
     const { customer, agent } = await h.liveSession('devtools.html');
     await customer.page.locator('#add').click();
     await customer.page.locator('#add').click();
+    customer.page.removeAllListeners('pageerror'); // the errors below are the point
     await customer.page.evaluate(() => (window as unknown as { misbehave(): void }).misbehave());
     await eventually(trimmed(agent.frame.locator('#count')), (t) => t === '2');
     await eventually(trimmed(agent.page.locator('[data-coview-badge="console"]')), (t) => t === '4');

@@ -27,8 +27,8 @@ export async function encodeRecording(recording: Recording): Promise<Blob> {
 }
 
 /** Reads a file made by encodeRecording; anything else is a CoviewError ERR_BAD_RECORDING saying what is wrong. */
-export async function decodeRecording(file: Blob): Promise<Recording> {
-  const text = await inflate(file);
+export async function decodeRecording(file: Blob, { maxBytes = MAX_RECORDING_BYTES } = {}): Promise<Recording> {
+  const text = await inflate(file, maxBytes);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -62,7 +62,7 @@ export async function decodeRecording(file: Blob): Promise<Recording> {
   return { entries, assets };
 }
 
-async function inflate(file: Blob): Promise<string> {
+async function inflate(file: Blob, maxBytes: number): Promise<string> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
@@ -71,9 +71,9 @@ async function inflate(file: Blob): Promise<string> {
       const { done, value } = await reader.read();
       if (done) break;
       total += value.byteLength;
-      if (total > MAX_RECORDING_BYTES) {
+      if (total > maxBytes) {
         await reader.cancel();
-        throw bad(`it inflates to more than ${MAX_RECORDING_BYTES / 1024 / 1024} MiB`);
+        throw bad(`it inflates to more than ${Math.round(maxBytes / 1024 / 1024)} MiB`);
       }
       chunks.push(value);
     }
