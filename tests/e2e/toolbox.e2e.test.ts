@@ -154,6 +154,8 @@ describe('export and import', () => {
     await customer.page.evaluate(() => (window as unknown as { misbehave(): void }).misbehave());
     await eventually(trimmed(agent.frame.locator('#count')), (t) => t === '2');
     await eventually(trimmed(agent.page.locator('[data-coview-badge="console"]')), (t) => t === '4');
+    await customer.page.evaluate(() => window.scrollTo(0, 600));
+    await eventually(() => agent.inMirror((_doc, win) => win.scrollY), (y) => Math.abs(y - 600) < 2);
 
     const [download] = await Promise.all([agent.page.waitForEvent('download'), agent.page.locator('[data-coview-export]').click()]);
     expect(download.suggestedFilename()).toMatch(/^coview-\d{4}-\d{2}-\d{2}-\d{4}\.coview$/);
@@ -169,6 +171,8 @@ describe('export and import', () => {
     await eventually(trimmed(reviewer.frame.locator('#count')), (t) => t === '2');
     expect(await reviewer.frame.locator('h1').textContent()).toBe('Checkout');
     expect(await reviewer.statusText()).toContain('Recording');
+    // Where the customer had scrolled to.
+    await eventually(() => reviewer.inMirror((_doc, win) => win.scrollY), (y) => Math.abs(y - 600) < 2);
     // The picture was inlined into the file: it shows without the customer's site.
     const logo = await reviewer.frame.locator('#logo').evaluate((img: HTMLImageElement) => ({ src: img.src.slice(0, 20), ok: img.complete && img.naturalWidth > 0 }));
     expect(logo).toEqual({ src: 'data:image/svg+xml;b', ok: true });

@@ -15,7 +15,7 @@ export const AGENT_TOOLS_CSS = `
 .devtools .entries { list-style: none; margin: 0; padding: 0; overflow: auto; flex: 1; }
 .devtools .entry { padding: 6px 10px; border-bottom: 1px solid #f1f5f9; display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: baseline; }
 .devtools .entry .text, .devtools .entry .url { flex: 1; min-width: 0; word-break: break-word; font-family: ui-monospace, Menlo, monospace; font-size: 12px; }
-.devtools .entry .url { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.devtools .entry .url { word-break: break-all; }
 .devtools .level-error, .devtools .level-uncaught, .devtools .level-rejection, .devtools .request.failed { background: #fef2f2; color: #991b1b; }
 .devtools .level-warn { background: #fffbeb; color: #854d0e; }
 .devtools .level { font-weight: 650; font-size: 11px; text-transform: uppercase; }
@@ -23,7 +23,7 @@ export const AGENT_TOOLS_CSS = `
 .devtools .stack { flex-basis: 100%; }
 .devtools .stack pre { margin: 4px 0 0; white-space: pre-wrap; font-size: 11px; color: #475569; }
 .devtools .method { font-weight: 650; font-size: 11px; }
-.devtools .status { font-weight: 650; }
+.devtools .net-status { font-weight: 650; }
 .devtools .meta { flex-basis: 100%; color: #64748b; font-size: 11px; }
 .devtools .empty { padding: 16px; color: #64748b; }
 .session-info { margin: 0; padding: 10px 14px; overflow: auto; }

@@ -128,7 +128,7 @@ export function DevtoolsPanel({ player }: { player: TimelinePlayer }) {
             <li key={index} class={`entry request ${isFailed(message) ? 'failed' : ''}`} data-coview-network-entry data-status={message.status ?? ''} data-kind={message.kind}>
               {goTo(index)}
               <span class="method">{message.method}</span>
-              <span class="status" title={message.error}>
+              <span class="net-status" title={message.error}>
                 {message.status ?? (message.error ? 'failed' : '–')}
               </span>
               <span class="url" title={message.url}>

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Viewer } from '../agent/viewer.js';
 import { AgentSession, type AgentState } from '../session/agent-session.js';
-import { TimelinePlayer } from '../agent/timeline.js';
+import { TimelinePlayer, type TimelineEntry } from '../agent/timeline.js';
 import { decodeRecording, withAssets } from '../agent/recording.js';
 import { CoviewError } from '../protocol/index.js';
 import { AGENT_TOOLS_CSS } from './agent-tools-css.js';
@@ -20,6 +20,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
   const [, setToolsVersion] = useState(0);
   const [recording, setRecording] = useState<string | null>(null);
   const [recordingError, setRecordingError] = useState<CoviewError | null>(null);
+  const pendingRecording = useRef<TimelineEntry[] | null>(null);
   const [state, setState] = useState<AgentState>({ status: 'idle' });
   const [code, setCode] = useState(() => decodeURIComponent(location.hash.slice(1)));
   const [name, setName] = useState(() => localStorage.getItem('coview.agentName') ?? '');
@@ -76,12 +77,18 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
     setRecordingError(null);
     try {
       const { entries, assets } = await decodeRecording(file);
-      playerRef.current.load(withAssets(entries, assets));
+      // Shown once the stage is on screen: a hidden iframe has no layout to scroll.
+      pendingRecording.current = withAssets(entries, assets);
       setRecording(file.name);
     } catch (error) {
       setRecordingError(error instanceof CoviewError ? error : new CoviewError('ERR_BAD_RECORDING', "This file can't be opened as a Coview recording.", { cause: error }));
     }
   };
+  useEffect(() => {
+    if (!pendingRecording.current) return;
+    playerRef.current?.load(pendingRecording.current);
+    pendingRecording.current = null;
+  }, [recording]);
   const inSession = state.status === 'connecting' || state.status === 'waiting' || state.status === 'live';
   const showForm = !recording && (state.status === 'idle' || state.status === 'error');
   const player = playerRef.current;
