@@ -55,12 +55,14 @@ try {
   await pause(1_500);
   await customer.page.locator('.add-to-cart').nth(3).click();
   await pause(600);
+  await agent.page.locator('[data-coview-tab="console"]').click();
   await agent.page.locator('[data-coview-console-entry][data-level="uncaught"]').getByText('Stack').click();
   await agent.page.screenshot({ path: out('join-console') });
   await agent.page.locator('[data-coview-tab="network"]').click();
   await agent.page.screenshot({ path: out('join-network') });
   await agent.page.locator('[data-coview-tab="session"]').click();
   await agent.page.screenshot({ path: out('join-session') });
+  await agent.page.locator('[data-coview-tab="session"]').click(); // closes the panel
   await agent.page.locator('[data-coview-marker="click"]').first().click();
   await agent.page.locator('[data-coview-go-live]').waitFor();
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -72,6 +74,7 @@ try {
   const reviewer = await AgentPage.open(await newPerson(browser, server.url, { width: 1280, height: 760 }), `${server.url}/join`);
   await reviewer.page.locator('[data-coview-open-recording]').setInputFiles(file);
   await reviewer.frame.locator('#products').waitFor();
+  await reviewer.page.locator('[data-coview-tab="console"]').click();
   await new Promise((resolve) => setTimeout(resolve, 300));
   await reviewer.page.screenshot({ path: out('join-recording') });
   console.log('wrote docs/images/{join-console,join-network,join-session,join-time-travel,join-recording}.png');

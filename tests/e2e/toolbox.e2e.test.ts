@@ -16,15 +16,19 @@ const trimmed = (locator: { textContent(): Promise<string | null> }) => () => lo
 describe("the agent's console and network panel", () => {
   it('shows the page\'s errors, warnings and requests with badges, stacks, redacted URLs, filters and search', async () => {
     const { customer, agent } = await h.liveSession('devtools.html', { recordWire: true });
-    const panel = agent.page.locator('[data-coview-devtools]');
-    await panel.waitFor();
-    expect(await trimmed(panel.locator('[data-coview-badge="console"]'))()).toBe('0');
+    const badge = (kind: string) => trimmed(agent.page.locator(`[data-coview-badge="${kind}"]`));
+    await agent.page.locator('[data-coview-badge="console"]').waitFor();
+    expect(await badge('console')()).toBe('0');
 
     customer.page.removeAllListeners('pageerror'); // the errors below are the point
     await customer.page.evaluate(() => (window as unknown as { misbehave(): void }).misbehave());
 
-    // What the agent sees: four console entries on the badge, the uncaught error with its stack.
-    await eventually(trimmed(panel.locator('[data-coview-badge="console"]')), (t) => t === '4');
+    // What the agent sees: four console entries on the badge (red: there are errors), then in the panel.
+    await eventually(badge('console'), (t) => t === '4');
+    expect(await agent.page.locator('[data-coview-badge="console"]').getAttribute('class')).toContain('badge-error');
+    const panel = agent.page.locator('[data-coview-devtools]');
+    expect(await panel.count()).toBe(0); // closed until the agent opens it: the page gets the room
+    await agent.page.locator('[data-coview-tab="console"]').click();
     const entries = panel.locator('[data-coview-console-entry]');
     const uncaught = entries.filter({ hasText: 'Checkout exploded' });
     expect(await uncaught.getAttribute('data-level')).toBe('uncaught');
@@ -48,8 +52,9 @@ describe("the agent's console and network panel", () => {
     await panel.locator('[data-coview-search]').fill('');
 
     // Network: the failed fetch with its status and the query values redacted, the XHR with its method.
-    await panel.locator('[data-coview-tab="network"]').click();
-    await eventually(trimmed(panel.locator('[data-coview-badge="network-failed"]')), (t) => t === '1');
+    await agent.page.locator('[data-coview-tab="network"]').click();
+    expect(await panel.getAttribute('data-coview-devtools')).toBe('network');
+    await eventually(badge('network-failed'), (t) => t === '1');
     const requests = panel.locator('[data-coview-network-entry]');
     const missing = requests.filter({ hasText: 'missing.json' });
     expect(await missing.getAttribute('data-status')).toBe('404');
@@ -177,6 +182,7 @@ describe('export and import', () => {
     const logo = await reviewer.frame.locator('#logo').evaluate((img: HTMLImageElement) => ({ src: img.src.slice(0, 20), ok: img.complete && img.naturalWidth > 0 }));
     expect(logo).toEqual({ src: 'data:image/svg+xml;b', ok: true });
     expect(await trimmed(reviewer.page.locator('[data-coview-badge="console"]'))()).toBe('4');
+    await reviewer.page.locator('[data-coview-tab="console"]').click();
     expect(await reviewer.page.locator('[data-coview-console-entry]').filter({ hasText: 'Checkout exploded' }).count()).toBe(1);
     // And it can be scrubbed like a live session: the start shows the empty cart.
     await reviewer.page.locator('[data-coview-scrubber]').fill('0');

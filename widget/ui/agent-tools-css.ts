@@ -3,9 +3,11 @@ export const AGENT_TOOLS_CSS = `
 .workspace { flex: 1; display: flex; min-height: 0; }
 .workspace .stage { min-width: 0; }
 .devtools { width: 380px; display: flex; flex-direction: column; margin: 12px 12px 12px 0; background: #fff; border-radius: 8px; box-shadow: 0 4px 14px rgba(15,23,42,.1); min-height: 0; font-size: 13px; }
-.devtools .tabs { display: flex; border-bottom: 1px solid #e2e8f0; }
-.devtools .tab { flex: 1; font: inherit; font-weight: 600; padding: 9px 6px; border: 0; background: none; color: #475569; cursor: pointer; border-bottom: 2px solid transparent; display: flex; gap: 6px; align-items: center; justify-content: center; }
-.devtools .tab.active { color: #1d4ed8; border-bottom-color: #1d4ed8; }
+.devtools-head { display: flex; align-items: center; justify-content: space-between; padding: 8px 10px 8px 14px; border-bottom: 1px solid #e2e8f0; font-size: 14px; }
+.devtools-head .close { font: inherit; font-size: 18px; line-height: 1; border: 0; background: none; color: #475569; cursor: pointer; padding: 2px 6px; }
+.devtools-tabs { display: flex; gap: 6px; }
+.timeline .devtools-tabs .tab { display: flex; gap: 6px; align-items: center; background: #1e293b; color: #e2e8f0; }
+.timeline .devtools-tabs .tab.active { background: #1d4ed8; color: #fff; }
 .badge { min-width: 20px; padding: 0 6px; border-radius: 999px; background: #e2e8f0; color: #334155; font-size: 12px; line-height: 18px; text-align: center; }
 .badge-error { background: #dc2626; color: #fff; }
 .devtools .tools-row { display: flex; gap: 4px; padding: 8px; border-bottom: 1px solid #f1f5f9; align-items: center; }

@@ -2,21 +2,62 @@ import { useState } from 'preact/hooks';
 import { isFailed, type ConsoleMessage, type NetworkMessage, type TimelinePlayer } from '../agent/timeline.js';
 import { sessionInfoRows } from '../agent/session-info.js';
 
-type Tab = 'console' | 'network' | 'session';
+export type Tab = 'console' | 'network' | 'session';
 type ConsoleFilter = 'all' | 'errors' | 'warnings';
 type NetworkFilter = 'all' | 'failed' | 'fetch-xhr' | 'resources';
 
 /** Rows drawn per list; a noisy page can log thousands, the newest matter most. */
 const MAX_ROWS = 500;
 
+const TAB_TITLE: Record<Tab, string> = { console: 'Console', network: 'Network', session: 'Session' };
+
+/**
+ * The buttons that open the panel, with the counts an agent should notice even while it is
+ * closed: console entries (red when any is an error), requests, failed requests.
+ */
+export function DevtoolsTabs({ player, tab, onTab }: { player: TimelinePlayer; tab: Tab | null; onTab: (tab: Tab) => void }) {
+  const timeline = player.timeline;
+  const errorCount = timeline.console.filter((i) => (timeline.entries[i]!.message as ConsoleMessage).level !== 'warn').length;
+  const failedCount = timeline.network.filter((i) => isFailed(timeline.entries[i]!.message as NetworkMessage)).length;
+  const button = (id: Tab, badges?: preact.ComponentChildren) => (
+    <button aria-pressed={tab === id} class={`tab ${tab === id ? 'active' : ''}`} data-coview-tab={id} onClick={() => onTab(id)}>
+      {TAB_TITLE[id]}
+      {badges}
+    </button>
+  );
+  return (
+    <div class="devtools-tabs">
+      {button(
+        'console',
+        <span class={`badge ${errorCount ? 'badge-error' : ''}`} data-coview-badge="console" title={`${errorCount} errors, ${timeline.console.length - errorCount} warnings`}>
+          {timeline.console.length}
+        </span>,
+      )}
+      {button(
+        'network',
+        <>
+          <span class="badge" data-coview-badge="network" title="Requests">
+            {timeline.network.length}
+          </span>
+          {failedCount > 0 && (
+            <span class="badge badge-error" data-coview-badge="network-failed" title="Failed requests">
+              {failedCount}
+            </span>
+          )}
+        </>,
+      )}
+      {button('session')}
+    </div>
+  );
+}
+
 /**
  * The agent's side panel: the customer page's console (errors, warnings, uncaught errors,
  * unhandled rejections with stacks), its network requests, and facts about the session.
  * Everything here comes from the timeline, so an opened recording shows the same.
  */
-export function DevtoolsPanel({ player }: { player: TimelinePlayer }) {
+export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer; tab: Tab; onClose: () => void }) {
   const timeline = player.timeline;
-  const [tab, setTab] = useState<Tab>('console');
   const [consoleFilter, setConsoleFilter] = useState<ConsoleFilter>('all');
   const [networkFilter, setNetworkFilter] = useState<NetworkFilter>('all');
   const [query, setQuery] = useState('');
@@ -35,15 +76,6 @@ export function DevtoolsPanel({ player }: { player: TimelinePlayer }) {
     )
     .filter(({ message }) => matches(`${message.method} ${message.url} ${message.status ?? ''} ${message.kind}`));
 
-  const errorCount = timeline.console.filter((i) => (timeline.entries[i]!.message as ConsoleMessage).level !== 'warn').length;
-  const failedCount = timeline.network.filter((i) => isFailed(timeline.entries[i]!.message as NetworkMessage)).length;
-
-  const tabButton = (id: Tab, label: string, badge?: preact.ComponentChildren) => (
-    <button role="tab" aria-selected={tab === id} class={`tab ${tab === id ? 'active' : ''}`} data-coview-tab={id} onClick={() => setTab(id)}>
-      {label}
-      {badge}
-    </button>
-  );
   const filterButton = <F extends string>(value: F, current: F, set: (f: F) => void, label: string) => (
     <button class={`filter ${value === current ? 'active' : ''}`} aria-pressed={value === current} data-coview-filter={value} onClick={() => set(value)}>
       {label}
@@ -56,31 +88,13 @@ export function DevtoolsPanel({ player }: { player: TimelinePlayer }) {
   );
 
   return (
-    <aside class="devtools" aria-label="Customer's console, network and session" data-coview-devtools>
-      <div class="tabs" role="tablist">
-        {tabButton(
-          'console',
-          'Console',
-          <span class={`badge ${errorCount ? 'badge-error' : ''}`} data-coview-badge="console" title={`${errorCount} errors, ${timeline.console.length - errorCount} warnings`}>
-            {timeline.console.length}
-          </span>,
-        )}
-        {tabButton(
-          'network',
-          'Network',
-          <>
-            <span class="badge" data-coview-badge="network" title="Requests">
-              {timeline.network.length}
-            </span>
-            {failedCount > 0 && (
-              <span class="badge badge-error" data-coview-badge="network-failed" title="Failed requests">
-                {failedCount}
-              </span>
-            )}
-          </>,
-        )}
-        {tabButton('session', 'Session')}
-      </div>
+    <aside class="devtools" aria-label={`Customer's ${TAB_TITLE[tab].toLowerCase()}`} data-coview-devtools={tab}>
+      <header class="devtools-head">
+        <strong>{TAB_TITLE[tab]}</strong>
+        <button class="close" aria-label="Close panel" data-coview-close-devtools onClick={onClose}>
+          ×
+        </button>
+      </header>
 
       {tab !== 'session' && (
         <div class="tools-row">

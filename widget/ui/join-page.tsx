@@ -4,9 +4,7 @@ import { AgentSession, type AgentState } from '../session/agent-session.js';
 import { TimelinePlayer, type TimelineEntry } from '../agent/timeline.js';
 import { decodeRecording, withAssets } from '../agent/recording.js';
 import { CoviewError } from '../protocol/index.js';
-import { AGENT_TOOLS_CSS } from './agent-tools-css.js';
-import { DevtoolsPanel } from './devtools-panel.js';
-import { TimelineBar } from './timeline-bar.js';
+import { Toolbox } from './toolbox.js';
 
 /**
  * The agent's page: type the customer's code, wait for their consent, then see their page live.
@@ -151,12 +149,9 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
           )}
         </div>
       )}
-      <style>{AGENT_TOOLS_CSS}</style>
-      <div class="workspace">
+      <Toolbox player={player} show={showTools} recording={recording !== null}>
         <div class={`stage ${showForm ? 'hidden' : ''}`} ref={stageRef} />
-        {showTools && <DevtoolsPanel player={player} />}
-      </div>
-      {showTools && <TimelineBar player={player} recording={recording !== null} />}
+      </Toolbox>
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import type { TimelinePlayer } from '../agent/timeline.js';
 import { assetUrls, encodeRecording, fetchAssets, recordingFileName } from '../agent/recording.js';
@@ -7,7 +8,7 @@ import { formatOffset } from './devtools-panel.js';
  * The time-travel bar under the mirror: a scrubber over the whole session with markers for
  * errors, clicks and page changes, "Back to live", and "Download recording".
  */
-export function TimelineBar({ player, recording }: { player: TimelinePlayer; recording: boolean }) {
+export function TimelineBar({ player, recording, extra }: { player: TimelinePlayer; recording: boolean; extra?: ComponentChildren }) {
   const timeline = player.timeline;
   const duration = Math.max(0, timeline.end - timeline.start);
   const position = player.position >= 0 ? timeline.entries[player.position]!.t - timeline.start : 0;
@@ -85,6 +86,7 @@ export function TimelineBar({ player, recording }: { player: TimelinePlayer; rec
           ))}
         </div>
       </div>
+      {extra}
       <button class="export" data-coview-export disabled={exporting === 'Preparing…' || timeline.length === 0} onClick={() => void download()}>
         Download recording
       </button>
