@@ -23,8 +23,8 @@ describe("the agent's console and network panel", () => {
     customer.page.removeAllListeners('pageerror'); // the errors below are the point
     await customer.page.evaluate(() => (window as unknown as { misbehave(): void }).misbehave());
 
-    // What the agent sees: four console entries on the badge (red: there are errors), then in the panel.
-    await eventually(badge('console'), (t) => t === '4');
+    // What the agent sees: five console entries on the badge (red: there are errors), then in the panel.
+    await eventually(badge('console'), (t) => t === '5');
     expect(await agent.page.locator('[data-coview-badge="console"]').getAttribute('class')).toContain('badge-error');
     const panel = agent.page.locator('[data-coview-devtools]');
     expect(await panel.count()).toBe(0); // closed until the agent opens it: the page gets the room
@@ -38,12 +38,14 @@ describe("the agent's console and network panel", () => {
     expect(await entries.filter({ hasText: 'Coupon service down' }).getAttribute('data-level')).toBe('rejection');
     expect(await entries.filter({ hasText: 'Payment failed' }).innerText()).toContain('"reason":"card_declined"');
     expect(await entries.filter({ hasText: 'Slow response' }).getAttribute('data-level')).toBe('warn');
+    // A fetch that fails and that the page never handles is still the page's unhandled rejection.
+    expect(await entries.filter({ hasText: 'Failed to fetch' }).getAttribute('data-level')).toBe('rejection');
     // Logged before the customer allowed the agent: never captured.
     expect(await panel.innerText()).not.toContain('before consent');
 
     // Filters and search.
     await panel.locator('[data-coview-filter="errors"]').click();
-    expect(await entries.count()).toBe(3);
+    expect(await entries.count()).toBe(4);
     await panel.locator('[data-coview-filter="warnings"]').click();
     expect(await entries.allInnerTexts()).toEqual([expect.stringContaining('Slow response')]);
     await panel.locator('[data-coview-filter="all"]').click();
@@ -54,7 +56,7 @@ describe("the agent's console and network panel", () => {
     // Network: the failed fetch with its status and the query values redacted, the XHR with its method.
     await agent.page.locator('[data-coview-tab="network"]').click();
     expect(await panel.getAttribute('data-coview-devtools')).toBe('network');
-    await eventually(badge('network-failed'), (t) => t === '1');
+    await eventually(badge('network-failed'), (t) => t === '2');
     const requests = panel.locator('[data-coview-network-entry]');
     const missing = requests.filter({ hasText: 'missing.json' });
     expect(await missing.getAttribute('data-status')).toBe('404');
@@ -68,7 +70,8 @@ describe("the agent's console and network panel", () => {
     expect(picture[0]).toMatch(/GET\s+200/);
     expect(picture[0]).toMatch(/img · \d+ ms · \d+ B/);
     await panel.locator('[data-coview-filter="failed"]').click();
-    expect(await requests.count()).toBe(1);
+    expect(await requests.count()).toBe(2);
+    expect(await requests.filter({ hasText: '127.0.0.1:9/unreachable' }).innerText()).toMatch(/GET\s+failed/);
     // The token and e-mail never left the customer's device, let alone reached the panel.
     const wire = (await readWire(customer.page)).frames.join('');
     expect(wire).toContain('missing.json');
@@ -158,7 +161,7 @@ describe('export and import', () => {
     customer.page.removeAllListeners('pageerror'); // the errors below are the point
     await customer.page.evaluate(() => (window as unknown as { misbehave(): void }).misbehave());
     await eventually(trimmed(agent.frame.locator('#count')), (t) => t === '2');
-    await eventually(trimmed(agent.page.locator('[data-coview-badge="console"]')), (t) => t === '4');
+    await eventually(trimmed(agent.page.locator('[data-coview-badge="console"]')), (t) => t === '5');
     await customer.page.evaluate(() => window.scrollTo(0, 600));
     await eventually(() => agent.inMirror((_doc, win) => win.scrollY), (y) => Math.abs(y - 600) < 2);
 
@@ -181,7 +184,7 @@ describe('export and import', () => {
     // The picture was inlined into the file: it shows without the customer's site.
     const logo = await reviewer.frame.locator('#logo').evaluate((img: HTMLImageElement) => ({ src: img.src.slice(0, 20), ok: img.complete && img.naturalWidth > 0 }));
     expect(logo).toEqual({ src: 'data:image/svg+xml;b', ok: true });
-    expect(await trimmed(reviewer.page.locator('[data-coview-badge="console"]'))()).toBe('4');
+    expect(await trimmed(reviewer.page.locator('[data-coview-badge="console"]'))()).toBe('5');
     await reviewer.page.locator('[data-coview-tab="console"]').click();
     expect(await reviewer.page.locator('[data-coview-console-entry]').filter({ hasText: 'Checkout exploded' }).count()).toBe(1);
     // And it can be scrubbed like a live session: the start shows the empty cart.

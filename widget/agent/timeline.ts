@@ -180,7 +180,7 @@ export class TimelinePlayer {
     const last = this.timeline.length - 1;
     const target = Math.min(Math.max(index, this.timeline.firstShowable), last);
     if (target < 0) return;
-    this.screen.show(this.timeline.plan(this.position, target));
+    this.draw(this.timeline.plan(this.position, target));
     this.following = false;
     this.shown = target;
     this.changed();
@@ -193,7 +193,7 @@ export class TimelinePlayer {
 
   goLive(): void {
     if (this.following) return;
-    this.screen.show(this.timeline.plan(this.shown, this.timeline.length - 1));
+    this.draw(this.timeline.plan(this.shown, this.timeline.length - 1));
     this.following = true;
     this.changed();
   }
@@ -209,6 +209,15 @@ export class TimelinePlayer {
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private draw(messages: HostMessage[]): void {
+    try {
+      this.screen.show(messages);
+    } catch (error) {
+      // Every message was decoded already; a DOM that refuses one change must not stop the agent scrubbing.
+      console.warn('[coview] could not show that moment:', error);
+    }
   }
 
   private changed(): void {

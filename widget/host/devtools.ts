@@ -11,6 +11,13 @@ export interface DevtoolsCaptureOptions {
   emit: (message: HostMessage) => void;
   /** Requests never reported (the widget's own signaling traffic). */
   ignoreUrl?: (url: string) => boolean;
+  /**
+   * Wrap fetch (method, status, failures). Only when the widget's script may report errors to the
+   * page: a cross-origin <script> without `crossorigin` is "muted" in Chromium, and a failed fetch
+   * the page never handles would then no longer reach the page's own unhandledrejection listeners
+   * (its error tracking). Without it, fetches are read from resource timings instead. Default true.
+   */
+  wrapFetch?: boolean;
   /** Most messages sent per second; the rest are counted and reported as one warning. */
   maxPerSecond?: number;
   window?: Window;
@@ -27,6 +34,7 @@ export function startDevtoolsCapture(options: DevtoolsCaptureOptions): () => voi
   const win = (options.window ?? window) as Window & typeof globalThis;
   const ignoreUrl = options.ignoreUrl ?? (() => false);
   const maxPerSecond = options.maxPerSecond ?? 50;
+  const wrapFetch = options.wrapFetch ?? true;
   const cleanups: (() => void)[] = [];
   let active = true;
   // Set while we emit: whatever the transport logs about it must not be captured again (a loop).
@@ -119,24 +127,38 @@ export function startDevtoolsCapture(options: DevtoolsCaptureOptions): () => voi
     send({ type: 'network', ...entry, url: clip(redactUrl(entry.url, win.location.href), MAX_URL), durationMs: Math.round(entry.durationMs) });
   };
 
-  // 3. fetch: the page gets the very promise the browser returned.
+  // 3. fetch. The page gets a promise that settles exactly like the browser's (same Response,
+  // same error), and that is still unhandled if the page does not handle it: observing the
+  // browser's promise directly would mark its rejection handled and hide it from the page.
   const originalFetch = win.fetch;
-  if (typeof originalFetch === 'function') {
+  if (wrapFetch && typeof originalFetch === 'function') {
     const wrappedFetch = function (this: unknown, ...args: Parameters<typeof fetch>) {
       const result = originalFetch.apply(this, args);
+      let request: { method: string; url: string; start: number } | null = null;
       try {
         if (active) {
-          const start = win.performance.now();
           const [input, init] = args;
           const url = typeof input === 'string' ? input : input instanceof win.URL ? input.href : (input as Request).url;
           const method = (init?.method ?? (input instanceof win.Request ? input.method : 'GET')).toUpperCase();
-          result.then(
-            (response) => reportRequest({ kind: 'fetch', method, url, status: response.type === 'opaque' ? null : response.status, durationMs: win.performance.now() - start, size: contentLength(response.headers.get('content-length')) }),
-            (error: unknown) => reportRequest({ kind: 'fetch', method, url, status: null, durationMs: win.performance.now() - start, size: null, error: clip(describe(error), 200) }),
-          );
+          request = { method, url, start: win.performance.now() };
         }
       } catch {}
-      return result;
+      if (!request || !(result instanceof Promise)) return result;
+      const { method, url, start } = request;
+      return result.then(
+        (response) => {
+          try {
+            reportRequest({ kind: 'fetch', method, url, status: response.type === 'opaque' ? null : response.status, durationMs: win.performance.now() - start, size: contentLength(response.headers.get('content-length')) });
+          } catch {}
+          return response;
+        },
+        (error: unknown) => {
+          try {
+            reportRequest({ kind: 'fetch', method, url, status: null, durationMs: win.performance.now() - start, size: null, error: clip(describe(error), 200) });
+          } catch {}
+          throw error;
+        },
+      );
     };
     win.fetch = wrappedFetch as typeof fetch;
     cleanups.push(() => {
@@ -200,11 +222,11 @@ export function startDevtoolsCapture(options: DevtoolsCaptureOptions): () => voi
         for (const entry of list.getEntries() as PerformanceResourceTiming[]) {
           try {
             // fetch and XHR are reported by their wrappers, with method and status.
-            if (entry.initiatorType === 'fetch' || entry.initiatorType === 'xmlhttprequest' || entry.initiatorType === 'beacon') continue;
+            if ((wrapFetch && entry.initiatorType === 'fetch') || entry.initiatorType === 'xmlhttprequest') continue;
             const status = (entry as PerformanceResourceTiming & { responseStatus?: number }).responseStatus;
             reportRequest({
               kind: entry.initiatorType || 'other',
-              method: 'GET',
+              method: entry.initiatorType === 'fetch' || entry.initiatorType === 'beacon' ? '' : 'GET', // unknown for these
               url: entry.name,
               status: status ? status : null,
               durationMs: entry.duration,

@@ -34,6 +34,8 @@ export interface HostSessionOptions {
   serverUrl: string;
   /** The widget's own UI: never captured. */
   ignore: (node: Node) => boolean;
+  /** See DevtoolsCaptureOptions.wrapFetch. */
+  wrapFetch?: boolean;
 }
 
 /**
@@ -159,7 +161,7 @@ export class HostSession extends ObservableState<HostState> {
       });
       // The Console and Network panels: the widget's own signaling requests are not the page's.
       const signalingPath = new URL('/socket.io/', this.options.serverUrl).href;
-      const stopDevtools = startDevtoolsCapture({ emit: (message) => channel.send(message), ignoreUrl: (url) => url.startsWith(signalingPath) });
+      const stopDevtools = startDevtoolsCapture({ emit: (message) => channel.send(message), ignoreUrl: (url) => url.startsWith(signalingPath), wrapFetch: this.options.wrapFetch });
       live.stopCapture = () => {
         stopDom();
         stopDevtools();

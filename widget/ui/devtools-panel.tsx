@@ -141,7 +141,7 @@ export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer
           {networkRows.slice(-MAX_ROWS).map(({ index, message }) => (
             <li key={index} class={`entry request ${isFailed(message) ? 'failed' : ''}`} data-coview-network-entry data-status={message.status ?? ''} data-kind={message.kind}>
               {goTo(index)}
-              <span class="method">{message.method}</span>
+              <span class="method">{message.method || '?'}</span>
               <span class="net-status" title={message.error}>
                 {message.status ?? (message.error ? 'failed' : '–')}
               </span>

@@ -130,12 +130,25 @@ describe('devtools capture', () => {
     const { raw, sent, stop } = capture();
     const response = await raw.fetch('https://api.example/cart?token=abc');
     expect(await response.text()).toBe('hello');
+    expect(response.status).toBe(201);
     await expect(raw.fetch('https://api.example/fail?x=1')).rejects.toThrow('Failed to fetch');
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(sent).toEqual([
       { type: 'network', kind: 'fetch', method: 'GET', url: 'https://api.example/cart?token=•••', status: 201, durationMs: expect.any(Number), size: 5 },
       { type: 'network', kind: 'fetch', method: 'GET', url: 'https://api.example/fail?x=•••', status: null, durationMs: expect.any(Number), size: null, error: 'TypeError: Failed to fetch' },
     ]);
+    stop();
+  });
+
+  it('leaves fetch alone when told to (a muted widget script must not swallow the page\'s rejections)', async () => {
+    const { win, raw, calls } = fakeWindow();
+    const original = raw.fetch;
+    const sent: HostMessage[] = [];
+    const stop = startDevtoolsCapture({ window: win, emit: (m) => sent.push(m), wrapFetch: false });
+    expect(raw.fetch).toBe(original);
+    await raw.fetch('https://api.example/x');
+    expect(sent).toHaveLength(0);
+    expect(calls).toHaveLength(0);
     stop();
   });
 
