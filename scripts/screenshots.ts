@@ -2,6 +2,9 @@
  * Takes the README's pictures from the real product: the demo shop with the widget, the consent
  * prompt, and the join page showing the customer's live page. Run: npm run screenshots
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { launchChromium, newPerson } from '../tests/support/browser.js';
 import { startServer } from '../tests/support/server.js';
 import { allowTsxEvaluate } from '../tests/support/wire.js';
@@ -34,6 +37,47 @@ try {
   await customer.page.screenshot({ path: out('widget-sharing') });
   await agent.page.screenshot({ path: out('join-live') });
   console.log('wrote docs/images/{widget-code,join-form,widget-consent,widget-sharing,join-live}.png');
+
+  // The agent's toolbox. The demo shop has no bugs of its own, so the customer's page gets some.
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  await customer.page.addScriptTag({
+    content: `window.applyCoupon = function applyCoupon(code) {
+      console.warn('Slow response from /api/stock (2.4 s)');
+      fetch('/demo/shop.css');
+      fetch('/api/coupons?code=' + code + '&customer=12345');
+      setTimeout(function renderDiscount() { var coupon; return coupon.discount; });
+    };`,
+  });
+  await pause(1_500);
+  await customer.page.locator('.add-to-cart').nth(2).click();
+  await pause(1_500);
+  await customer.page.evaluate(() => (window as unknown as { applyCoupon(code: string): void }).applyCoupon('AUTUMN10'));
+  await pause(1_500);
+  await customer.page.locator('.add-to-cart').nth(3).click();
+  await pause(600);
+  await agent.page.locator('[data-coview-tab="console"]').click();
+  await agent.page.locator('[data-coview-console-entry][data-level="uncaught"]').getByText('Stack').click();
+  await agent.page.screenshot({ path: out('join-console') });
+  await agent.page.locator('[data-coview-tab="network"]').click();
+  await agent.page.screenshot({ path: out('join-network') });
+  await agent.page.locator('[data-coview-tab="session"]').click();
+  await agent.page.screenshot({ path: out('join-session') });
+  await agent.page.locator('[data-coview-tab="session"]').click(); // closes the panel
+  await agent.page.locator('[data-coview-marker="click"]').first().click();
+  await agent.page.locator('[data-coview-go-live]').waitFor();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await agent.page.screenshot({ path: out('join-time-travel') });
+
+  const [download] = await Promise.all([agent.page.waitForEvent('download'), agent.page.locator('[data-coview-export]').click()]);
+  const file = join(await mkdtemp(join(tmpdir(), 'coview-shot-')), download.suggestedFilename());
+  await download.saveAs(file);
+  const reviewer = await AgentPage.open(await newPerson(browser, server.url, { width: 1280, height: 760 }), `${server.url}/join`);
+  await reviewer.page.locator('[data-coview-open-recording]').setInputFiles(file);
+  await reviewer.frame.locator('#products').waitFor();
+  await reviewer.page.locator('[data-coview-tab="console"]').click();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await reviewer.page.screenshot({ path: out('join-recording') });
+  console.log('wrote docs/images/{join-console,join-network,join-session,join-time-travel,join-recording}.png');
 } finally {
   await browser.close();
   await server.close();

@@ -37,6 +37,8 @@ function install(): void {
   const session = new HostSession({
     serverUrl: serverUrlFrom(script),
     ignore: (node) => widgetRoot !== null && (node === widgetRoot || widgetRoot.contains(node)),
+    // A cross-origin script without `crossorigin` has its errors muted: see wrapFetch.
+    wrapFetch: !script?.src || script.crossOrigin !== null || new URL(script.src, location.href).origin === location.origin,
   });
   window.Coview = {
     version: __COVIEW_VERSION__,

@@ -16,6 +16,7 @@ const TYPES: Record<string, string> = {
   png: 'image/png',
   woff2: 'font/woff2',
   wav: 'audio/wav',
+  svg: 'image/svg+xml',
 };
 
 /**
@@ -29,7 +30,7 @@ const TYPES: Record<string, string> = {
 export async function startFixtureServer(coviewServer: string) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const match = /^\/(?:(private|test|media)\/)?([\w-]+)\.(html|js|css|png|woff2|wav)$/.exec(url.pathname);
+    const match = /^\/(?:(private|test|media)\/)?([\w-]+)\.(html|js|css|png|woff2|wav|svg)$/.exec(url.pathname);
     if (!match) return void res.writeHead(404).end('not found');
     const [, area, name, ext] = match as unknown as [string, string | undefined, string, string];
     try {
@@ -45,6 +46,8 @@ export async function startFixtureServer(coviewServer: string) {
       if (area === 'test') {
         return void res.writeHead(200, { 'content-type': TYPES[ext]! }).end(await readFile(new URL(`${name}.${ext}`, DIST_TEST)));
       }
+      // Pictures are CORS-readable, like a CDN's: the agent's recording export can inline them.
+      if (ext === 'svg') return void res.writeHead(200, { 'content-type': TYPES[ext]!, 'access-control-allow-origin': '*' }).end(await readFile(new URL(`${name}.${ext}`, FIXTURES)));
       const text = await readFile(new URL(`${name}.${ext}`, FIXTURES), 'utf8');
       // `?server=` lets a test point the widget's data-server somewhere else than where it loads from.
       const body = text.replaceAll('{{COVIEW_SERVER}}', coviewServer).replaceAll('{{DATA_SERVER}}', url.searchParams.get('server') ?? coviewServer);

@@ -56,6 +56,17 @@ export class Viewer {
     this.frozen = true;
   }
 
+  /** Shows another moment (time travel): a snapshot rebuilds, changes apply; drawn even when frozen. */
+  show(messages: HostMessage[]): void {
+    const frozen = this.frozen;
+    this.frozen = false;
+    try {
+      for (const message of messages) this.apply(message);
+    } finally {
+      this.frozen = frozen;
+    }
+  }
+
   destroy(): void {
     this.resizeObserver.disconnect();
     this.screen.remove();

@@ -14,7 +14,8 @@ export type CoviewErrorCode =
   | 'ERR_SIGNALING_TIMEOUT'
   | 'ERR_PEER'
   | 'ERR_CHANNEL_CLOSED'
-  | 'ERR_ALREADY_SHARING';
+  | 'ERR_ALREADY_SHARING'
+  | 'ERR_BAD_RECORDING';
 
 export class CoviewError extends Error {
   override readonly name = 'CoviewError';

@@ -40,6 +40,30 @@ export interface PageInfo {
   title: string;
   userAgent: string;
   language: string;
+  /** Optional: older widgets do not send these (the agent shows what it has). */
+  platform?: string;
+  timeZone?: string;
+  viewport?: Size;
+}
+
+/** What the host page's console said: its own errors and warnings, uncaught errors, unhandled rejections. */
+export type ConsoleLevel = 'error' | 'warn' | 'uncaught' | 'rejection';
+
+/**
+ * One finished network request of the host page. `kind` is `fetch`, `xhr`, or a resource timing's
+ * initiator (`img`, `script`, `link`, `css`, …); the URL's query values are redacted on the host.
+ */
+export interface NetworkEntry {
+  kind: string;
+  method: string;
+  url: string;
+  /** HTTP status; null when unknown (opaque or failed request, resource timing without it). */
+  status: number | null;
+  durationMs: number;
+  /** Bytes of the response body; null when unknown. */
+  size: number | null;
+  /** Why it failed (network error, abort), when it did. */
+  error?: string;
 }
 
 export interface AddedNode { parentId: number; nextId: number | null; node: SerializedNode }
@@ -78,6 +102,8 @@ export type HostMessage =
   /** A file the agent could not load itself (behind the customer's login, on their network). */
   | { type: 'asset'; url: string; hash: string; mime: string; base64: string }
   | { type: 'asset-missing'; url: string; reason: string }
+  | { type: 'console'; level: ConsoleLevel; text: string; stack?: string }
+  | ({ type: 'network' } & NetworkEntry)
   | { type: 'end'; reason: 'stopped' | 'unloaded' };
 
 export type AgentMessage =
@@ -90,6 +116,8 @@ export type AgentMessage =
 
 const MAX_DEPTH = 2_000;
 const SHORT = 1_000;
+/** Console text and stacks are capped on the host well below this. */
+export const CONSOLE_TEXT = 8_192;
 
 function decodeAttributes(input: unknown, path: string): Record<string, AttributeValue> {
   if (!isRecord(input)) throw new CoviewError('ERR_MALFORMED_MESSAGE', `Malformed message: ${path} should be an object.`);
@@ -145,7 +173,15 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
   hello: object({
     type: literal('hello'),
     v: int,
-    page: object<PageInfo>({ url: str(8_192), title: str(SHORT), userAgent: str(SHORT), language: str(100) }),
+    page: object<PageInfo>({
+      url: str(8_192),
+      title: str(SHORT),
+      userAgent: str(SHORT),
+      language: str(100),
+      platform: optional(str(100)),
+      timeZone: optional(str(100)),
+      viewport: optional(object<Size>(size)),
+    }),
   }),
   snapshot: object({ type: literal('snapshot'), node: serializedNode, viewport: object<Size>(size), scroll: object<Point>(point) }),
   'snapshot-part': object({
@@ -175,6 +211,22 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
   selection: object({ type: literal('selection'), ranges: array(object<SelectionRange>({ start: int, startOffset: int, end: int, endOffset: int }), 100) }),
   asset: object({ type: literal('asset'), url: str(8_192), hash: str(SHORT), mime: str(SHORT), base64: str() }),
   'asset-missing': object({ type: literal('asset-missing'), url: str(8_192), reason: str(SHORT) }),
+  console: object({
+    type: literal('console'),
+    level: literal('error', 'warn', 'uncaught', 'rejection'),
+    text: str(CONSOLE_TEXT),
+    stack: optional(str(CONSOLE_TEXT)),
+  }),
+  network: object({
+    type: literal('network'),
+    kind: str(40),
+    method: str(20),
+    url: str(8_192),
+    status: nullable(int),
+    durationMs: num,
+    size: nullable(num),
+    error: optional(str(SHORT)),
+  }),
   end: object({ type: literal('end'), reason: literal('stopped', 'unloaded') }),
 });
 

@@ -32,6 +32,8 @@ export interface AgentSessionOptions {
   serverUrl: string;
   /** Receives every message from the customer's page, in order (the viewer). */
   onHostMessage: (message: HostMessage) => void;
+  /** Sees every decoded host message first, hello and end included (the agent's timeline). */
+  record?: (message: HostMessage) => void;
 }
 
 export class AgentSession extends ObservableState<AgentState> {
@@ -141,16 +143,22 @@ export class AgentSession extends ObservableState<AgentState> {
 
   private onHostMessage(message: HostMessage): void {
     if (message.type === 'snapshot-part') {
-      // The view shows parts as they come; the assembler checks they fit together (and would give
-      // a whole snapshot to whoever keeps one).
+      // The view shows parts as they come; the assembler checks they fit together and gives the
+      // timeline (which keeps whole snapshots as keyframes) the whole page.
       try {
-        if (this.assembler.add(message)) this.awaitingSnapshot = false;
+        const whole = this.assembler.add(message);
+        if (whole) {
+          this.awaitingSnapshot = false;
+          this.options.record?.(whole);
+        }
       } catch (error) {
         console.warn('[coview] a snapshot arrived broken; asking for another:', error);
         return this.resync('gap');
       }
+    } else {
+      if (message.type === 'snapshot') this.awaitingSnapshot = false;
+      this.options.record?.(message);
     }
-    if (message.type === 'snapshot') this.awaitingSnapshot = false;
     if (message.type === 'hello') {
       if (message.v !== PROTOCOL_VERSION) {
         this.closeAll();

@@ -1,6 +1,8 @@
 import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type HostMessage, type IceServer } from '../protocol/index.js';
 import { fetchPageAsset, pageFontUrls } from '../host/assets.js';
 import { startCapture } from '../host/capture.js';
+import { startDevtoolsCapture } from '../host/devtools.js';
+import { pageInfo } from '../host/page-info.js';
 import { ObservableState } from './observable-state.js';
 import { FramedChannel } from '../transport/channel.js';
 import { createPeer, type PeerLink } from '../transport/peer.js';
@@ -36,6 +38,8 @@ export interface HostSessionOptions {
   serverUrl: string;
   /** The widget's own UI: never captured. */
   ignore: (node: Node) => boolean;
+  /** See DevtoolsCaptureOptions.wrapFetch. */
+  wrapFetch?: boolean;
 }
 
 /**
@@ -48,7 +52,13 @@ export class HostSession extends ObservableState<HostState> {
   private startOptions: StartOptions = {};
   /** Files already sent to this agent (by URL); the agent caches them by content hash. */
   private sentAssets = new Set<string>();
-  private live: { agent: Agent; peer: PeerLink; channel: FramedChannel<HostMessage, AgentMessage> | null; stopCapture: (() => void) | null } | null = null;
+  private live: {
+    agent: Agent;
+    peer: PeerLink;
+    channel: FramedChannel<HostMessage, AgentMessage> | null;
+    stopCapture: (() => void) | null;
+    stopDevtools: (() => void) | null;
+  } | null = null;
 
   constructor(private readonly options: HostSessionOptions) {
     super({ status: 'idle' });
@@ -141,7 +151,7 @@ export class HostSession extends ObservableState<HostState> {
         },
       },
     );
-    this.live = { agent, peer, channel: null, stopCapture: null };
+    this.live = { agent, peer, channel: null, stopCapture: null, stopDevtools: null };
     this.sentAssets = new Set();
   }
 
@@ -153,9 +163,11 @@ export class HostSession extends ObservableState<HostState> {
       onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
     });
     live.channel = channel;
-    const page = { url: location.href, title: document.title, userAgent: navigator.userAgent, language: navigator.language };
-    channel.send({ type: 'hello', v: PROTOCOL_VERSION, page });
+    channel.send({ type: 'hello', v: PROTOCOL_VERSION, page: pageInfo() });
     if (!this.startCapture()) return;
+    // The Console and Network panels: the widget's own signaling requests are not the page's.
+    const signalingPath = new URL('/socket.io/', this.options.serverUrl).href;
+    live.stopDevtools = startDevtoolsCapture({ emit: (message) => channel.send(message), ignoreUrl: (url) => url.startsWith(signalingPath), wrapFetch: this.options.wrapFetch });
     // Fonts the agent may not be able to load: an agent cannot tell that a font failed, so send them now.
     for (const url of pageFontUrls(document)) void this.sendAsset(url);
     this.setState({ status: 'sharing', code: this.state.code, agent: live.agent });
@@ -233,6 +245,7 @@ export class HostSession extends ObservableState<HostState> {
     if (!live) return;
     this.live = null;
     live.stopCapture?.();
+    live.stopDevtools?.();
   }
 
   private backToWaiting(notice: string): void {

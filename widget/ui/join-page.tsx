@@ -1,6 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Viewer } from '../agent/viewer.js';
 import { AgentSession, type AgentState } from '../session/agent-session.js';
+import { TimelinePlayer, type TimelineEntry } from '../agent/timeline.js';
+import { decodeRecording, withAssets } from '../agent/recording.js';
+import { CoviewError } from '../protocol/index.js';
+import { Toolbox } from './toolbox.js';
 
 /**
  * The agent's page: type the customer's code, wait for their consent, then see their page live.
@@ -9,14 +13,28 @@ import { AgentSession, type AgentState } from '../session/agent-session.js';
 export function JoinPage({ serverUrl }: { serverUrl: string }) {
   const stageRef = useRef<HTMLDivElement>(null);
   const sessionRef = useRef<AgentSession | null>(null);
+  const playerRef = useRef<TimelinePlayer | null>(null);
+  // The toolbox re-renders at most every 100 ms however fast the page changes.
+  const [, setToolsVersion] = useState(0);
+  const [recording, setRecording] = useState<string | null>(null);
+  const [recordingError, setRecordingError] = useState<CoviewError | null>(null);
+  const pendingRecording = useRef<TimelineEntry[] | null>(null);
   const [state, setState] = useState<AgentState>({ status: 'idle' });
   const [code, setCode] = useState(() => decodeURIComponent(location.hash.slice(1)));
   const [name, setName] = useState(() => localStorage.getItem('coview.agentName') ?? '');
 
   useEffect(() => {
-    let session: AgentSession | null = null;
-    const viewer = new Viewer(stageRef.current!, undefined, (url) => session?.requestAsset(url));
-    session = new AgentSession({ serverUrl, onHostMessage: (message) => viewer.apply(message) });
+    const viewer = new Viewer(stageRef.current!, undefined, (url) => sessionRef.current?.requestAsset(url));
+    const player = (playerRef.current = new TimelinePlayer(viewer));
+    let redraw: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribePlayer = player.subscribe(() => {
+      document.documentElement.setAttribute('data-coview-timeline', player.live ? 'live' : 'past');
+      redraw ??= setTimeout(() => {
+        redraw = undefined;
+        setToolsVersion((v) => v + 1);
+      }, 100);
+    });
+    const session = new AgentSession({ serverUrl, onHostMessage: (message) => player.onLive(message), record: (message) => player.record(message) });
     sessionRef.current = session;
     const unsubscribe = session.subscribe((next) => {
       setState(next);
@@ -32,6 +50,8 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
     addEventListener('pagehide', onUnload);
     return () => {
       removeEventListener('pagehide', onUnload);
+      unsubscribePlayer();
+      clearTimeout(redraw);
       unsubscribe();
       session.leave();
       viewer.destroy();
@@ -49,15 +69,35 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
     localStorage.setItem('coview.agentName', name.trim());
     void sessionRef.current?.join(code, agentName);
   };
+  // "Open recording": a saved session, checked by the protocol decoders, shown without a server.
+  const openRecording = async (file: File | undefined) => {
+    if (!file || !playerRef.current) return;
+    setRecordingError(null);
+    try {
+      const { entries, assets } = await decodeRecording(file);
+      // Shown once the stage is on screen: a hidden iframe has no layout to scroll.
+      pendingRecording.current = withAssets(entries, assets);
+      setRecording(file.name);
+    } catch (error) {
+      setRecordingError(error instanceof CoviewError ? error : new CoviewError('ERR_BAD_RECORDING', "This file can't be opened as a Coview recording.", { cause: error }));
+    }
+  };
+  useEffect(() => {
+    if (!pendingRecording.current) return;
+    playerRef.current?.load(pendingRecording.current);
+    pendingRecording.current = null;
+  }, [recording]);
   const inSession = state.status === 'connecting' || state.status === 'waiting' || state.status === 'live';
-  const showForm = state.status === 'idle' || state.status === 'error';
+  const showForm = !recording && (state.status === 'idle' || state.status === 'error');
+  const player = playerRef.current;
+  const showTools = player !== null && player.timeline.firstShowable >= 0 && !showForm;
 
   return (
     <div class="join">
       <header class="bar">
         <strong class="brand">Coview</strong>
         <span class={`status status-${state.status}`} role="status" data-coview-status>
-          {statusText(state)}
+          {recording ? `Recording: ${recording}` : statusText(state)}
         </span>
         {state.status === 'live' && state.page && (
           <span class="page-info" title={state.page.url}>
@@ -100,7 +140,23 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
           <button type="submit">Join</button>
         </form>
       )}
-      <div class={`stage ${showForm ? 'hidden' : ''}`} ref={stageRef} />
+      {showForm && (
+        <div class="open-recording">
+          Have a saved session?{' '}
+          <label>
+            Open recording
+            <input type="file" accept=".coview,application/gzip" data-coview-open-recording onChange={(e) => void openRecording(e.currentTarget.files?.[0])} />
+          </label>
+          {recordingError && (
+            <p class="error" role="alert" data-coview-recording-error={recordingError.code}>
+              {recordingError.message}
+            </p>
+          )}
+        </div>
+      )}
+      <Toolbox player={player} show={showTools} recording={recording !== null}>
+        <div class={`stage ${showForm ? 'hidden' : ''}`} ref={stageRef} />
+      </Toolbox>
     </div>
   );
 }

@@ -1,0 +1,189 @@
+import { useState } from 'preact/hooks';
+import { isFailed, type ConsoleMessage, type NetworkMessage, type TimelinePlayer } from '../agent/timeline.js';
+import { sessionInfoRows } from '../agent/session-info.js';
+
+export type Tab = 'console' | 'network' | 'session';
+type ConsoleFilter = 'all' | 'errors' | 'warnings';
+type NetworkFilter = 'all' | 'failed' | 'fetch-xhr' | 'resources';
+
+/** Rows drawn per list; a noisy page can log thousands, the newest matter most. */
+const MAX_ROWS = 500;
+
+const TAB_TITLE: Record<Tab, string> = { console: 'Console', network: 'Network', session: 'Session' };
+
+/**
+ * The buttons that open the panel, with the counts an agent should notice even while it is
+ * closed: console entries (red when any is an error), requests, failed requests.
+ */
+export function DevtoolsTabs({ player, tab, onTab }: { player: TimelinePlayer; tab: Tab | null; onTab: (tab: Tab) => void }) {
+  const timeline = player.timeline;
+  const errorCount = timeline.console.filter((i) => (timeline.entries[i]!.message as ConsoleMessage).level !== 'warn').length;
+  const failedCount = timeline.network.filter((i) => isFailed(timeline.entries[i]!.message as NetworkMessage)).length;
+  const button = (id: Tab, badges?: preact.ComponentChildren) => (
+    <button aria-pressed={tab === id} class={`tab ${tab === id ? 'active' : ''}`} data-coview-tab={id} onClick={() => onTab(id)}>
+      {TAB_TITLE[id]}
+      {badges}
+    </button>
+  );
+  return (
+    <div class="devtools-tabs">
+      {button(
+        'console',
+        <span class={`badge ${errorCount ? 'badge-error' : ''}`} data-coview-badge="console" title={`${errorCount} errors, ${timeline.console.length - errorCount} warnings`}>
+          {timeline.console.length}
+        </span>,
+      )}
+      {button(
+        'network',
+        <>
+          <span class="badge" data-coview-badge="network" title="Requests">
+            {timeline.network.length}
+          </span>
+          {failedCount > 0 && (
+            <span class="badge badge-error" data-coview-badge="network-failed" title="Failed requests">
+              {failedCount}
+            </span>
+          )}
+        </>,
+      )}
+      {button('session')}
+    </div>
+  );
+}
+
+/**
+ * The agent's side panel: the customer page's console (errors, warnings, uncaught errors,
+ * unhandled rejections with stacks), its network requests, and facts about the session.
+ * Everything here comes from the timeline, so an opened recording shows the same.
+ */
+export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer; tab: Tab; onClose: () => void }) {
+  const timeline = player.timeline;
+  const [consoleFilter, setConsoleFilter] = useState<ConsoleFilter>('all');
+  const [networkFilter, setNetworkFilter] = useState<NetworkFilter>('all');
+  const [query, setQuery] = useState('');
+
+  const at = (index: number) => formatOffset(timeline.entries[index]!.t - timeline.start);
+  const matches = (text: string) => !query || text.toLowerCase().includes(query.toLowerCase());
+
+  const consoleRows = timeline.console
+    .map((index) => ({ index, message: timeline.entries[index]!.message as ConsoleMessage }))
+    .filter(({ message }) => (consoleFilter === 'all' ? true : consoleFilter === 'warnings' ? message.level === 'warn' : message.level !== 'warn'))
+    .filter(({ message }) => matches(`${message.text}\n${message.stack ?? ''}`));
+  const networkRows = timeline.network
+    .map((index) => ({ index, message: timeline.entries[index]!.message as NetworkMessage }))
+    .filter(({ message }) =>
+      networkFilter === 'all' ? true : networkFilter === 'failed' ? isFailed(message) : networkFilter === 'fetch-xhr' ? message.kind === 'fetch' || message.kind === 'xhr' : message.kind !== 'fetch' && message.kind !== 'xhr',
+    )
+    .filter(({ message }) => matches(`${message.method} ${message.url} ${message.status ?? ''} ${message.kind}`));
+
+  const filterButton = <F extends string>(value: F, current: F, set: (f: F) => void, label: string) => (
+    <button class={`filter ${value === current ? 'active' : ''}`} aria-pressed={value === current} data-coview-filter={value} onClick={() => set(value)}>
+      {label}
+    </button>
+  );
+  const goTo = (index: number) => (
+    <button class="when" title="Show the page at this moment" onClick={() => player.seek(index)}>
+      {at(index)}
+    </button>
+  );
+
+  return (
+    <aside class="devtools" aria-label={`Customer's ${TAB_TITLE[tab].toLowerCase()}`} data-coview-devtools={tab}>
+      <header class="devtools-head">
+        <strong>{TAB_TITLE[tab]}</strong>
+        <button class="close" aria-label="Close panel" data-coview-close-devtools onClick={onClose}>
+          ×
+        </button>
+      </header>
+
+      {tab !== 'session' && (
+        <div class="tools-row">
+          {tab === 'console' ? (
+            <>
+              {filterButton('all', consoleFilter, setConsoleFilter, 'All')}
+              {filterButton('errors', consoleFilter, setConsoleFilter, 'Errors')}
+              {filterButton('warnings', consoleFilter, setConsoleFilter, 'Warnings')}
+            </>
+          ) : (
+            <>
+              {filterButton('all', networkFilter, setNetworkFilter, 'All')}
+              {filterButton('failed', networkFilter, setNetworkFilter, 'Failed')}
+              {filterButton('fetch-xhr', networkFilter, setNetworkFilter, 'Fetch/XHR')}
+              {filterButton('resources', networkFilter, setNetworkFilter, 'Other')}
+            </>
+          )}
+          <input type="search" class="search" placeholder={tab === 'console' ? 'Search messages' : 'Search URLs'} aria-label="Search" data-coview-search value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
+        </div>
+      )}
+
+      {tab === 'console' && (
+        <ol class="entries" data-coview-console>
+          {consoleRows.length === 0 && <li class="empty">{timeline.console.length ? 'Nothing matches.' : 'No errors or warnings from the page yet.'}</li>}
+          {consoleRows.slice(-MAX_ROWS).map(({ index, message }) => (
+            <li key={index} class={`entry level-${message.level}`} data-coview-console-entry data-level={message.level}>
+              {goTo(index)}
+              <span class="level">{LEVEL_LABEL[message.level]}</span>
+              <span class="text">{message.text}</span>
+              {message.stack && (
+                <details class="stack">
+                  <summary>Stack</summary>
+                  <pre>{message.stack}</pre>
+                </details>
+              )}
+            </li>
+          ))}
+        </ol>
+      )}
+
+      {tab === 'network' && (
+        <ol class="entries" data-coview-network>
+          {networkRows.length === 0 && <li class="empty">{timeline.network.length ? 'Nothing matches.' : 'No requests from the page yet.'}</li>}
+          {networkRows.slice(-MAX_ROWS).map(({ index, message }) => (
+            <li key={index} class={`entry request ${isFailed(message) ? 'failed' : ''}`} data-coview-network-entry data-status={message.status ?? ''} data-kind={message.kind}>
+              {goTo(index)}
+              <span class="method">{message.method || '?'}</span>
+              <span class="net-status" title={message.error}>
+                {message.status ?? (message.error ? 'failed' : '–')}
+              </span>
+              <span class="url" title={message.url}>
+                {message.url}
+              </span>
+              <span class="meta">
+                {message.kind} · {Math.round(message.durationMs)} ms · {message.size === null ? '–' : formatBytes(message.size)}
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
+
+      {tab === 'session' && (
+        <dl class="session-info" data-coview-session-info>
+          {timeline.page ? (
+            sessionInfoRows(timeline.page, timeline.viewport).map((row) => (
+              <div key={row.key} class="info-row">
+                <dt>{row.label}</dt>
+                <dd data-coview-info={row.key}>{row.value}</dd>
+              </div>
+            ))
+          ) : (
+            <p class="empty">No session information yet.</p>
+          )}
+        </dl>
+      )}
+    </aside>
+  );
+}
+
+const LEVEL_LABEL: Record<ConsoleMessage['level'], string> = { error: 'Error', warn: 'Warning', uncaught: 'Uncaught', rejection: 'Rejection' };
+
+/** Time into the session as an agent reads it: 75_000 → "1:15". */
+export function formatOffset(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
