@@ -285,7 +285,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
 
     // Forget removed subtrees only now: unmapping one while reading the records would hide the
     // removal of a node that was later moved into it (the agent would keep a stale copy).
-    removed.forEach((node) => forget(node));
+    removed.forEach((node) => mirror.removeNodeFromMap(node));
 
     // Ancestors before descendants: a new subtree is sent once, from its topmost new node.
     const adds: AddedNode[] = [];
@@ -317,11 +317,6 @@ export function startCapture(options: CaptureOptions): StopCapture {
     if (removes.length || adds.length || attributes.length || texts.length) {
       ctx.emit({ type: 'mutation', removes, adds, attributes, texts });
     }
-  };
-
-  /** Unmaps a removed subtree, including the shadow roots and frames inside it. */
-  const forget = (node: Node) => {
-    mirror.removeNodeFromMap(node);
   };
 
   /** A shadow root's children hang off its host; a frame's document off its <iframe>. */
@@ -394,7 +389,6 @@ export function startCapture(options: CaptureOptions): StopCapture {
   // 4. Form state, scroll, focus, selection, per document (the page's and each frame's).
   const watchDocument = (doc: Document) => {
     observeRoot(doc);
-    const win = doc.defaultView;
     const listen: [EventTarget, string, EventListener][] = [
       [doc, 'input', onInput],
       [doc, 'change', onInput],
@@ -407,7 +401,6 @@ export function startCapture(options: CaptureOptions): StopCapture {
     cleanups.push(() => {
       for (const [target, type, fn] of listen) target.removeEventListener(type, fn, { capture: true });
     });
-    void win;
   };
 
   // Events, not attributes: typing changes the `value` property only.
