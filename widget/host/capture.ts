@@ -1,6 +1,7 @@
-import { createMirror, IGNORED_NODE, needMaskingText, serializeNodeWithId, slimDOMDefaults, transformAttribute, type Mirror } from 'rrweb-snapshot';
+import { createMirror, IGNORED_NODE, serializeNodeWithId, slimDOMDefaults, transformAttribute, type Mirror } from 'rrweb-snapshot';
 import { NodeKind, type AddedNode, type AttributeChange, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
-import { BLOCK_CLASS, BLOCK_SELECTOR, fieldValueForWire, isSecretField, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, maskText } from './privacy.js';
+import { BLOCK_CLASS, createPrivacy, MASK_TEXT_CLASS, type Privacy } from './privacy.js';
+import { watchFieldValues } from './value-watch.js';
 import { throttle } from './throttle.js';
 
 export interface CaptureOptions {
@@ -11,6 +12,10 @@ export interface CaptureOptions {
   /** Reports a failure inside capture without ever throwing into the host page. */
   onError?: (error: unknown) => void;
   document?: Document;
+  /** The site's privacy rules (default: the built-in ones only). */
+  privacy?: Privacy;
+  /** Node ids shared with the control executor (default: a fresh mirror). */
+  mirror?: Mirror;
 }
 
 const SCROLL_INTERVAL_MS = 50;
@@ -24,7 +29,17 @@ export function startCapture(options: CaptureOptions): () => void {
   const doc = options.document ?? document;
   const win = doc.defaultView ?? window;
   const ignore = options.ignore ?? (() => false);
-  const mirror = createMirror();
+  const mirror = options.mirror ?? createMirror();
+  const privacy = options.privacy ?? createPrivacy();
+  // Nodes sent as a placeholder: none of their later attribute changes may follow them.
+  const sentBlocked = new WeakSet<Node>();
+  // What the agent last got for each field, so polls and setter hooks send only real changes.
+  const lastSent = new WeakMap<Element, string>();
+  const fieldKey = (el: Element): string => {
+    const field = el as HTMLInputElement;
+    return `${privacy.fieldValue(el, field.value ?? '')}\u0000${isCheckable(el) && privacy.showsChecked(el) ? field.checked : ''}`;
+  };
+
   // Nodes serialized during the current mutation flush: their attributes and text are already current.
   let freshNodes = new WeakSet<Node>();
 
@@ -32,13 +47,15 @@ export function startCapture(options: CaptureOptions): () => void {
     doc,
     mirror,
     blockClass: BLOCK_CLASS,
-    blockSelector: BLOCK_SELECTOR,
+    blockSelector: privacy.blockSelector,
     maskTextClass: MASK_TEXT_CLASS,
-    maskTextSelector: MASK_TEXT_SELECTOR,
-    maskTextFn: maskText,
-    maskInputOptions: { password: true },
-    maskInputFn: (text: string, el: HTMLElement) => fieldValueForWire(el, text),
-    slimDOMOptions: slimDOMDefaults({ script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true }),
+    // Private mode sends every text through maskTextFn, which lets allowed regions through.
+    maskTextSelector: privacy.options.privateByDefault ? '*' : privacy.maskSelector,
+    maskTextFn: (text: string, el: HTMLElement | null) => privacy.text(el, text),
+    maskInputOptions: { input: true, textarea: true },
+    maskInputFn: (text: string, el: HTMLElement) => privacy.fieldValue(el, text),
+    // Meta refresh/CSP/cookies never leave: they mean nothing in a mirror and one could navigate it.
+    slimDOMOptions: slimDOMDefaults({ script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true, headMetaHttpEquiv: true }),
     inlineStylesheet: true,
     recordCanvas: false,
     skipChild: false,
@@ -81,12 +98,17 @@ export function startCapture(options: CaptureOptions): () => void {
       });
       node.childNodes.forEach(scrub);
     }
-    if (node.type === NodeKind.Element && node.attributes && 'value' in node.attributes) {
-      const el = mirror.getNode(node.id);
-      if (el instanceof Element && isSecretField(el)) {
-        node.attributes.value = fieldValueForWire(el, String(node.attributes.value ?? ''));
-      }
+    if (node.type !== NodeKind.Element || !node.attributes) return;
+    const el = mirror.getNode(node.id);
+    if (!(el instanceof Element)) return;
+    const attributes = node.attributes;
+    if ('rr_width' in attributes) sentBlocked.add(el);
+    for (const [name, value] of Object.entries(attributes)) {
+      // rrweb keeps the raw `value` attribute when the live value is empty: it goes through the rules too.
+      if (typeof value === 'string') attributes[name] = privacy.attribute(el, name, value);
     }
+    if (el.tagName === 'OPTION' && attributes.selected && el.parentElement && privacy.isMaskedField(el.closest('select') ?? el)) delete attributes.selected;
+    if (isField(el)) lastSent.set(el, fieldKey(el));
   };
 
   // 1. Full snapshot.
@@ -141,7 +163,16 @@ export function startCapture(options: CaptureOptions): () => void {
     const attributes: AttributeChange[] = [];
     attributeTargets.forEach((names, el) => {
       const id = idOf(el);
-      if (id < 0 || freshNodes.has(el)) return;
+      if (id < 0 || freshNodes.has(el) || sentBlocked.has(el)) return;
+      if (el.matches(privacy.blockSelector)) {
+        // Newly blocked (a class or attribute change): the agent's copy is swapped for a placeholder.
+        const parentId = idOf(el.parentNode);
+        removes.push(id);
+        mirror.removeNodeFromMap(el);
+        const serialized = parentId >= 0 ? serialize(el) : null;
+        if (serialized) adds.push({ parentId, nextId: nextKnownSiblingId(el), node: serialized });
+        return;
+      }
       for (const name of names) attributes.push({ id, name, value: attributeForWire(el, name) });
     });
 
@@ -150,7 +181,7 @@ export function startCapture(options: CaptureOptions): () => void {
       const id = idOf(node);
       if (id < 0 || freshNodes.has(node)) return;
       const text = node.textContent ?? '';
-      texts.push({ id, value: needMaskingText(node, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, true) ? maskText(text) : text });
+      texts.push({ id, value: privacy.text(node, text) });
     });
 
     if (removes.length || adds.length || attributes.length || texts.length) {
@@ -169,7 +200,8 @@ export function startCapture(options: CaptureOptions): () => void {
   const attributeForWire = (el: Element, name: string): string | null => {
     const value = el.getAttribute(name);
     if (value === null) return null;
-    if (name === 'value' && isSecretField(el)) return fieldValueForWire(el, value);
+    const allowed = privacy.attribute(el, name, value);
+    if (allowed !== value) return allowed;
     return transformAttribute(doc, el.tagName.toLowerCase() as Lowercase<string>, name.toLowerCase() as Lowercase<string>, value);
   };
 
@@ -191,10 +223,19 @@ export function startCapture(options: CaptureOptions): () => void {
 
   const sendField = (el: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement) => {
     const id = idOf(el);
-    if (id < 0) return;
-    const checkable = el instanceof win.HTMLInputElement && (el.type === 'checkbox' || el.type === 'radio');
-    options.emit({ type: 'input', id, value: fieldValueForWire(el, el.value), ...(checkable ? { checked: (el as HTMLInputElement).checked } : {}) });
+    if (id < 0 || ignore(el)) return;
+    const key = fieldKey(el);
+    if (lastSent.get(el) === key) return;
+    lastSent.set(el, key);
+    const checked = isCheckable(el) && privacy.showsChecked(el) ? { checked: (el as HTMLInputElement).checked } : {};
+    options.emit({ type: 'input', id, value: privacy.fieldValue(el, el.value), ...checked });
   };
+
+  // 3b. Values set by script with no input event (React/Vue controlled inputs, formatters).
+  const stopWatching = watchFieldValues(
+    doc,
+    safe((el) => sendField(el)),
+  );
 
   // 4. Scroll of the window and of any scrollable element, one throttle per target.
   const scrollThrottles = new Map<Node, ReturnType<typeof throttle<[]>>>();
@@ -245,12 +286,21 @@ export function startCapture(options: CaptureOptions): () => void {
   for (const [target, type, fn] of listen) target.addEventListener(type, fn, { capture: true, passive: true });
 
   return () => {
+    stopWatching();
     observer.disconnect();
     for (const [target, type, fn] of listen) target.removeEventListener(type, fn, { capture: true });
     scrollThrottles.forEach((t) => t.cancel());
     onResize.cancel();
     onPointerMove.cancel();
   };
+}
+
+function isField(el: Element): boolean {
+  return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT';
+}
+
+function isCheckable(el: Element): boolean {
+  return el.tagName === 'INPUT' && ((el as HTMLInputElement).type === 'checkbox' || (el as HTMLInputElement).type === 'radio');
 }
 
 function viewportOf(win: Window) {

@@ -14,7 +14,9 @@ export type CoviewErrorCode =
   | 'ERR_SIGNALING_TIMEOUT'
   | 'ERR_PEER'
   | 'ERR_CHANNEL_CLOSED'
-  | 'ERR_ALREADY_SHARING';
+  | 'ERR_ALREADY_SHARING'
+  | 'ERR_BAD_OPTIONS'
+  | 'ERR_CONTROL_REFUSED';
 
 export class CoviewError extends Error {
   override readonly name = 'CoviewError';

@@ -1,5 +1,8 @@
-import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type HostMessage, type IceServer } from '../protocol/index.js';
+import { createMirror } from 'rrweb-snapshot';
+import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type ControlState, type HostMessage, type IceServer } from '../protocol/index.js';
 import { startCapture } from '../host/capture.js';
+import { HostControl } from '../host/control.js';
+import { createPrivacy, maskText, redactUrl, type Privacy, type PrivacyOptions } from '../host/privacy.js';
 import { ObservableState } from './observable-state.js';
 import { FramedChannel } from '../transport/channel.js';
 import { createPeer, type PeerLink } from '../transport/peer.js';
@@ -17,21 +20,28 @@ export type HostState =
   | { status: 'waiting'; code: string; notice?: string }
   | { status: 'asking'; code: string; agent: Agent }
   | { status: 'connecting'; code: string; agent: Agent }
-  | { status: 'sharing'; code: string; agent: Agent }
+  | { status: 'sharing'; code: string; agent: Agent; control?: ControlState }
   | { status: 'error'; message: string };
 
-export interface StartOptions {
+export interface StartOptions extends PrivacyOptions {
   /**
    * Decides join requests without showing the consent prompt (automation, kiosks, tests).
    * Return true to allow. Without it the customer is always asked.
    */
   onJoinRequest?: (agent: Agent) => boolean | Promise<boolean>;
+  /** Decides the agent's request for remote control without the prompt. Return true to grant. */
+  onControlRequest?: (agent: Agent) => boolean | Promise<boolean>;
 }
+
+/** The agent's pointer, laser and drawing, for the widget's overlay (page coordinates). */
+export type AgentAnnotation = Extract<AgentMessage, { type: 'pointer' | 'laser' | 'draw' }> | { type: 'clear' };
 
 export interface HostSessionOptions {
   serverUrl: string;
   /** The widget's own UI: never captured. */
   ignore: (node: Node) => boolean;
+  /** Privacy options from the script tag's data attributes; `start(options)` overrides them. */
+  defaults?: PrivacyOptions;
 }
 
 /**
@@ -42,7 +52,9 @@ export class HostSession extends ObservableState<HostState> {
   private socket: SignalingSocket | null = null;
   private iceServers: IceServer[] = [];
   private startOptions: StartOptions = {};
-  private live: { agent: Agent; peer: PeerLink; channel: FramedChannel<HostMessage, AgentMessage> | null; stopCapture: (() => void) | null } | null = null;
+  private live: { agent: Agent; peer: PeerLink; channel: FramedChannel<HostMessage, AgentMessage> | null; stopCapture: (() => void) | null; control: HostControl | null } | null = null;
+  private privacy: Privacy = createPrivacy();
+  private readonly annotationListeners = new Set<(annotation: AgentAnnotation) => void>();
 
   constructor(private readonly options: HostSessionOptions) {
     super({ status: 'idle' });
@@ -53,6 +65,8 @@ export class HostSession extends ObservableState<HostState> {
   async start(options: StartOptions = {}): Promise<{ code: string }> {
     if ('code' in this.state) return { code: this.state.code };
     if (this.state.status === 'starting') throw new CoviewError('ERR_ALREADY_SHARING', 'Sharing is already starting.');
+    // Bad privacy options fail here, before a code exists or anything could be captured.
+    this.privacy = createPrivacy({ ...this.options.defaults, ...stripUndefined(options) });
     this.startOptions = options;
     this.setState({ status: 'starting' });
     try {
@@ -86,6 +100,54 @@ export class HostSession extends ObservableState<HostState> {
     this.socket?.emit('host:stop');
     this.closeSocket();
     this.setState(wasSharing ? { status: 'idle', notice: 'You stopped sharing.' } : { status: 'idle' });
+  }
+
+  /** The customer's answer to the agent's request for control. */
+  decideControl(allow: boolean): void {
+    this.live?.control?.decide(allow);
+  }
+
+  /** "Take back control": immediate; the agent is told at once. */
+  revokeControl(): void {
+    this.live?.control?.revoke();
+  }
+
+  /** The agent's pointer and drawings, for the overlay; returns the unsubscribe function. */
+  onAnnotation(listener: (annotation: AgentAnnotation) => void): () => void {
+    this.annotationListeners.add(listener);
+    return () => this.annotationListeners.delete(listener);
+  }
+
+  private annotate(annotation: AgentAnnotation): void {
+    for (const listener of this.annotationListeners) listener(annotation);
+  }
+
+  private onAgentMessage(message: AgentMessage): void {
+    const live = this.live;
+    if (!live) return;
+    switch (message.type) {
+      case 'bye':
+        return void this.endLive('stopped', `${live.agent.name} left.`);
+      case 'pointer':
+      case 'laser':
+      case 'draw':
+        return this.annotate(message);
+      case 'control-request':
+        live.control?.request();
+        if (live.control?.current === 'asking' && this.startOptions.onControlRequest) {
+          void Promise.resolve()
+            .then(() => this.startOptions.onControlRequest!(live.agent))
+            .then((allow) => allow === true, () => false)
+            .then((allow) => live.control?.decide(allow));
+        }
+        return;
+      case 'control-release':
+        return live.control?.revoke();
+      case 'act':
+        return live.control?.act(message.action);
+      case 'hello':
+        return;
+    }
   }
 
   private wireSocket(socket: SignalingSocket): SignalingSocket {
@@ -135,25 +197,38 @@ export class HostSession extends ObservableState<HostState> {
         },
       },
     );
-    this.live = { agent, peer, channel: null, stopCapture: null };
+    this.live = { agent, peer, channel: null, stopCapture: null, control: null };
   }
 
   private onPeerConnected(): void {
     const live = this.live;
     if (!live || this.state.status !== 'connecting') return;
     const channel = new FramedChannel<HostMessage, AgentMessage>(live.peer, decodeAgentMessage, {
-      onMessage: (message) => {
-        if (message.type === 'bye') void this.endLive('stopped', `${live.agent.name} left.`);
-      },
+      onMessage: (message) => this.onAgentMessage(message),
       onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
     });
     live.channel = channel;
-    const page = { url: location.href, title: document.title, userAgent: navigator.userAgent, language: navigator.language };
+    // The address can carry tokens (reset links, OAuth): its query values are redacted like any URL.
+    const title = this.privacy.options.privateByDefault ? maskText(document.title) : document.title;
+    const page = { url: redactUrl(location.href), title, userAgent: navigator.userAgent, language: navigator.language };
     channel.send({ type: 'hello', v: PROTOCOL_VERSION, page });
+    const mirror = createMirror();
+    live.control = new HostControl({
+      mirror,
+      privacy: this.privacy,
+      ignore: this.options.ignore,
+      onState: (control) => {
+        channel.send({ type: 'control', state: control });
+        if (this.state.status === 'sharing' && this.live === live) this.setState({ ...this.state, control });
+      },
+      onRefused: (action, reason) => channel.send({ type: 'control-refused', action: action.type, reason }),
+    });
     try {
       live.stopCapture = startCapture({
         emit: (message) => channel.send(message),
         ignore: this.options.ignore,
+        privacy: this.privacy,
+        mirror,
         onError: (error) => console.warn('[coview] capture error:', error),
       });
     } catch (error) {
@@ -187,6 +262,9 @@ export class HostSession extends ObservableState<HostState> {
     if (!live) return;
     this.live = null;
     live.stopCapture?.();
+    // Control ends with the session; the agent learns it from the end of the session itself.
+    live.control = null;
+    this.annotate({ type: 'clear' });
   }
 
   private backToWaiting(notice: string): void {
@@ -198,4 +276,8 @@ export class HostSession extends ObservableState<HostState> {
     this.socket?.close();
     this.socket = null;
   }
+}
+
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
