@@ -1,5 +1,6 @@
 import { buildNodeWithSN, createCache, createMirror, rebuildIntoSandboxedIframe, type BuildCache, type Mirror } from 'rrweb-snapshot';
 import type { HostMessage, SerializedNode, Size } from '../protocol/index.js';
+import { sanitizeHostMessage } from './sanitize.js';
 
 // rrweb-snapshot's own node type; our protocol's SerializedNode is its validated wire form.
 type RrwebNode = Parameters<typeof buildNodeWithSN>[0];
@@ -48,8 +49,14 @@ export class Viewer {
     this.screen.remove();
   }
 
-  apply(message: HostMessage): void {
+  /** The id the customer's page gave a mirrored node (-1 if none): agent tools name elements by it. */
+  nodeId(node: Node): number {
+    return this.mirror.getId(node);
+  }
+
+  apply(raw: HostMessage): void {
     if (this.frozen) return;
+    const message = sanitizeHostMessage(raw);
     switch (message.type) {
       case 'snapshot':
         return this.rebuild(message.node, message.viewport, message.scroll);

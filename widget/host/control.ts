@@ -121,15 +121,15 @@ export class HostControl {
 
     const mouse = { bubbles: true, cancelable: true, composed: true, view: this.win, clientX: x, clientY: y, screenX: x, screenY: y, button: 0 };
     const pointer = { ...mouse, pointerId: 1, pointerType: 'mouse', isPrimary: true };
-    for (let detail = 1; detail <= count; detail++) {
-      target.dispatchEvent(new this.win.PointerEvent('pointerdown', { ...pointer, buttons: 1, detail }));
-      const down = target.dispatchEvent(new this.win.MouseEvent('mousedown', { ...mouse, buttons: 1, detail }));
-      if (detail === 1 && down) this.focusFor(target);
-      target.dispatchEvent(new this.win.PointerEvent('pointerup', { ...pointer, buttons: 0, detail }));
-      target.dispatchEvent(new this.win.MouseEvent('mouseup', { ...mouse, buttons: 0, detail }));
-      // A dispatched click runs the element's activation: checkboxes toggle, labels forward, links follow.
-      target.dispatchEvent(new this.win.MouseEvent('click', { ...mouse, buttons: 0, detail }));
-    }
+    // One press; `count` 2 is the second press of a double click (its first came as count 1), as browsers number them.
+    const detail = count;
+    target.dispatchEvent(new this.win.PointerEvent('pointerdown', { ...pointer, buttons: 1, detail }));
+    const down = target.dispatchEvent(new this.win.MouseEvent('mousedown', { ...mouse, buttons: 1, detail }));
+    if (down) this.focusFor(target);
+    target.dispatchEvent(new this.win.PointerEvent('pointerup', { ...pointer, buttons: 0, detail }));
+    target.dispatchEvent(new this.win.MouseEvent('mouseup', { ...mouse, buttons: 0, detail }));
+    // A dispatched click runs the element's activation: checkboxes toggle, labels forward, links follow.
+    target.dispatchEvent(new this.win.MouseEvent('click', { ...mouse, buttons: 0, detail }));
     if (count === 2) target.dispatchEvent(new this.win.MouseEvent('dblclick', { ...mouse, detail: 2 }));
     return null;
   }

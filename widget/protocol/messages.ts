@@ -57,6 +57,7 @@ export type ControlRefusal = 'not-granted' | 'private' | 'not-found';
  * element even when the two viewports differ; `x`/`y` are where in that element's box, 0…1.
  */
 export type ControlAction =
+  /** `count` 2 is the second press of a double click (the first came as 1), like `MouseEvent.detail`. */
   | { type: 'click'; id: number; x: number; y: number; count: 1 | 2 }
   /** A key (`KeyboardEvent.key`: a character, or Enter, Tab, Backspace, Arrow…) for the focused element. */
   | { type: 'key'; key: string; shift: boolean }

@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Viewer } from '../agent/viewer.js';
 import { AgentSession, type AgentState } from '../session/agent-session.js';
+import { AgentTools } from '../agent/tools.js';
+import { AgentToolbar } from './agent-toolbar.js';
 
 /**
  * The agent's page: type the customer's code, wait for their consent, then see their page live.
@@ -10,13 +12,23 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
   const stageRef = useRef<HTMLDivElement>(null);
   const sessionRef = useRef<AgentSession | null>(null);
   const [state, setState] = useState<AgentState>({ status: 'idle' });
+  const [tools, setTools] = useState<AgentTools | null>(null);
   const [code, setCode] = useState(() => decodeURIComponent(location.hash.slice(1)));
   const [name, setName] = useState(() => localStorage.getItem('coview.agentName') ?? '');
 
   useEffect(() => {
     const viewer = new Viewer(stageRef.current!);
-    const session = new AgentSession({ serverUrl, onHostMessage: (message) => viewer.apply(message) });
+    let agentTools: AgentTools | null = null;
+    const session = new AgentSession({
+      serverUrl,
+      onHostMessage: (message) => {
+        viewer.apply(message);
+        agentTools?.handle(message);
+      },
+    });
     sessionRef.current = session;
+    agentTools = new AgentTools(stageRef.current!, viewer, (message) => session.send(message));
+    setTools(agentTools);
     const unsubscribe = session.subscribe((next) => {
       setState(next);
       const html = document.documentElement;
@@ -25,7 +37,10 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
       else if (next.status === 'error') html.setAttribute('data-coview-reason', next.errorCode);
       else html.removeAttribute('data-coview-reason');
       // The last frame stays on screen when a session ends: the agent may still need to read it.
-      if (next.status === 'ended' || next.status === 'error') viewer.freeze();
+      if (next.status === 'ended' || next.status === 'error') {
+        viewer.freeze();
+        agentTools?.reset();
+      }
     });
     const onUnload = () => session.leave();
     addEventListener('pagehide', onUnload);
@@ -33,6 +48,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
       removeEventListener('pagehide', onUnload);
       unsubscribe();
       session.leave();
+      agentTools?.destroy();
       viewer.destroy();
     };
   }, [serverUrl]);
@@ -74,6 +90,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
           </button>
         )}
       </header>
+      {state.status === 'live' && tools && <AgentToolbar tools={tools} />}
       {showForm && (
         <form class="join-form" onSubmit={join}>
           <h1>Join a customer's screen</h1>
