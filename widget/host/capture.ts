@@ -155,6 +155,8 @@ export function startCapture(options: CaptureOptions): () => void {
       if (!node.isConnected || node.getRootNode() !== doc || ignore(node) || idOf(node) >= 0) continue;
       const parentId = idOf(node.parentNode);
       if (parentId < 0 || parentId === IGNORED_NODE) continue;
+      // A blocked element is sent empty: nothing added inside it later follows either.
+      if (node.parentElement && privacy.isBlocked(node.parentElement)) continue;
       const serialized = serialize(node);
       if (!serialized) continue;
       adds.push({ parentId, nextId: nextKnownSiblingId(node), node: serialized });
