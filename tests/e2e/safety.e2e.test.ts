@@ -55,3 +55,55 @@ describe('safety on the agent’s side', () => {
     expect(await customer.page.evaluate(() => Array.isArray((window as unknown as { __pwned?: unknown }).__pwned))).toBe(true);
   });
 });
+
+describe('safety on the customer’s side', () => {
+  it('a hostile agent’s forged and malformed messages are dropped and logged; control actions need the customer’s grant', async () => {
+    const customer = await CustomerPage.open(await h.person(), `${h.fixtures.url}/control.html`);
+    const warnings: string[] = [];
+    const errors: Error[] = [];
+    customer.page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    customer.page.on('pageerror', (error) => errors.push(error));
+    const agentContext = await h.person();
+    // The agent's page keeps a handle on its data channel, to write raw frames on it.
+    await agentContext.addInitScript(() => {
+      const send = RTCDataChannel.prototype.send;
+      RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: never) {
+        (window as unknown as { __channel: RTCDataChannel }).__channel = this;
+        return send.call(this, data);
+      };
+    });
+    const agent = await AgentPage.open(agentContext, `${h.server.url}/join`);
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await agent.join(code);
+    await agent.waitForState('live');
+
+    const forge = (messages: string[]) =>
+      agent.page.evaluate((texts) => {
+        const channel = (window as unknown as { __channel: RTCDataChannel }).__channel;
+        for (const text of texts) {
+          const bytes = new TextEncoder().encode(text);
+          const frame = new Uint8Array(bytes.length + 1);
+          frame.set(bytes, 1);
+          channel.send(frame);
+        }
+      }, messages);
+    // Clicks on every id the page could have (it has about 100 nodes, #inc among them) without a grant:
+    // all refused, nothing happens on the page.
+    await forge(Array.from({ length: 200 }, (_, id) => JSON.stringify({ type: 'act', action: { type: 'click', id, x: 0.5, y: 0.5, count: 1 } })));
+    await forge([
+      'not json at all',
+      JSON.stringify({ type: 'act', action: { type: 'eval', code: 'alert(1)' } }),
+      JSON.stringify({ type: 'act', action: { type: 'click', id: 'inc' } }),
+      JSON.stringify({ type: 'draw', stroke: 1, points: 'everywhere' }),
+      JSON.stringify({ type: 'control', state: 'on' }),
+    ]);
+    await eventually(() => Promise.resolve(warnings.filter((w) => w.includes('dropped a message from the agent')).length), (n) => n >= 5);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await customer.page.locator('#count').textContent()).toBe('0');
+    expect(await customer.state()).toBe('sharing');
+    expect(await customer.widget.getAttribute('data-coview-control')).toBe('off');
+    expect(errors).toEqual([]);
+    // The agent was told each time.
+    await eventually(() => agent.page.locator('[data-coview-tools-notice]').textContent(), (t) => t === 'You do not have control of the customer’s page.');
+  });
+});
