@@ -78,6 +78,32 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 300));
   await reviewer.page.screenshot({ path: out('join-recording') });
   console.log('wrote docs/images/{join-console,join-network,join-session,join-time-travel,join-recording}.png');
+
+  // The agent's tools: control granted, a stroke around the first product, the agent's labelled cursor.
+  await agent.page.getByRole('button', { name: 'Request control' }).click();
+  await customer.button('Allow control').click();
+  await customer.widget.locator('.control-banner').waitFor();
+  await customer.page.evaluate(() => scrollTo(0, 0));
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  await agent.page.getByRole('button', { name: 'Draw' }).click();
+  const product = await agent.page.evaluate(() => {
+    const frame = document.querySelector<HTMLIFrameElement>('[data-coview-frame]')!;
+    const outer = frame.getBoundingClientRect();
+    const scale = outer.width / frame.offsetWidth;
+    const r = frame.contentDocument!.querySelector('#products .product')!.getBoundingClientRect();
+    return { x: outer.x + (r.x + r.width / 2) * scale, y: outer.y + (r.y + r.height / 2) * scale, rx: (r.width / 2) * scale, ry: (r.height / 2) * scale };
+  });
+  // Real browser input (Playwright's mouse drag probes the script-less mirror and stalls).
+  const cdp = await agent.page.context().newCDPSession(agent.page);
+  const at = (i: number) => ({ x: product.x + Math.cos(i / 8) * product.rx, y: product.y + Math.sin(i / 8) * product.ry });
+  await cdp.send('Input.dispatchMouseEvent', { type: 'mousePressed', ...at(0), button: 'left', buttons: 1, clickCount: 1 });
+  for (let i = 1; i <= 52; i++) await cdp.send('Input.dispatchMouseEvent', { type: 'mouseMoved', ...at(i), button: 'left', buttons: 1 });
+  await cdp.send('Input.dispatchMouseEvent', { type: 'mouseReleased', ...at(52), button: 'left', buttons: 0, clickCount: 1 });
+  await agent.page.mouse.move(product.x + product.rx + 60, product.y + 20, { steps: 4 });
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  await customer.page.screenshot({ path: out('widget-control') });
+  await agent.page.screenshot({ path: out('join-control') });
+  console.log('wrote docs/images/{widget-control,join-control}.png');
 } finally {
   await browser.close();
   await server.close();

@@ -1,3 +1,4 @@
+import type { PrivacyOptions } from './host/privacy.js';
 import { HostSession, type Agent, type HostState, type StartOptions } from './session/host-session.js';
 import { mountHostWidget } from './ui/host-widget.js';
 
@@ -15,6 +16,8 @@ export interface CoviewApi {
   readonly status: HostState['status'];
   /** Calls `listener` with every state change (and once now); returns the unsubscribe function. */
   subscribe(listener: (state: HostState) => void): () => void;
+  /** Takes remote control back from the agent at once (same as the widget's "Take back control"). */
+  revokeControl(): void;
 }
 export type { Agent, HostState, StartOptions };
 
@@ -30,6 +33,21 @@ function serverUrlFrom(script: HTMLScriptElement | null): string {
   return location.origin;
 }
 
+/**
+ * Privacy options on the script tag, for sites that only paste the tag:
+ * data-mask-selector, data-block-selector, data-mask-all-inputs, data-private-by-default.
+ */
+export function privacyFrom(script: HTMLScriptElement | null): PrivacyOptions {
+  const data = script?.dataset ?? {};
+  const flag = (value: string | undefined) => value !== undefined && value !== 'false';
+  const options: PrivacyOptions = {};
+  if (data.maskSelector) options.maskSelector = data.maskSelector;
+  if (data.blockSelector) options.blockSelector = data.blockSelector;
+  if (flag(data.maskAllInputs)) options.maskAllInputs = true;
+  if (flag(data.privateByDefault)) options.privateByDefault = true;
+  return options;
+}
+
 function install(): void {
   if (window.Coview) return; // pasted twice: one widget is enough
   const script = document.currentScript as HTMLScriptElement | null;
@@ -39,6 +57,7 @@ function install(): void {
     ignore: (node) => widgetRoot !== null && (node === widgetRoot || widgetRoot.contains(node)),
     // A cross-origin script without `crossorigin` has its errors muted: see wrapFetch.
     wrapFetch: !script?.src || script.crossOrigin !== null || new URL(script.src, location.href).origin === location.origin,
+    defaults: privacyFrom(script),
   });
   window.Coview = {
     version: __COVIEW_VERSION__,
@@ -48,6 +67,7 @@ function install(): void {
       return session.current.status;
     },
     subscribe: (listener) => session.subscribe(listener),
+    revokeControl: () => session.revokeControl(),
   };
   const mount = () => {
     widgetRoot = mountHostWidget(session);

@@ -1,6 +1,7 @@
 import { adaptCssForReplay, buildNodeWithSN, createCache, createMirror, rebuildIntoSandboxedIframe, type BuildCache, type Mirror } from 'rrweb-snapshot';
 import { NodeKind, type HostMessage, type SerializedNode, type Size } from '../protocol/index.js';
 import { AssetCache } from './assets.js';
+import { sanitizeHostMessage } from './sanitize.js';
 
 // rrweb-snapshot's own node type; our protocol's SerializedNode is its validated wire form.
 type RrwebNode = Parameters<typeof buildNodeWithSN>[0];
@@ -72,8 +73,14 @@ export class Viewer {
     this.screen.remove();
   }
 
-  apply(message: HostMessage): void {
+  /** The id the customer's page gave a mirrored node (-1 if none): agent tools name elements by it. */
+  nodeId(node: Node): number {
+    return this.mirror.getId(node);
+  }
+
+  apply(raw: HostMessage): void {
     if (this.frozen) return;
+    const message = sanitizeHostMessage(raw);
     switch (message.type) {
       case 'snapshot':
         this.loading = false;

@@ -1,9 +1,10 @@
 import { createMirror, IGNORED_NODE, needMaskingText, serializeNodeWithId, slimDOMDefaults, transformAttribute } from 'rrweb-snapshot';
 import { NodeKind, type AddedNode, type AttributeChange, type FlatNode, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
 import { watchCanvases, watchMedia } from './media.js';
-import { BLOCK_CLASS, BLOCK_SELECTOR, fieldValueForWire, isSecretField, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, maskText } from './privacy.js';
+import { BLOCK_CLASS, createPrivacy, MASK_TEXT_CLASS, type Privacy } from './privacy.js';
 import { watchStyles } from './styles.js';
 import { throttle } from './throttle.js';
+import { watchFieldValues } from './value-watch.js';
 
 export interface CaptureOptions {
   /** Where messages go (the data channel). */
@@ -15,6 +16,10 @@ export interface CaptureOptions {
   document?: Document;
   /** Longest stretch of snapshot work in one task; the page stays responsive in between. */
   sliceMs?: number;
+  /** The site's privacy rules (default: the built-in ones only). */
+  privacy?: Privacy;
+  /** Node ids shared with the control executor (default: a fresh mirror). */
+  mirror?: Mirror;
 }
 
 const SCROLL_INTERVAL_MS = 50;
@@ -55,7 +60,18 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const topWin = topDoc.defaultView ?? window;
   const ignore = options.ignore ?? (() => false);
   const sliceMs = options.sliceMs ?? SLICE_MS;
-  const mirror = createMirror();
+  const mirror = options.mirror ?? createMirror();
+  const privacy = options.privacy ?? createPrivacy();
+  // Private mode sends every text through maskTextFn, which lets allowed regions through.
+  const maskSelector = privacy.options.privateByDefault ? '*' : privacy.maskSelector;
+  // Nodes sent as a placeholder: none of their later attribute changes may follow them.
+  const sentBlocked = new WeakSet<Node>();
+  // What the agent last got for each field, so polls and setter hooks send only real changes.
+  const lastSent = new WeakMap<Element, string>();
+  const fieldKey = (el: Element): string => {
+    const field = el as HTMLInputElement;
+    return `${privacy.fieldValue(el, field.value ?? '')}\u0000${isCheckable(el) && privacy.showsChecked(el) ? field.checked : ''}`;
+  };
   const cleanups: (() => void)[] = [];
   let stopped = false;
   // Nodes serialized during the current mutation flush: their attributes and text are already current.
@@ -103,12 +119,12 @@ export function startCapture(options: CaptureOptions): StopCapture {
     doc,
     mirror,
     blockClass: BLOCK_CLASS,
-    blockSelector: BLOCK_SELECTOR,
+    blockSelector: privacy.blockSelector,
     maskTextClass: MASK_TEXT_CLASS,
-    maskTextSelector: MASK_TEXT_SELECTOR,
-    maskTextFn: maskText,
-    maskInputOptions: { password: true },
-    maskInputFn: (text: string, el: HTMLElement) => fieldValueForWire(el, text),
+    maskTextSelector: maskSelector,
+    maskTextFn: (text: string, el: HTMLElement | null) => privacy.text(el, text),
+    maskInputOptions: { input: true, textarea: true },
+    maskInputFn: (text: string, el: HTMLElement) => privacy.fieldValue(el, text),
     slimDOMOptions: SLIM_DOM,
     inlineStylesheet: true,
     recordCanvas: true,
@@ -132,11 +148,20 @@ export function startCapture(options: CaptureOptions): StopCapture {
     else if (tag === 'VIDEO' || tag === 'AUDIO') media.add(el as HTMLMediaElement);
   };
 
+  /** The site's rules on a serialized element's attributes; remembers what was sent blocked. */
   const scrubValue = (node: SerializedNode) => {
-    if (node.type === NodeKind.Element && node.attributes && 'value' in node.attributes) {
-      const el = mirror.getNode(node.id);
-      if (el instanceof Element && isSecretField(el)) node.attributes.value = fieldValueForWire(el, String(node.attributes.value ?? ''));
+    if (node.type !== NodeKind.Element || !node.attributes) return;
+    const el = mirror.getNode(node.id);
+    if (!el || el.nodeType !== Node.ELEMENT_NODE) return;
+    const element = el as Element;
+    const attributes = node.attributes;
+    if ('rr_width' in attributes) sentBlocked.add(element);
+    for (const [name, value] of Object.entries(attributes)) {
+      // rrweb keeps the raw `value` attribute when the live value is empty: it goes through the rules too.
+      if (typeof value === 'string') attributes[name] = privacy.attribute(element, name, value);
     }
+    if (element.tagName === 'OPTION' && attributes.selected && element.parentElement && privacy.isMaskedField(element.closest('select') ?? element)) delete attributes.selected;
+    if (isField(element)) lastSent.set(element, fieldKey(element));
   };
 
   /** Serializes a subtree at once (for changes), minus ignored nodes and secrets. */
@@ -181,7 +206,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
         const known = idOf(node);
         if (known >= 0 && emitted.has(known)) continue;
         const doc = node.nodeType === Node.DOCUMENT_NODE ? (node as Document) : node.ownerDocument!;
-        const needsMask = item.needsMask || (node.nodeType === Node.ELEMENT_NODE && needMaskingText(node, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, false));
+        const needsMask = item.needsMask || (node.nodeType === Node.ELEMENT_NODE && needMaskingText(node, MASK_TEXT_CLASS, maskSelector, false));
         const serialized = serializeNodeWithId(node, serializeOptions(doc, needsMask ? 'shallowMasked' : 'shallow')) as SerializedNode | null;
         if (!serialized) continue;
         delete serialized.childNodes;
@@ -293,6 +318,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
       if (!node.isConnected || !roots.has(node.getRootNode()) || ignore(node) || idOf(node) >= 0) continue;
       const parentId = parentIdOf(node);
       if (parentId < 0 || parentId === IGNORED_NODE) continue;
+      // A blocked element is sent empty: nothing added inside it later follows either.
+      if (node.parentElement && privacy.isBlocked(node.parentElement)) continue;
       const serialized = serializeTree(node);
       if (!serialized) continue;
       adds.push({ parentId, nextId: nextKnownSiblingId(node), node: serialized });
@@ -301,7 +328,16 @@ export function startCapture(options: CaptureOptions): StopCapture {
     const attributes: AttributeChange[] = [];
     attributeTargets.forEach((names, el) => {
       const id = idOf(el);
-      if (id < 0 || freshNodes.has(el)) return;
+      if (id < 0 || freshNodes.has(el) || sentBlocked.has(el)) return;
+      if (el.matches(privacy.blockSelector)) {
+        // Newly blocked (a class or attribute change): the agent's copy is swapped for a placeholder.
+        const parentId = parentIdOf(el);
+        removes.push(id);
+        mirror.removeNodeFromMap(el);
+        const serialized = parentId >= 0 ? serializeTree(el) : null;
+        if (serialized) adds.push({ parentId, nextId: nextKnownSiblingId(el), node: serialized });
+        return;
+      }
       for (const name of names) attributes.push({ id, name, value: attributeForWire(el, name) });
     });
 
@@ -311,7 +347,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
       if (id < 0 || freshNodes.has(node)) return;
       const text = node.textContent ?? '';
       const parentStyle = node.parentNode?.nodeName === 'STYLE';
-      texts.push({ id, value: !parentStyle && needMaskingText(node, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, true) ? maskText(text) : text });
+      texts.push({ id, value: parentStyle ? text : privacy.text(node, text) });
     });
 
     if (removes.length || adds.length || attributes.length || texts.length) {
@@ -337,7 +373,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const attributeForWire = (el: Element, name: string): string | null => {
     const value = el.getAttribute(name);
     if (value === null) return null;
-    if (name === 'value' && isSecretField(el)) return fieldValueForWire(el, value);
+    const allowed = privacy.attribute(el, name, value);
+    if (allowed !== value) return allowed;
     return transformAttribute(el.ownerDocument, el.tagName.toLowerCase() as Lowercase<string>, name.toLowerCase() as Lowercase<string>, value);
   };
 
@@ -401,6 +438,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
     cleanups.push(() => {
       for (const [target, type, fn] of listen) target.removeEventListener(type, fn, { capture: true });
     });
+    // Values set by script with no input event (React/Vue controlled inputs, formatters).
+    cleanups.push(watchFieldValues(doc, safe((el) => sendField(el))));
   };
 
   // Events, not attributes: typing changes the `value` property only.
@@ -417,9 +456,12 @@ export function startCapture(options: CaptureOptions): StopCapture {
 
   const sendField = (el: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement) => {
     const id = idOf(el);
-    if (id < 0) return;
-    const checkable = el.tagName === 'INPUT' && ((el as HTMLInputElement).type === 'checkbox' || (el as HTMLInputElement).type === 'radio');
-    ctx.emit({ type: 'input', id, value: fieldValueForWire(el, el.value), ...(checkable ? { checked: (el as HTMLInputElement).checked } : {}) });
+    if (id < 0 || ignore(el)) return;
+    const key = fieldKey(el);
+    if (lastSent.get(el) === key) return;
+    lastSent.set(el, key);
+    const checked = isCheckable(el) && privacy.showsChecked(el) ? { checked: (el as HTMLInputElement).checked } : {};
+    ctx.emit({ type: 'input', id, value: privacy.fieldValue(el, el.value), ...checked });
   };
 
   // Scroll of a document or of any scrollable element, one throttle per target.
@@ -465,7 +507,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
         const end = idOf(range.endContainer);
         if (start < 0 || end < 0 || range.collapsed) continue;
         // Masked text is shown masked, so the offsets into it would not line up: skip it.
-        if (needMaskingText(range.startContainer, MASK_TEXT_CLASS, MASK_TEXT_SELECTOR, true)) continue;
+        if (privacy.isMasked(range.startContainer) || privacy.isMasked(range.endContainer)) continue;
         ranges.push({ start, startOffset: range.startOffset, end, endOffset: range.endOffset });
       }
       ctx.emit({ type: 'selection', ranges });
@@ -523,10 +565,15 @@ export function startCapture(options: CaptureOptions): StopCapture {
   return Object.assign(stop, { flush: () => flushBeforeEvent(), snapshotSent });
 }
 
-const SLIM_DOM = slimDOMDefaults({ script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true });
+// Meta refresh/CSP/cookies never leave: they mean nothing in a mirror and one could navigate it.
+const SLIM_DOM = slimDOMDefaults({ script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true, headMetaHttpEquiv: true });
 
 function isField(el: Element): el is HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement {
   return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT';
+}
+
+function isCheckable(el: Element): boolean {
+  return el.tagName === 'INPUT' && ((el as HTMLInputElement).type === 'checkbox' || (el as HTMLInputElement).type === 'radio');
 }
 
 /** The document inside a same-origin frame, once it has one; null for cross-origin frames. */

@@ -15,7 +15,9 @@ export type CoviewErrorCode =
   | 'ERR_PEER'
   | 'ERR_CHANNEL_CLOSED'
   | 'ERR_ALREADY_SHARING'
-  | 'ERR_BAD_RECORDING';
+  | 'ERR_BAD_RECORDING'
+  | 'ERR_BAD_OPTIONS'
+  | 'ERR_CONTROL_REFUSED';
 
 export class CoviewError extends Error {
   override readonly name = 'CoviewError';

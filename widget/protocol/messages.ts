@@ -73,6 +73,25 @@ export interface TextChange { id: number; value: string }
 /** One node of a snapshot sent in parts: shallow (no childNodes), named with its parent; null for the document. */
 export interface FlatNode { parentId: number | null; node: SerializedNode }
 export interface SelectionRange { start: number; startOffset: number; end: number; endOffset: number }
+/** Remote control as the customer's widget has it: off, asked (the customer is deciding), or on. */
+export type ControlState = 'off' | 'asking' | 'on';
+/** Why the customer's page refused a control action. */
+export type ControlRefusal = 'not-granted' | 'private' | 'not-found';
+
+/**
+ * What the agent asks the customer's page to do once control is granted. Elements are named by
+ * node id (the agent's view and the customer's page share them), so a click lands on the same
+ * element even when the two viewports differ; `x`/`y` are where in that element's box, 0…1.
+ */
+export type ControlAction =
+  /** `count` 2 is the second press of a double click (the first came as 1), like `MouseEvent.detail`. */
+  | { type: 'click'; id: number; x: number; y: number; count: 1 | 2 }
+  /** A key (`KeyboardEvent.key`: a character, or Enter, Tab, Backspace, Arrow…) for the focused element. */
+  | { type: 'key'; key: string; shift: boolean }
+  /** Text typed at once (paste). */
+  | { type: 'text'; text: string }
+  | { type: 'select'; id: number; value: string }
+  | { type: 'scroll'; id: number; dx: number; dy: number };
 
 export type HostMessage =
   | { type: 'hello'; v: number; page: PageInfo }
@@ -104,7 +123,9 @@ export type HostMessage =
   | { type: 'asset-missing'; url: string; reason: string }
   | { type: 'console'; level: ConsoleLevel; text: string; stack?: string }
   | ({ type: 'network' } & NetworkEntry)
-  | { type: 'end'; reason: 'stopped' | 'unloaded' };
+  | { type: 'end'; reason: 'stopped' | 'unloaded' }
+  | { type: 'control'; state: ControlState }
+  | { type: 'control-refused'; action: ControlAction['type']; reason: ControlRefusal };
 
 export type AgentMessage =
   | { type: 'hello'; v: number; name: string }
@@ -112,7 +133,16 @@ export type AgentMessage =
   | { type: 'resync'; reason: 'requested' | 'gap' }
   /** A page resource the agent's browser failed to load; the customer's browser fetches it. */
   | { type: 'asset-request'; url: string }
-  | { type: 'bye' };
+  | { type: 'bye' }
+  /** The agent's pointer in page (document) coordinates, so it stays on the same content when scrolled. */
+  | { type: 'pointer'; x: number; y: number; visible: boolean }
+  /** A "look here" ripple at a page point. */
+  | { type: 'laser'; x: number; y: number }
+  /** Points appended to freehand stroke `stroke`, in page coordinates; strokes fade on their own. */
+  | { type: 'draw'; stroke: number; points: Point[] }
+  | { type: 'control-request' }
+  | { type: 'control-release' }
+  | { type: 'act'; action: ControlAction };
 
 const MAX_DEPTH = 2_000;
 const SHORT = 1_000;
@@ -228,6 +258,20 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
     error: optional(str(SHORT)),
   }),
   end: object({ type: literal('end'), reason: literal('stopped', 'unloaded') }),
+  control: object({ type: literal('control'), state: literal('off', 'asking', 'on') }),
+  'control-refused': object({
+    type: literal('control-refused'),
+    action: literal('click', 'key', 'text', 'select', 'scroll'),
+    reason: literal('not-granted', 'private', 'not-found'),
+  }),
+});
+
+export const decodeControlAction: Decoder<ControlAction> = tagged<ControlAction>({
+  click: object({ type: literal('click'), id: int, ...point, count: literal(1, 2) }),
+  key: object({ type: literal('key'), key: str(32), shift: bool }),
+  text: object({ type: literal('text'), text: str(10_000) }),
+  select: object({ type: literal('select'), id: int, value: str(10_000) }),
+  scroll: object({ type: literal('scroll'), id: int, dx: num, dy: num }),
 });
 
 export const decodeAgentMessage: Decoder<AgentMessage> = tagged<AgentMessage>({
@@ -235,4 +279,10 @@ export const decodeAgentMessage: Decoder<AgentMessage> = tagged<AgentMessage>({
   resync: object({ type: literal('resync'), reason: literal('requested', 'gap') }),
   'asset-request': object({ type: literal('asset-request'), url: str(8_192) }),
   bye: object({ type: literal('bye') }),
+  pointer: object({ type: literal('pointer'), ...point, visible: bool }),
+  laser: object({ type: literal('laser'), ...point }),
+  draw: object({ type: literal('draw'), stroke: int, points: array(object<Point>(point), 1_000) }),
+  'control-request': object({ type: literal('control-request') }),
+  'control-release': object({ type: literal('control-release') }),
+  act: object({ type: literal('act'), action: decodeControlAction }),
 });

@@ -70,6 +70,17 @@ export class AgentSession extends ObservableState<AgentState> {
     }
   }
 
+  /** Sends to the customer's page while live (pointer, drawing, control); false when it could not. */
+  send(message: AgentMessage): boolean {
+    if (this.state.status !== 'live' || !this.channel) return false;
+    try {
+      this.channel.send(message);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** The agent leaves; the customer is told at once, over the data channel and the server. */
   leave(): void {
     if (this.state.status === 'ended' || this.state.status === 'idle') return;

@@ -1,8 +1,11 @@
-import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type HostMessage, type IceServer } from '../protocol/index.js';
+import { createMirror } from 'rrweb-snapshot';
+import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type ControlState, type HostMessage, type IceServer } from '../protocol/index.js';
 import { fetchPageAsset, pageFontUrls } from '../host/assets.js';
 import { startCapture } from '../host/capture.js';
+import { HostControl } from '../host/control.js';
 import { startDevtoolsCapture } from '../host/devtools.js';
 import { pageInfo } from '../host/page-info.js';
+import { createPrivacy, maskText, redactUrl, type Privacy, type PrivacyOptions } from '../host/privacy.js';
 import { ObservableState } from './observable-state.js';
 import { FramedChannel } from '../transport/channel.js';
 import { createPeer, type PeerLink } from '../transport/peer.js';
@@ -23,16 +26,21 @@ export type HostState =
   | { status: 'waiting'; code: string; notice?: string }
   | { status: 'asking'; code: string; agent: Agent }
   | { status: 'connecting'; code: string; agent: Agent }
-  | { status: 'sharing'; code: string; agent: Agent }
+  | { status: 'sharing'; code: string; agent: Agent; control?: ControlState }
   | { status: 'error'; message: string };
 
-export interface StartOptions {
+export interface StartOptions extends PrivacyOptions {
   /**
    * Decides join requests without showing the consent prompt (automation, kiosks, tests).
    * Return true to allow. Without it the customer is always asked.
    */
   onJoinRequest?: (agent: Agent) => boolean | Promise<boolean>;
+  /** Decides the agent's request for remote control without the prompt. Return true to grant. */
+  onControlRequest?: (agent: Agent) => boolean | Promise<boolean>;
 }
+
+/** The agent's pointer, laser and drawing, for the widget's overlay (page coordinates). */
+export type AgentAnnotation = Extract<AgentMessage, { type: 'pointer' | 'laser' | 'draw' }> | { type: 'clear' };
 
 export interface HostSessionOptions {
   serverUrl: string;
@@ -40,6 +48,8 @@ export interface HostSessionOptions {
   ignore: (node: Node) => boolean;
   /** See DevtoolsCaptureOptions.wrapFetch. */
   wrapFetch?: boolean;
+  /** Privacy options from the script tag's data attributes; `start(options)` overrides them. */
+  defaults?: PrivacyOptions;
 }
 
 /**
@@ -56,9 +66,14 @@ export class HostSession extends ObservableState<HostState> {
     agent: Agent;
     peer: PeerLink;
     channel: FramedChannel<HostMessage, AgentMessage> | null;
+    /** Node ids shared by capture and the control executor; emptied when capture restarts. */
+    mirror: ReturnType<typeof createMirror>;
     stopCapture: (() => void) | null;
     stopDevtools: (() => void) | null;
+    control: HostControl | null;
   } | null = null;
+  private privacy: Privacy = createPrivacy();
+  private readonly annotationListeners = new Set<(annotation: AgentAnnotation) => void>();
 
   constructor(private readonly options: HostSessionOptions) {
     super({ status: 'idle' });
@@ -69,6 +84,8 @@ export class HostSession extends ObservableState<HostState> {
   async start(options: StartOptions = {}): Promise<{ code: string }> {
     if ('code' in this.state) return { code: this.state.code };
     if (this.state.status === 'starting') throw new CoviewError('ERR_ALREADY_SHARING', 'Sharing is already starting.');
+    // Bad privacy options fail here, before a code exists or anything could be captured.
+    this.privacy = createPrivacy({ ...this.options.defaults, ...stripUndefined(options) });
     this.startOptions = options;
     this.setState({ status: 'starting' });
     try {
@@ -102,6 +119,60 @@ export class HostSession extends ObservableState<HostState> {
     this.socket?.emit('host:stop');
     this.closeSocket();
     this.setState(wasSharing ? { status: 'idle', notice: 'You stopped sharing.' } : { status: 'idle' });
+  }
+
+  /** The customer's answer to the agent's request for control. */
+  decideControl(allow: boolean): void {
+    this.live?.control?.decide(allow);
+  }
+
+  /** "Take back control": immediate; the agent is told at once. */
+  revokeControl(): void {
+    this.live?.control?.revoke();
+  }
+
+  /** The agent's pointer and drawings, for the overlay; returns the unsubscribe function. */
+  onAnnotation(listener: (annotation: AgentAnnotation) => void): () => void {
+    this.annotationListeners.add(listener);
+    return () => this.annotationListeners.delete(listener);
+  }
+
+  private annotate(annotation: AgentAnnotation): void {
+    for (const listener of this.annotationListeners) listener(annotation);
+  }
+
+  private onAgentMessage(message: AgentMessage): void {
+    const live = this.live;
+    if (!live) return;
+    switch (message.type) {
+      case 'bye':
+        return void this.endLive('stopped', `${live.agent.name} left.`);
+      case 'pointer':
+      case 'laser':
+      case 'draw':
+        return this.annotate(message);
+      case 'control-request':
+        live.control?.request();
+        if (live.control?.current === 'asking' && this.startOptions.onControlRequest) {
+          void Promise.resolve()
+            .then(() => this.startOptions.onControlRequest!(live.agent))
+            .then((allow) => allow === true, () => false)
+            .then((allow) => live.control?.decide(allow));
+        }
+        return;
+      case 'control-release':
+        return live.control?.revoke();
+      case 'act':
+        return live.control?.act(message.action);
+      case 'resync':
+        // The agent's copy may be stale (it lost a message, or asked): start again from a snapshot.
+        this.startCapture();
+        return;
+      case 'asset-request':
+        return void this.sendAsset(message.url);
+      case 'hello':
+        return;
+    }
   }
 
   private wireSocket(socket: SignalingSocket): SignalingSocket {
@@ -151,7 +222,7 @@ export class HostSession extends ObservableState<HostState> {
         },
       },
     );
-    this.live = { agent, peer, channel: null, stopCapture: null, stopDevtools: null };
+    this.live = { agent, peer, channel: null, mirror: createMirror(), stopCapture: null, stopDevtools: null, control: null };
     this.sentAssets = new Set();
   }
 
@@ -163,7 +234,20 @@ export class HostSession extends ObservableState<HostState> {
       onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
     });
     live.channel = channel;
-    channel.send({ type: 'hello', v: PROTOCOL_VERSION, page: pageInfo() });
+    // The address can carry tokens (reset links, OAuth): its query values are redacted like any URL.
+    const info = pageInfo();
+    const page = { ...info, url: redactUrl(info.url), title: this.privacy.options.privateByDefault ? maskText(info.title) : info.title };
+    channel.send({ type: 'hello', v: PROTOCOL_VERSION, page });
+    live.control = new HostControl({
+      mirror: live.mirror,
+      privacy: this.privacy,
+      ignore: this.options.ignore,
+      onState: (control) => {
+        channel.send({ type: 'control', state: control });
+        if (this.state.status === 'sharing' && this.live === live) this.setState({ ...this.state, control });
+      },
+      onRefused: (action, reason) => channel.send({ type: 'control-refused', action: action.type, reason }),
+    });
     if (!this.startCapture()) return;
     // The Console and Network panels: the widget's own signaling requests are not the page's.
     const signalingPath = new URL('/socket.io/', this.options.serverUrl).href;
@@ -179,10 +263,13 @@ export class HostSession extends ObservableState<HostState> {
     const channel = live?.channel;
     if (!live || !channel) return false;
     live.stopCapture?.();
+    live.mirror.reset();
     try {
       live.stopCapture = startCapture({
         emit: (message) => channel.send(message, PRIORITY_TYPES.has(message.type) ? 'priority' : 'bulk'),
         ignore: this.options.ignore,
+        privacy: this.privacy,
+        mirror: live.mirror,
         onError: (error) => console.warn('[coview] capture error:', error),
       });
       return true;
@@ -194,22 +281,7 @@ export class HostSession extends ObservableState<HostState> {
     }
   }
 
-  private onAgentMessage(message: AgentMessage): void {
-    const live = this.live;
-    if (!live) return;
-    switch (message.type) {
-      case 'bye':
-        return void this.endLive('stopped', `${live.agent.name} left.`);
-      case 'resync':
-        // The agent's copy may be stale (it lost a message, or asked): start again from a snapshot.
-        this.startCapture();
-        return;
-      case 'asset-request':
-        return void this.sendAsset(message.url);
-      case 'hello':
-        return;
-    }
-  }
+
 
   private async sendAsset(url: string): Promise<void> {
     const channel = this.live?.channel;
@@ -246,6 +318,9 @@ export class HostSession extends ObservableState<HostState> {
     this.live = null;
     live.stopCapture?.();
     live.stopDevtools?.();
+    // Control ends with the session; the agent learns it from the end of the session itself.
+    live.control = null;
+    this.annotate({ type: 'clear' });
   }
 
   private backToWaiting(notice: string): void {
@@ -257,4 +332,8 @@ export class HostSession extends ObservableState<HostState> {
     this.socket?.close();
     this.socket = null;
   }
+}
+
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

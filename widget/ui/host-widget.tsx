@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { HostSession, HostState } from '../session/host-session.js';
 import { WIDGET_CSS } from './host-widget-css.js';
+import { mountHostOverlay } from './host-overlay.js';
 
 /**
  * The customer's widget, inside a shadow root so the host page's CSS cannot reach it and the
@@ -15,7 +16,12 @@ export function mountHostWidget(session: HostSession, doc: Document = document):
   style.textContent = WIDGET_CSS;
   const mount = doc.createElement('div');
   shadow.append(style, mount);
-  session.subscribe((state) => host.setAttribute('data-coview-host-state', state.status));
+  session.subscribe((state) => {
+    host.setAttribute('data-coview-host-state', state.status);
+    // Automation API: off | asking | on, while sharing.
+    host.setAttribute('data-coview-control', (state.status === 'sharing' && state.control) || 'off');
+  });
+  mountHostOverlay(shadow, session);
   render(<HostWidget session={session} />, mount);
   return host;
 }
@@ -76,15 +82,32 @@ function HostWidget({ session }: { session: HostSession }) {
       );
     case 'sharing':
       return (
+        <>
+        {state.control === 'on' && (
+          <div class="control-banner" role="status">
+            <span>Agent {state.agent.name} is controlling this page</span>
+            <button onClick={() => session.revokeControl()}>Take back control</button>
+          </div>
+        )}
         <section class="panel sharing" aria-label="Screen sharing">
           <h2>
             <span class="dot" aria-hidden="true" /> You are sharing this page with {state.agent.name}
           </h2>
           <p class="hint">Code {state.code}</p>
+          {state.control === 'asking' && (
+            <div class="control-ask" role="alertdialog" aria-label="Allow remote control?">
+              <p class="notice">{state.agent.name} asks to control this page: click, type and scroll for you. You can take control back at any time. Passwords and private fields stay out of reach.</p>
+              <div class="actions">
+                <button class="secondary" onClick={() => session.decideControl(false)}>Deny</button>
+                <button class="primary" onClick={() => session.decideControl(true)}>Allow control</button>
+              </div>
+            </div>
+          )}
           <div class="actions">
             <button class="danger" onClick={stop}>Stop sharing</button>
           </div>
         </section>
+        </>
       );
     case 'error':
       return (

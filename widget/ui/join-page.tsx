@@ -5,6 +5,8 @@ import { TimelinePlayer, type TimelineEntry } from '../agent/timeline.js';
 import { decodeRecording, withAssets } from '../agent/recording.js';
 import { CoviewError } from '../protocol/index.js';
 import { Toolbox } from './toolbox.js';
+import { AgentTools } from '../agent/tools.js';
+import { AgentToolbar } from './agent-toolbar.js';
 
 /**
  * The agent's page: type the customer's code, wait for their consent, then see their page live.
@@ -20,6 +22,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
   const [recordingError, setRecordingError] = useState<CoviewError | null>(null);
   const pendingRecording = useRef<TimelineEntry[] | null>(null);
   const [state, setState] = useState<AgentState>({ status: 'idle' });
+  const [tools, setTools] = useState<AgentTools | null>(null);
   const [code, setCode] = useState(() => decodeURIComponent(location.hash.slice(1)));
   const [name, setName] = useState(() => localStorage.getItem('coview.agentName') ?? '');
 
@@ -34,8 +37,18 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
         setToolsVersion((v) => v + 1);
       }, 100);
     });
-    const session = new AgentSession({ serverUrl, onHostMessage: (message) => player.onLive(message), record: (message) => player.record(message) });
+    let agentTools: AgentTools | null = null;
+    const session = new AgentSession({
+      serverUrl,
+      onHostMessage: (message) => {
+        player.onLive(message);
+        agentTools?.handle(message);
+      },
+      record: (message) => player.record(message),
+    });
     sessionRef.current = session;
+    agentTools = new AgentTools(stageRef.current!, viewer, (message) => session.send(message));
+    setTools(agentTools);
     const unsubscribe = session.subscribe((next) => {
       setState(next);
       const html = document.documentElement;
@@ -44,7 +57,10 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
       else if (next.status === 'error') html.setAttribute('data-coview-reason', next.errorCode);
       else html.removeAttribute('data-coview-reason');
       // The last frame stays on screen when a session ends: the agent may still need to read it.
-      if (next.status === 'ended' || next.status === 'error') viewer.freeze();
+      if (next.status === 'ended' || next.status === 'error') {
+        viewer.freeze();
+        agentTools?.reset();
+      }
     });
     const onUnload = () => session.leave();
     addEventListener('pagehide', onUnload);
@@ -54,6 +70,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
       clearTimeout(redraw);
       unsubscribe();
       session.leave();
+      agentTools?.destroy();
       viewer.destroy();
     };
   }, [serverUrl]);
@@ -120,6 +137,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
           </button>
         )}
       </header>
+      {state.status === 'live' && tools && <AgentToolbar tools={tools} />}
       {showForm && (
         <form class="join-form" onSubmit={join}>
           <h1>Join a customer's screen</h1>

@@ -1,0 +1,43 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { AgentTools, ToolsState } from '../agent/tools.js';
+
+/**
+ * The agent's tools on the join page while live: Point (their pointer and a ripple show on the
+ * customer's page), Draw (strokes that fade), and remote control, which the customer must grant.
+ * `data-coview-control` carries off | asking | on for automation.
+ */
+export function AgentToolbar({ tools }: { tools: AgentTools }) {
+  const [state, setState] = useState<ToolsState>(tools.current);
+  useEffect(() => tools.subscribe(setState), [tools]);
+  const pressed = (tool: ToolsState['tool']) => state.tool === tool;
+  return (
+    <div class="tools" role="toolbar" aria-label="Agent tools" data-coview-control={state.control}>
+      <button class="tool" aria-pressed={pressed('point')} onClick={() => tools.setTool('point')} title="Point: your pointer and clicks show on the customer’s page">
+        {state.control === 'on' ? 'Control' : 'Point'}
+      </button>
+      <button class="tool" aria-pressed={pressed('draw')} onClick={() => tools.setTool('draw')} title="Draw on the customer’s page (fades after a few seconds)">
+        Draw
+      </button>
+      {state.control === 'off' && (
+        <button class="tool" onClick={() => tools.requestControl()}>
+          Request control
+        </button>
+      )}
+      {state.control === 'asking' && (
+        <button class="tool" disabled>
+          Waiting for the customer…
+        </button>
+      )}
+      {state.control === 'on' && (
+        <button class="tool" onClick={() => tools.releaseControl()}>
+          Release control
+        </button>
+      )}
+      {state.notice && (
+        <span class="tools-notice" role="status" data-coview-tools-notice>
+          {state.notice}
+        </span>
+      )}
+    </div>
+  );
+}
