@@ -77,16 +77,22 @@ describe('safety on the customer’s side', () => {
     await agent.join(code);
     await agent.waitForState('live');
 
+    // Agent → customer frames: flags 0 (one frame, not deflated), a sequence number, the JSON.
+    let seq = 1_000;
     const forge = (messages: string[]) =>
-      agent.page.evaluate((texts) => {
-        const channel = (window as unknown as { __channel: RTCDataChannel }).__channel;
-        for (const text of texts) {
-          const bytes = new TextEncoder().encode(text);
-          const frame = new Uint8Array(bytes.length + 1);
-          frame.set(bytes, 1);
-          channel.send(frame);
-        }
-      }, messages);
+      agent.page.evaluate(
+        ([texts, first]) => {
+          const channel = (window as unknown as { __channel: RTCDataChannel }).__channel;
+          texts.forEach((text, i) => {
+            const bytes = new TextEncoder().encode(text);
+            const frame = new Uint8Array(bytes.length + 5);
+            new DataView(frame.buffer).setUint32(1, first + i);
+            frame.set(bytes, 5);
+            channel.send(frame);
+          });
+        },
+        [messages, (seq += messages.length) - messages.length] as const,
+      );
     // Clicks on every id the page could have (it has about 100 nodes, #inc among them) without a grant:
     // all refused, nothing happens on the page.
     await forge(Array.from({ length: 200 }, (_, id) => JSON.stringify({ type: 'act', action: { type: 'click', id, x: 0.5, y: 0.5, count: 1 } })));

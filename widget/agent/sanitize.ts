@@ -47,8 +47,11 @@ export function sanitizeAttribute(tagName: string, name: string, value: Attribut
   if (!VALID_ATTRIBUTE.test(name) || lower.startsWith('on') || DROPPED_ATTRIBUTES.has(lower)) return undefined;
   if (typeof value !== 'string') return value;
   if (lower === 'style' || lower === '_csstext') return sanitizeCss(value);
-  if (isActiveUrl(value)) return undefined;
   const tag = tagName.toLowerCase();
+  // An SVG shown through <img> is a picture: browsers never run script in an SVG used as an image
+  // (recordings inline pictures this way).
+  if (tag === 'img' && lower === 'src' && /^data:image\/svg\+xml[;,]/i.test(value.trim())) return value;
+  if (isActiveUrl(value)) return undefined;
   // A nested frame loads nothing: the mirror shows only what the customer's page sent.
   if ((tag === 'iframe' || tag === 'frame') && lower === 'src') return undefined;
   // Every comma/semicolon-separated part is a URL in srcset and SVG animation values.
