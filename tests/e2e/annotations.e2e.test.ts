@@ -86,9 +86,14 @@ describe('pointing and drawing', () => {
 
     await agent.page.mouse.down();
     await agent.page.mouse.up();
-    const ripple = customer.widget.locator('.laser');
-    await ripple.waitFor({ state: 'attached' });
-    expect(overlaps((await ripple.boundingBox())!, (await customer.page.locator('#target').boundingBox())!)).toBe(true);
+    // The ripple lives for a moment only: read its box as soon as it is there.
+    const ripple = customer.widget.locator('.laser').first();
+    const targetBox = (await customer.page.locator('#target').boundingBox())!;
+    const rippleBox = await ripple.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    });
+    expect(overlaps(rippleBox, targetBox)).toBe(true);
 
     // Leaving the mirror hides the agent's pointer on the customer's page.
     await agent.page.mouse.move(5, 5);
