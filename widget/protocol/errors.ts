@@ -14,7 +14,11 @@ export type CoviewErrorCode =
   | 'ERR_SIGNALING_TIMEOUT'
   | 'ERR_PEER'
   | 'ERR_CHANNEL_CLOSED'
-  | 'ERR_ALREADY_SHARING';
+  | 'ERR_ALREADY_SHARING'
+  | 'ERR_RATE_LIMITED'
+  | 'ERR_ORIGIN_NOT_ALLOWED'
+  | 'ERR_AGENT_TOKEN'
+  | 'ERR_ROOM_LOCKED';
 
 export class CoviewError extends Error {
   override readonly name = 'CoviewError';

@@ -86,7 +86,7 @@ export class AgentSession extends ObservableState<AgentState> {
   private onSessionEnded(reason: EndReason): void {
     // A live session runs peer to peer: losing the host's server connection alone does not end it.
     if (reason === 'host-left' && this.state.status === 'live' && this.peer?.connected) return;
-    this.end(reason === 'host-stopped' ? 'stopped' : reason);
+    this.end(reason === 'host-stopped' || reason === 'locked' ? 'stopped' : reason);
   }
 
   private connectPeer(name: string): void {
