@@ -207,7 +207,8 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     /**
      * Registers a handler that sees the packet's arguments without a trailing ack function, and a
      * reply that acks at most once (or is undefined when the client sent no ack). A socket's events
-     * run one after another (signals must stay in order); anything thrown becomes an error ack.
+     * run one after another (signals must stay in order); anything thrown becomes an error ack, and
+     * a handler that said nothing acks `{ ok: true }`.
      */
     function handle(event: keyof ClientToServerEvents, handler: (args: unknown[], reply: Reply | undefined) => Promise<void>): void {
       socket.on(event, (...raw: unknown[]) => {
@@ -229,7 +230,10 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
           reply?.(ack);
         };
         if (!allowEvent()) return fail(new CoviewError('ERR_RATE_LIMITED', 'Too many messages: slow down.'));
-        chain = chain.then(() => handler(args, reply)).catch(fail);
+        chain = chain
+          .then(() => handler(args, reply))
+          // A client that asked for an answer always gets one.
+          .then(() => reply?.({ ok: true }), fail);
       });
     }
 
