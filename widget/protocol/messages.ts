@@ -55,11 +55,20 @@ export type HostMessage =
   | { type: 'viewport'; width: number; height: number }
   | { type: 'pointer'; x: number; y: number }
   | { type: 'click'; x: number; y: number }
-  | { type: 'end'; reason: 'stopped' | 'unloaded' };
+  /**
+   * `navigating`: the customer follows a link on the same site and the widget will be back on the
+   * next page; `unloaded`: the page went away (closed, or reloaded) and may come back; `left-site`:
+   * the customer went to another site, sharing is over.
+   */
+  | { type: 'end'; reason: EndOfPage };
+
+export type EndOfPage = 'stopped' | 'unloaded' | 'navigating' | 'left-site';
 
 export type AgentMessage =
   | { type: 'hello'; v: number; name: string }
-  | { type: 'bye' };
+  | { type: 'bye' }
+  /** The join page is unloading (closed or reloaded): the agent may be back in a moment. */
+  | { type: 'away' };
 
 const MAX_DEPTH = 2_000;
 const SHORT = 1_000;
@@ -133,10 +142,11 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
   viewport: object({ type: literal('viewport'), ...size }),
   pointer: object({ type: literal('pointer'), ...point }),
   click: object({ type: literal('click'), ...point }),
-  end: object({ type: literal('end'), reason: literal('stopped', 'unloaded') }),
+  end: object({ type: literal('end'), reason: literal('stopped', 'unloaded', 'navigating', 'left-site') }),
 });
 
 export const decodeAgentMessage: Decoder<AgentMessage> = tagged<AgentMessage>({
   hello: object({ type: literal('hello'), v: int, name: str(100) }),
   bye: object({ type: literal('bye') }),
+  away: object({ type: literal('away') }),
 });

@@ -1,9 +1,10 @@
-import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type HostMessage, type IceServer } from '../protocol/index.js';
+import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type EndOfPage, type HostMessage, type IceConfig } from '../protocol/index.js';
 import { startCapture } from '../host/capture.js';
 import { ObservableState } from './observable-state.js';
+import { resumeSlot } from './resume-store.js';
 import { FramedChannel } from '../transport/channel.js';
 import { createPeer, type PeerLink } from '../transport/peer.js';
-import { connectSignaling, request, type SignalingSocket } from '../transport/signaling-client.js';
+import { connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
 
 export interface Agent {
   id: string;
@@ -18,6 +19,8 @@ export type HostState =
   | { status: 'asking'; code: string; agent: Agent }
   | { status: 'connecting'; code: string; agent: Agent }
   | { status: 'sharing'; code: string; agent: Agent }
+  /** The connection to the agent dropped (network, reload on either side); a new one is on its way. */
+  | { status: 'reconnecting'; code: string; agent: Agent }
   | { status: 'error'; message: string };
 
 export interface StartOptions {
@@ -34,20 +37,59 @@ export interface HostSessionOptions {
   ignore: (node: Node) => boolean;
 }
 
+/** What the next page in this tab needs to carry on sharing without a new code or consent. */
+interface SavedHost {
+  savedAt: number;
+  serverUrl: string;
+  code: string;
+  hostId: string;
+  hostKey: string;
+  agent: Agent | null;
+  peer: number;
+}
+
+/** A page load in the same tab within this long resumes; longer, and the customer starts again. */
+const RESUME_WITHIN_MS = 10 * 60_000;
+/** How long an agent whose join page unloaded has to come back before they count as gone. */
+const AGENT_RETURN_MS = 5_000;
+const RETRY_MAX_MS = 5_000;
+
+interface Live {
+  agent: Agent;
+  peer: PeerLink | null;
+  channel: FramedChannel<HostMessage, AgentMessage> | null;
+  stopCapture: (() => void) | null;
+}
+
 /**
  * The customer's side of a session: share code, consent, one peer per approved agent, and
- * capture that starts only once that agent's data channel is open.
+ * capture that starts only once that agent's data channel is open. When the peer fails, a new
+ * one is signaled (numbered, so both sides know which is current) and capture starts afresh, so
+ * the agent resyncs from a new snapshot and nothing that changed meanwhile is lost.
  */
 export class HostSession extends ObservableState<HostState> {
   private socket: SignalingSocket | null = null;
-  private iceServers: IceServer[] = [];
+  private ice: IceConfig = { iceServers: [] };
   private startOptions: StartOptions = {};
-  private live: { agent: Agent; peer: PeerLink; channel: FramedChannel<HostMessage, AgentMessage> | null; stopCapture: (() => void) | null } | null = null;
+  private room: { code: string; hostId: string; hostKey: string } | null = null;
+  private live: Live | null = null;
+  /** The number of the newest peer connection; signals for older ones are stale. */
+  private peerNumber = 0;
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private awayTimer: ReturnType<typeof setTimeout> | undefined;
+  private navigatingTo: string | null = null;
+  private readonly saved = resumeSlot<SavedHost>('coview.host.v1', RESUME_WITHIN_MS);
 
   constructor(private readonly options: HostSessionOptions) {
     super({ status: 'idle' });
-    // Leaving the page ends what it shared; the agent is told rather than left waiting.
-    addEventListener('pagehide', () => this.endLive('unloaded'));
+    addEventListener('pagehide', () => this.onPageHide());
+    // The Navigation API (Chromium) says where a link or form is going: same site means "back in a
+    // moment", another site means sharing ends. Without it, an unload may be a reload or a close.
+    const navigation = (globalThis as { navigation?: EventTarget }).navigation;
+    navigation?.addEventListener('navigate', (event) => {
+      this.navigatingTo = (event as Event & { destination?: { url?: string } }).destination?.url ?? null;
+    });
   }
 
   async start(options: StartOptions = {}): Promise<{ code: string }> {
@@ -56,16 +98,44 @@ export class HostSession extends ObservableState<HostState> {
     this.startOptions = options;
     this.setState({ status: 'starting' });
     try {
-      const socket = this.socket ?? (this.socket = this.wireSocket(await connectSignaling(this.options.serverUrl)));
-      const room = await request((s) => s.emitWithAck('host:create'), socket);
-      this.iceServers = room.iceServers;
-      this.setState({ status: 'waiting', code: room.code });
-      return { code: room.code };
+      const socket = await this.connect();
+      const code = await this.newRoom(socket);
+      this.setState({ status: 'waiting', code });
+      return { code };
     } catch (error) {
       this.closeSocket();
       const message = error instanceof Error ? error.message : String(error);
       this.setState({ status: 'error', message });
       throw error;
+    }
+  }
+
+  /**
+   * Carries on a session that a previous page of this tab started (reload, or a link on the same
+   * site): same code, same agent, no new consent. Returns false when there is nothing to resume.
+   */
+  async resume(): Promise<boolean> {
+    const saved = this.saved.load();
+    if (!saved || saved.serverUrl !== this.options.serverUrl || 'code' in this.state) return false;
+    this.room = { code: saved.code, hostId: saved.hostId, hostKey: saved.hostKey };
+    this.peerNumber = saved.peer;
+    if (saved.agent) {
+      this.live = { agent: saved.agent, peer: null, channel: null, stopCapture: null };
+      this.setState({ status: 'reconnecting', code: saved.code, agent: saved.agent });
+    } else {
+      this.setState({ status: 'starting' });
+    }
+    try {
+      await this.connect();
+      await this.reRegister();
+      return true;
+    } catch {
+      this.saved.clear();
+      this.teardownLive();
+      this.closeSocket();
+      this.room = null;
+      this.setState({ status: 'idle', notice: 'Your sharing session has ended. Start again if you need help.' });
+      return false;
     }
   }
 
@@ -76,33 +146,99 @@ export class HostSession extends ObservableState<HostState> {
     this.socket?.emit('host:decide', { agentId: agent.id, allow });
     if (!allow) return this.setState({ status: 'waiting', code, notice: `You declined ${agent.name}.` });
     this.setState({ status: 'connecting', code, agent });
-    this.connectPeer(agent);
+    this.live = { agent, peer: null, channel: null, stopCapture: null };
+    this.startPeer();
   }
 
   /** Ends sharing for everyone, at once. */
   async stop(): Promise<void> {
     const wasSharing = this.live !== null;
+    this.saved.clear();
     await this.endLive('stopped');
     this.socket?.emit('host:stop');
     this.closeSocket();
+    this.room = null;
     this.setState(wasSharing ? { status: 'idle', notice: 'You stopped sharing.' } : { status: 'idle' });
   }
 
-  private wireSocket(socket: SignalingSocket): SignalingSocket {
+  private async connect(): Promise<SignalingSocket> {
+    if (this.socket) return this.socket;
+    const socket = await connectSignaling(this.options.serverUrl);
+    this.socket = socket;
+    this.wireSocket(socket);
+    // Back from a dropped connection (network, server restart): say who we are again.
+    onReconnect(socket, () => void this.reRegister().catch((error: unknown) => this.lostRoom(error)));
+    return socket;
+  }
+
+  private async newRoom(socket: SignalingSocket): Promise<string> {
+    const room = await request((s) => s.emitWithAck('host:create'), socket);
+    this.ice = room;
+    this.room = { code: room.code, hostId: room.hostId, hostKey: room.hostKey };
+    this.save();
+    return room.code;
+  }
+
+  /** Tells the server (maybe a new one) about our room, and gets the agent back if there is one. */
+  private async reRegister(): Promise<void> {
+    const socket = this.socket;
+    const room = this.room;
+    if (!socket || !room) return;
+    const agent = this.live?.agent ?? null;
+    const resumed = await request((s) => s.emitWithAck('host:resume', { ...room, agents: agent ? [agent] : [] }), socket);
+    this.ice = resumed;
+    if (agent && this.live) {
+      if (resumed.agents.some((a) => a.id === agent.id && a.status === 'accepted')) {
+        if (!this.live.peer?.connected) this.startPeer();
+      } else {
+        await this.agentGone(`${agent.name} left.`);
+      }
+      return;
+    }
+    if (this.state.status === 'starting') this.setState({ status: 'waiting', code: room.code });
+  }
+
+  private lostRoom(error: unknown): void {
+    // The server no longer knows our room (it expired while we were away): a live peer carries on
+    // regardless; without one there is nothing left to share.
+    if (this.live?.peer?.connected) return;
+    console.warn('[coview] could not resume sharing:', error);
+    this.saved.clear();
+    this.teardownLive();
+    this.closeSocket();
+    this.room = null;
+    this.setState({ status: 'idle', notice: 'Sharing ended: the connection was lost for too long.' });
+  }
+
+  private wireSocket(socket: SignalingSocket): void {
     socket.on('agent:request', (agent) => void this.onAgentRequest({ id: agent.agentId, name: agent.name || 'Support agent' }));
     socket.on('agent:left', ({ agentId }) => {
-      if (this.live?.agent.id === agentId) void this.endLive('stopped', `${this.live.agent.name} left.`);
+      if (this.live?.agent.id === agentId) void this.agentGone(`${this.live.agent.name} left.`);
       else if (this.state.status === 'asking' && this.state.agent.id === agentId) this.backToWaiting(`${this.state.agent.name} left.`);
     });
-    socket.on('signal', ({ from, data }) => {
-      if (this.live?.agent.id === from) this.live.peer.signal(data);
+    socket.on('signal', ({ from, data, peer }) => {
+      if (this.live?.agent.id === from && (peer === undefined || peer === this.peerNumber)) this.live.peer?.signal(data);
+    });
+    socket.on('peer:restart', ({ from, peer }) => {
+      const live = this.live;
+      if (live?.agent.id !== from) return;
+      // 0: the agent reloaded and has no peer. Older numbers ask about a peer we already replaced,
+      // unless ours has not connected either.
+      if (peer === 0 || peer >= this.peerNumber || !live.peer?.connected) this.startPeer();
     });
     socket.on('session:ended', ({ reason }) => {
       void this.endLive('stopped');
+      this.saved.clear();
       this.closeSocket();
-      this.setState({ status: 'idle', notice: reason === 'expired' ? 'Your share code expired. Start again for a new one.' : 'Sharing ended.' });
+      this.room = null;
+      const notice =
+        reason === 'expired'
+          ? 'Your share code expired. Start again for a new one.'
+          : reason === 'locked'
+            ? 'Too many attempts to join with your code, so it was locked. Start again for a new one.'
+            : 'Sharing ended.';
+      this.setState({ status: 'idle', notice });
     });
-    return socket;
   }
 
   private async onAgentRequest(agent: Agent): Promise<void> {
@@ -121,36 +257,63 @@ export class HostSession extends ObservableState<HostState> {
     }
   }
 
-  private connectPeer(agent: Agent): void {
+  /** A new peer connection to the live agent, replacing whatever was there. */
+  private startPeer(): void {
+    const live = this.live;
+    if (!live) return;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.awayTimer);
+    this.dropPeer(live);
+    const number = ++this.peerNumber;
+    this.save();
+    const { agent } = live;
     const peer = createPeer(
-      { initiator: true, iceServers: this.iceServers },
+      { initiator: true, ...this.ice },
       {
-        signal: (data) => this.socket?.emit('signal', { to: agent.id, data }),
-        connect: () => this.onPeerConnected(),
-        data: (frame) => this.live?.channel?.receive(frame),
-        close: (error) => {
-          if (this.live?.peer !== peer) return;
-          this.teardownLive();
-          this.backToWaiting(error ? `The connection to ${agent.name} was lost.` : `${agent.name} left.`);
+        signal: (data) => this.socket?.emit('signal', { to: agent.id, data, peer: number }),
+        connect: () => this.onPeerConnected(peer),
+        data: (frame) => {
+          if (live.peer === peer) live.channel?.receive(frame);
+        },
+        close: () => {
+          if (this.live === live && live.peer === peer) this.peerLost(live);
         },
       },
     );
-    this.live = { agent, peer, channel: null, stopCapture: null };
+    live.peer = peer;
   }
 
-  private onPeerConnected(): void {
+  /** The peer failed: say so, and try a new one (backing off) until the agent answers or leaves. */
+  private peerLost(live: Live): void {
+    this.dropPeer(live);
+    if (this.room) this.setState({ status: 'reconnecting', code: this.room.code, agent: live.agent });
+    const delay = Math.min(RETRY_MAX_MS, 250 * 2 ** this.retries++);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.startPeer(), delay);
+  }
+
+  private dropPeer(live: Live): void {
+    const peer = live.peer;
+    live.peer = null;
+    live.channel = null;
+    live.stopCapture?.();
+    live.stopCapture = null;
+    peer?.destroy();
+  }
+
+  private onPeerConnected(peer: PeerLink): void {
     const live = this.live;
-    if (!live || this.state.status !== 'connecting') return;
-    const channel = new FramedChannel<HostMessage, AgentMessage>(live.peer, decodeAgentMessage, {
-      onMessage: (message) => {
-        if (message.type === 'bye') void this.endLive('stopped', `${live.agent.name} left.`);
-      },
+    if (!live || live.peer !== peer || !this.room) return;
+    this.retries = 0;
+    const channel = new FramedChannel<HostMessage, AgentMessage>(peer, decodeAgentMessage, {
+      onMessage: (message) => this.onAgentMessage(live, message),
       onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
     });
     live.channel = channel;
     const page = { url: location.href, title: document.title, userAgent: navigator.userAgent, language: navigator.language };
     channel.send({ type: 'hello', v: PROTOCOL_VERSION, page });
     try {
+      // A fresh capture for every new peer: the agent resyncs from a new snapshot.
       live.stopCapture = startCapture({
         emit: (message) => channel.send(message),
         ignore: this.options.ignore,
@@ -161,24 +324,77 @@ export class HostSession extends ObservableState<HostState> {
       console.error('[coview] could not capture this page:', error);
       return void this.endLive('stopped', 'This page could not be shared.');
     }
-    this.setState({ status: 'sharing', code: this.state.code, agent: live.agent });
+    this.setState({ status: 'sharing', code: this.room.code, agent: live.agent });
+    this.save();
+  }
+
+  private onAgentMessage(live: Live, message: AgentMessage): void {
+    if (message.type === 'bye') return void this.agentGone(`${live.agent.name} left.`);
+    if (message.type === 'away') {
+      // The agent's page is unloading: a reload is back in a moment, a closed tab is not.
+      this.dropPeer(live);
+      if (this.room) this.setState({ status: 'reconnecting', code: this.room.code, agent: live.agent });
+      clearTimeout(this.awayTimer);
+      this.awayTimer = setTimeout(() => {
+        if (this.live !== live || live.peer?.connected) return;
+        this.socket?.emit('host:decide', { agentId: live.agent.id, allow: false });
+        void this.agentGone(`${live.agent.name} left.`);
+      }, AGENT_RETURN_MS);
+    }
+  }
+
+  /** The agent is gone for good: the code was single-use, so the customer gets a fresh one. */
+  private async agentGone(notice: string): Promise<void> {
+    await this.endLive('stopped');
+    const socket = this.socket;
+    if (!socket) return;
+    try {
+      const code = await this.newRoom(socket);
+      this.setState({ status: 'waiting', code, notice });
+    } catch (error) {
+      this.setState({ status: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private onPageHide(): void {
+    const destination = this.navigatingTo;
+    this.navigatingTo = null;
+    if (!this.room) return;
+    let sameSite = false;
+    try {
+      sameSite = destination !== null && new URL(destination, location.href).origin === location.origin;
+    } catch {
+      sameSite = false;
+    }
+    if (destination !== null && !sameSite) {
+      // Leaving the site ends sharing: the agent is told plainly, and nothing resumes.
+      this.saved.clear();
+      void this.endLive('left-site');
+      this.socket?.emit('host:stop');
+      return;
+    }
+    // A page of this site (or this page, reloaded) may pick up where this one leaves off.
+    this.save();
+    void this.endLive(sameSite ? 'navigating' : 'unloaded');
   }
 
   /** Tells the agent (best effort, over the data channel) and closes the peer. */
-  private async endLive(reason: 'stopped' | 'unloaded', notice?: string): Promise<void> {
+  private async endLive(reason: EndOfPage, notice?: string): Promise<void> {
     const live = this.live;
     if (!live) return;
+    const channel = live.channel;
+    const peer = live.peer;
     this.teardownLive();
-    if (live.channel) {
+    if (channel) {
       try {
-        live.channel.send({ type: 'end', reason });
+        channel.send({ type: 'end', reason });
         // Let the goodbye reach the data channel before it closes, but never hang on it.
-        await Promise.race([live.channel.flushed(), new Promise((resolve) => setTimeout(resolve, 300))]);
+        await Promise.race([channel.flushed(), new Promise((resolve) => setTimeout(resolve, 300))]);
       } catch {
         // The channel may already be gone; the server still tells the agent.
       }
     }
-    live.peer.destroy();
+    peer?.destroy();
     if (notice) this.backToWaiting(notice);
   }
 
@@ -186,7 +402,15 @@ export class HostSession extends ObservableState<HostState> {
     const live = this.live;
     if (!live) return;
     this.live = null;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.awayTimer);
     live.stopCapture?.();
+    live.stopCapture = null;
+  }
+
+  private save(): void {
+    if (!this.room) return;
+    this.saved.save({ savedAt: Date.now(), serverUrl: this.options.serverUrl, ...this.room, agent: this.live?.agent ?? null, peer: this.peerNumber });
   }
 
   private backToWaiting(notice: string): void {

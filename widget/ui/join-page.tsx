@@ -15,7 +15,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
 
   useEffect(() => {
     const viewer = new Viewer(stageRef.current!);
-    const session = new AgentSession({ serverUrl, onHostMessage: (message) => viewer.apply(message) });
+    const session = new AgentSession({ serverUrl, token: agentToken(), onHostMessage: (message) => viewer.apply(message) });
     sessionRef.current = session;
     const unsubscribe = session.subscribe((next) => {
       setState(next);
@@ -27,8 +27,10 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
       // The last frame stays on screen when a session ends: the agent may still need to read it.
       if (next.status === 'ended' || next.status === 'error') viewer.freeze();
     });
-    const onUnload = () => session.leave();
+    // Unloading may be a reload: the session is kept for the next page, which resumes it.
+    const onUnload = () => session.away();
     addEventListener('pagehide', onUnload);
+    void session.resume();
     return () => {
       removeEventListener('pagehide', onUnload);
       unsubscribe();
@@ -37,7 +39,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
     };
   }, [serverUrl]);
 
-  // Opening /join#482-913-227 joins straight away (links pasted into a ticket or chat).
+  // Opening /join#K7Q-M2X-9FD joins straight away (links pasted into a ticket or chat).
   useEffect(() => {
     if (code && location.hash) void sessionRef.current?.join(code, name.trim() || 'Support agent');
   }, []);
@@ -48,7 +50,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
     localStorage.setItem('coview.agentName', name.trim());
     void sessionRef.current?.join(code, agentName);
   };
-  const inSession = state.status === 'connecting' || state.status === 'waiting' || state.status === 'live';
+  const inSession = state.status === 'connecting' || state.status === 'waiting' || state.status === 'live' || state.status === 'reconnecting';
   const showForm = state.status === 'idle' || state.status === 'error';
 
   return (
@@ -80,7 +82,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
           <p>Ask the customer to click “Share my screen” and read you the code.</p>
           <label>
             Share code
-            <input name="code" inputMode="numeric" autoComplete="off" placeholder="482-913-227" value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
+            <input name="code" autoComplete="off" autoCapitalize="characters" spellcheck={false} placeholder="K7Q-M2X-9FD" value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
           </label>
           <label>
             Your name (shown to the customer)
@@ -109,9 +111,32 @@ function statusText(state: AgentState): string {
       return "Waiting for the customer's approval…";
     case 'live':
       return 'Live';
+    case 'reconnecting':
+      return state.message;
     case 'ended':
       return state.message;
     case 'error':
       return 'Could not join';
+  }
+}
+
+/**
+ * The signed agent token (servers with AGENT_TOKEN_SECRET): the helpdesk opens
+ * `/join?token=…`; it is kept for this tab only and removed from the address bar.
+ */
+function agentToken(): string | undefined {
+  try {
+    const params = new URLSearchParams(location.search);
+    const fromUrl = params.get('token');
+    if (fromUrl) {
+      sessionStorage.setItem('coview.agentToken', fromUrl);
+      params.delete('token');
+      const query = params.toString();
+      history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
+      return fromUrl;
+    }
+    return sessionStorage.getItem('coview.agentToken') ?? undefined;
+  } catch {
+    return undefined;
   }
 }
