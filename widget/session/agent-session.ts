@@ -202,6 +202,8 @@ export class AgentSession extends ObservableState<AgentState> {
 
   /** The host offers peer number `number`: it replaces whatever peer we had. */
   private newPeer(number: number): void {
+    // The customer's page is back (it offers a peer): give the handshake time, not the reload wait.
+    if (this.giveUpTimer !== undefined) this.giveUpAfter(HOST_NAVIGATION_WAIT_MS);
     const old = this.peer;
     this.peer = null;
     this.channel = null;
@@ -275,6 +277,7 @@ export class AgentSession extends ObservableState<AgentState> {
     const state = this.state;
     if (message.type === 'snapshot' && (state.status === 'connecting' || state.status === 'reconnecting')) {
       clearTimeout(this.giveUpTimer);
+      this.giveUpTimer = undefined;
       clearInterval(this.askTimer);
       this.setState({ status: 'live', code: state.code, page: this.page });
     }
@@ -295,12 +298,17 @@ export class AgentSession extends ObservableState<AgentState> {
 
   /** The customer's page went away; if it comes back in time (a new peer), the session goes on. */
   private hostAway(message: string, waitMs: number): void {
-    clearTimeout(this.giveUpTimer);
     // Nobody to ask yet: the customer's next page offers a new peer itself.
     this.peerLost(message, false);
+    this.giveUpAfter(waitMs);
+  }
+
+  private giveUpAfter(ms: number): void {
+    clearTimeout(this.giveUpTimer);
     this.giveUpTimer = setTimeout(() => {
+      this.giveUpTimer = undefined;
       if (this.state.status === 'reconnecting') this.end('host-left');
-    }, waitMs);
+    }, ms);
   }
 
   private end(reason: AgentEndReason, message = END_MESSAGES[reason]): void {
@@ -331,6 +339,7 @@ export class AgentSession extends ObservableState<AgentState> {
   private closeAll(): void {
     clearInterval(this.askTimer);
     clearTimeout(this.giveUpTimer);
+    this.giveUpTimer = undefined;
     const peer = this.peer;
     this.peer = null;
     this.channel = null;
