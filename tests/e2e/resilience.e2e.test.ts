@@ -2,23 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { AgentPage, CustomerPage, eventually } from './pages.js';
 import { useHarness } from './harness.js';
+import { trackPeerConnections } from '../support/peer-connections.js';
 
 const h = useHarness();
-
-/** Every RTCPeerConnection the page makes, so a test can cut one like a network would. */
-async function trackPeerConnections(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    const Native = window.RTCPeerConnection;
-    const all: RTCPeerConnection[] = [];
-    (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = all;
-    window.RTCPeerConnection = class extends Native {
-      constructor(config?: RTCConfiguration) {
-        super(config);
-        all.push(this);
-      }
-    };
-  });
-}
 
 /** Every value the page's state marker takes (so short-lived states like "reconnecting" are seen). */
 async function recordStates(context: BrowserContext): Promise<void> {

@@ -111,6 +111,8 @@ export interface RunningTurn {
   port: number;
   secret: string;
   urls: string[];
+  /** coturn's log, for a failing test to show. */
+  logs: string[];
   stop(): Promise<void>;
 }
 
@@ -131,8 +133,6 @@ export async function startCoturn(): Promise<RunningTurn> {
     'no-dtls',
     'no-cli',
     'allow-loopback-peers',
-    `min-port=${40_000 + (port % 10_000)}`,
-    `max-port=${40_000 + (port % 10_000) + 200}`,
     `pidfile=${join(dir, 'turn.pid')}`,
     `userdb=${join(dir, 'turn.db')}`,
     'log-file=stdout',
@@ -141,6 +141,8 @@ export async function startCoturn(): Promise<RunningTurn> {
   ].join('\n');
   await writeFile(join(dir, 'turnserver.conf'), config);
   const proc = spawn('turnserver', ['-c', join(dir, 'turnserver.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  proc.stdout!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
   await waitForLine(proc, (l) => /(listener opened on|Total General servers|IPv4. UDP listener opened)/i.test(l), 'coturn');
-  return { host: '127.0.0.1', port, secret, urls: [`turn:127.0.0.1:${port}?transport=udp`], stop: stopper(proc, () => rm(dir, { recursive: true, force: true })) };
+  return { host: '127.0.0.1', port, secret, urls: [`turn:127.0.0.1:${port}?transport=udp`], logs, stop: stopper(proc, () => rm(dir, { recursive: true, force: true })) };
 }
