@@ -55,6 +55,7 @@ export function loadConfig(env: Env = process.env): CoviewConfig {
     limits: {
       joinsPerIpPerMinute: integer(env, 'JOIN_LIMIT_PER_IP', 30, 1, 1_000_000, 'a whole number of join attempts per minute'),
       joinsPerRoomPerMinute: integer(env, 'JOIN_LIMIT_PER_ROOM', 10, 1, 1_000_000, 'a whole number of join attempts per minute'),
+      createsPerIpPerMinute: integer(env, 'CREATE_LIMIT_PER_IP', 30, 1, 1_000_000, 'a whole number of new share codes per minute'),
       wrongTriesBeforeLock: integer(env, 'LOCK_AFTER_WRONG_TRIES', 5, 1, 1_000, 'a whole number of tries'),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const) ?? 'info',

@@ -167,7 +167,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
   function endRoom(room: RoomRecord, reason: EndReason, tellHost: boolean): void {
     for (const agent of room.agents) to(agent.id).emit('session:ended', { reason });
     if (tellHost) to(room.hostId).emit('session:ended', { reason });
-    logger.info('room ended', { code: codeHint(room.code), reason });
+    logger.debug('room ended', { code: codeHint(room.code), reason });
   }
 
   function later(ms: number, task: () => Promise<void>): void {
@@ -300,7 +300,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
         });
         if (!room) continue;
         await becomeHost(code, hostId);
-        logger.info('room created', { code: codeHint(code) });
+        logger.debug('room created', { code: codeHint(code) });
         return reply<RoomCreated>({ ok: true, code, expiresAt: room.expiresAt ?? now() + roomTtlMs, hostId, hostKey, ...iceConfig() });
       }
       throw new CoviewError('ERR_ROOM_BUSY', 'The server could not find a free share code. Try again in a moment.');
