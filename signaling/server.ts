@@ -311,7 +311,8 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       requireHostOrigin();
       const request = decodeHostResume(args[0]);
       const code = requireCode(request.code);
-      await limit(`resume:${ip}`, limits.joinsPerIpPerMinute);
+      // Resumes carry a 256-bit key, and after a restart a whole office comes back at once from one IP.
+      await limit(`resume:${ip}`, limits.joinsPerIpPerMinute * 10);
       const material = hostKeyMaterial(request.hostKey);
       const t = now();
       type Resumed = { kind: 'ok'; room: RoomRecord; rebuilt: boolean } | { kind: 'refused' } | { kind: 'locked'; room: RoomRecord };
@@ -377,7 +378,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       if (!reply) return;
       const request = decodeAgentResume(args[0]);
       const code = requireCode(request.code);
-      await limit(`join-ip:${ip}`, limits.joinsPerIpPerMinute);
+      await limit(`resume:${ip}`, limits.joinsPerIpPerMinute * 10);
       const t = now();
       const result = await store.update(code, (room): Change<{ status?: 'pending' | 'accepted'; locked?: RoomRecord }> => {
         if (!room || rules.isOver(room, t, roomRules)) return { result: {} };
