@@ -17,8 +17,7 @@ export type CoviewErrorCode =
   | 'ERR_ALREADY_SHARING'
   | 'ERR_RATE_LIMITED'
   | 'ERR_ORIGIN_NOT_ALLOWED'
-  | 'ERR_AGENT_TOKEN'
-  | 'ERR_ROOM_LOCKED';
+  | 'ERR_AGENT_TOKEN';
 
 export class CoviewError extends Error {
   override readonly name = 'CoviewError';
