@@ -20,8 +20,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Resolves with the first line of `proc`'s output that `match` accepts; rejects if it exits first. */
-function waitForLine(proc: ChildProcess, match: (line: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
+/** Resolves with the first line of `proc`'s output that `match` accepts; rejects (and kills it) if it is not ready in time. */
+async function waitForLine(proc: ChildProcess, match: (line: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
+  try {
+    return await firstLine(proc, match, what, timeoutMs);
+  } catch (error) {
+    proc.kill('SIGKILL');
+    throw error;
+  }
+}
+
+function firstLine(proc: ChildProcess, match: (line: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => done(new Error(`${what} did not start within ${timeoutMs} ms:\n${seen}`)), timeoutMs);
