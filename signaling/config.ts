@@ -1,4 +1,6 @@
 import type { IceServer } from '../widget/protocol/index.js';
+import type { LogLevel } from './log.js';
+import type { Limits, TurnOptions } from './server.js';
 
 /**
  * Server configuration from environment variables. Every error names the variable and says what
@@ -10,6 +12,16 @@ export interface CoviewConfig {
   roomTtlMs: number;
   iceServers: IceServer[];
   serveDemo: boolean;
+  /** Share room state and reach sockets on other processes through Redis. */
+  redisUrl: string | undefined;
+  allowedOrigins: string[];
+  agentTokenSecret: string | undefined;
+  turn: TurnOptions | undefined;
+  iceTransportPolicy: 'all' | 'relay' | undefined;
+  trustProxy: boolean;
+  graceMs: number;
+  limits: Partial<Limits>;
+  logLevel: LogLevel;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -33,7 +45,61 @@ export function loadConfig(env: Env = process.env): CoviewConfig {
     roomTtlMs: integer(env, 'ROOM_TTL_SECONDS', 600, 1, MAX_TTL_SECONDS, `a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`) * 1000,
     iceServers: iceServers(value(env, 'ICE_SERVERS')),
     serveDemo: flag(env, 'SERVE_DEMO', true),
+    redisUrl: redisUrl(value(env, 'REDIS_URL')),
+    allowedOrigins: origins(value(env, 'ALLOWED_ORIGINS')),
+    agentTokenSecret: secret(env, 'AGENT_TOKEN_SECRET'),
+    turn: turn(env),
+    iceTransportPolicy: oneOf(env, 'ICE_TRANSPORT_POLICY', ['all', 'relay'] as const),
+    trustProxy: flag(env, 'TRUST_PROXY', false),
+    graceMs: integer(env, 'RESUME_GRACE_SECONDS', 600, 1, MAX_TTL_SECONDS, `a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`) * 1000,
+    limits: {
+      joinsPerIpPerMinute: integer(env, 'JOIN_LIMIT_PER_IP', 30, 1, 1_000_000, 'a whole number of join attempts per minute'),
+      joinsPerRoomPerMinute: integer(env, 'JOIN_LIMIT_PER_ROOM', 10, 1, 1_000_000, 'a whole number of join attempts per minute'),
+      createsPerIpPerMinute: integer(env, 'CREATE_LIMIT_PER_IP', 30, 1, 1_000_000, 'a whole number of new share codes per minute'),
+      wrongTriesBeforeLock: integer(env, 'LOCK_AFTER_WRONG_TRIES', 5, 1, 1_000, 'a whole number of tries'),
+    },
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const) ?? 'info',
   };
+}
+
+function oneOf<const T extends string>(env: Env, name: string, values: readonly T[]): T | undefined {
+  const raw = value(env, name)?.toLowerCase();
+  if (raw === undefined) return undefined;
+  if (!values.includes(raw as T)) throw new ConfigError(name, `${name} should be one of ${values.join(', ')}, not ${JSON.stringify(raw)}.`);
+  return raw as T;
+}
+
+function redisUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^rediss?:\/\/./.test(raw)) throw new ConfigError('REDIS_URL', `REDIS_URL should look like redis://host:6379 (or rediss:// for TLS), not ${JSON.stringify(raw)}.`);
+  return raw;
+}
+
+function origins(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const list = raw.split(',').map((origin) => origin.trim().toLowerCase().replace(/\/$/, '')).filter(Boolean);
+  for (const origin of list) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError('ALLOWED_ORIGINS', `ALLOWED_ORIGINS should be a comma-separated list of origins like https://shop.example.com, not ${JSON.stringify(origin)}.`);
+    }
+  }
+  return list;
+}
+
+function secret(env: Env, name: string): string | undefined {
+  const raw = value(env, name);
+  if (raw !== undefined && raw.length < 16) throw new ConfigError(name, `${name} should be at least 16 characters of random text (try: openssl rand -base64 32).`);
+  return raw;
+}
+
+function turn(env: Env): TurnOptions | undefined {
+  const turnSecret = secret(env, 'TURN_SECRET');
+  const urls = value(env, 'TURN_URLS')?.split(',').map((url) => url.trim()).filter(Boolean) ?? [];
+  if (turnSecret === undefined && urls.length === 0) return undefined;
+  if (turnSecret === undefined || urls.length === 0) throw new ConfigError('TURN_SECRET', 'TURN_SECRET and TURN_URLS go together: set both (or neither).');
+  if (!urls.every((url) => /^turns?:/i.test(url))) throw new ConfigError('TURN_URLS', 'TURN_URLS should be comma-separated turn: or turns: URLs, like turn:turn.example.com:3478.');
+  const ttlSeconds = integer(env, 'TURN_TTL_SECONDS', 3600, 60, 3600, 'a whole number of seconds from 60 to 3600 (credentials live at most an hour)');
+  return { secret: turnSecret, urls, ttlSeconds };
 }
 
 /** Unset and blank mean the same: `PORT= npm start` should not be an error. */

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { extname } from 'node:path';
 import { createSignalingServer, type SignalingIo, type SignalingOptions } from './server.js';
-import type { RoomRegistry } from './rooms.js';
+import type { Metrics } from './metrics.js';
+import type { RoomStore } from './store.js';
 
 /**
  * The one process a self-hoster runs: the widget and join bundles, the join page, the demo, a
@@ -24,9 +25,12 @@ export interface AppServerOptions extends SignalingOptions {
 export interface AppServer {
   httpServer: HttpServer;
   io: SignalingIo;
-  rooms: RoomRegistry;
+  store: RoomStore;
+  metrics: Metrics;
   /** Resolves once listening; `url` uses localhost when bound to every interface. */
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Graceful shutdown: fail the health check, tell every client to reconnect elsewhere, then close. */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,8 +66,15 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
     ['/join.js', new URL('join.js', distDir)],
   ]);
 
+  let draining = false;
+
   async function route(path: string): Promise<Reply> {
-    if (path === '/healthz') return { status: 200, type: TEXT, body: 'ok' };
+    // A draining process says so, so the load balancer stops sending it new clients.
+    if (path === '/healthz') return draining ? { status: 503, type: TEXT, body: 'draining' } : { status: 200, type: TEXT, body: 'ok' };
+    if (path === '/metrics') {
+      const body = await signaling.metrics.registry.metrics();
+      return { status: 200, type: signaling.metrics.registry.contentType, body, headers: { 'Cache-Control': 'no-store' } };
+    }
     const bundle = bundles.get(path);
     if (bundle) {
       const body = await readIfExists(bundle);
@@ -103,7 +114,7 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
         // Only the path matters; no URL parsing, so `//host/...` tricks have nothing to act on.
         reply = await route((req.url ?? '/').split('?')[0] ?? '/');
       } catch (error) {
-        console.error('[coview] request failed:', error);
+        (signalingOptions.logger ?? console).error('request failed', { error });
         reply = { status: 500, type: TEXT, body: 'Internal error' };
       }
     }
@@ -120,13 +131,21 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
   // The request handler goes on first: Socket.IO wraps existing handlers and passes them
   // everything outside /socket.io/.
   const httpServer = createServer((req, res) => void onRequest(req, res));
-  const signaling = createSignalingServer(httpServer, signalingOptions);
+  const signaling = createSignalingServer(httpServer, {
+    ...signalingOptions,
+    onDrain: () => {
+      draining = true;
+      signalingOptions.onDrain?.();
+    },
+  });
   let closing: Promise<void> | undefined;
 
   return {
     httpServer,
     io: signaling.io,
-    rooms: signaling.rooms,
+    store: signaling.store,
+    metrics: signaling.metrics,
+    drain: () => signaling.drain(),
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);

@@ -1,201 +1,145 @@
 /**
- * The room registry: which host shares under which code, and which agents wait or watch.
+ * The room rules, as pure functions on a plain JSON record (no sockets, no timers, no I/O), so
+ * the same rules run whether the record lives in this process or in Redis (see store.ts), and
+ * every rule is tested with a hand-driven clock.
  *
- * Pure on purpose (no sockets, no timers, no I/O): time and code generation are injected, so every
- * rule below is tested with a fake clock, and server.ts only maps results to events and errors.
+ * People are named by stable ids drawn by the server, never by socket ids: a socket can drop and
+ * come back (network blip, server restart, page reload) and still be the same host or agent.
  *
  * Rules:
- * - A socket plays one role at a time: it hosts one room, or it is an agent of one room.
- *   Creating a room ends the host's previous one; joining a room leaves the previous one.
- * - Codes are unique among the rooms held here (expired rooms keep their code until swept).
- * - An unused room expires `ttlMs` after it was created. While at least one agent is accepted it
- *   does not expire; when the last accepted agent leaves, the clock restarts from then.
+ * - A code is single-use: it admits one agent. Once the host accepts someone, nobody else can join
+ *   with it (the host asks for a fresh code when that agent leaves).
+ * - An unused code expires `ttlMs` after it was drawn. A used room does not expire while its people
+ *   come back: someone who drops (socket gone) keeps their place for `graceMs`.
+ * - After `maxWrongTries` wrong tries against a room (declined requests, wrong resume keys) the
+ *   room is locked: it ends, and its host is told so.
  */
 
-export interface Room {
-  readonly code: string;
-  readonly hostId: string;
-  readonly createdAt: number;
-  /** When the room expires, or null while an agent is accepted (a live session never expires). */
-  readonly expiresAt: number | null;
-  /** Agents waiting for the host's decision: socket id → display name. */
-  readonly pending: ReadonlyMap<string, string>;
-  /** Agents the host let in: socket id → display name. */
-  readonly accepted: ReadonlyMap<string, string>;
-}
-
-interface MutableRoom extends Room {
-  expiresAt: number | null;
-  readonly pending: Map<string, string>;
-  readonly accepted: Map<string, string>;
-}
-
-export interface RoomRegistryOptions {
-  /** How long a room lives while nobody is accepted in it. */
-  ttlMs: number;
-  now: () => number;
-  /** Draws a candidate code; called again on collision. */
-  newCode: () => string;
-  /** How many agents may wait for a decision at once; more is someone knocking in a loop. Default 10. */
-  maxPending?: number;
-  /** How many draws of `newCode` before giving up. Default 100. */
-  maxCodeAttempts?: number;
-}
-
-/** An agent that left a room (or was removed from one). */
-export interface Departure {
-  room: Room;
-  agentId: string;
+export interface AgentRecord {
+  id: string;
   name: string;
-  wasAccepted: boolean;
+  status: 'pending' | 'accepted';
+  /** When this agent's socket dropped, or null while connected. */
+  offlineSince: number | null;
 }
 
-export type CreateResult =
-  | {
-      ok: true;
-      room: Room;
-      /** The room this host shared before, now ended: its agents must be told. */
-      ended: Room | null;
-      /** The room this socket was an agent of, now left: its host must be told. */
-      left: Departure | null;
-    }
-  | { ok: false; reason: 'no_free_code' };
-
-export type JoinResult =
-  | { ok: true; room: Room; left: Departure | null }
-  | { ok: false; reason: 'not_found' | 'expired' | 'own_room' | 'busy' };
-
-export type DecideResult =
-  | { ok: true; room: Room; agentId: string; outcome: 'accepted' | 'declined' | 'unchanged' }
-  | { ok: false; reason: 'not_host' | 'no_such_agent' };
-
-export interface RoomRegistry {
-  create(hostId: string): CreateResult;
-  join(code: string, agentId: string, name: string): JoinResult;
-  /** Allow moves a pending agent in; deny removes a pending or accepted agent. */
-  decide(hostId: string, agentId: string, allow: boolean): DecideResult;
-  leave(agentId: string): Departure | null;
-  /** Ends the room hosted by this socket and returns it (with its agents), or null. */
-  removeHost(hostId: string): Room | null;
-  /** Removes and returns rooms whose time is up. */
-  sweep(): Room[];
-  get(code: string): Room | undefined;
-  roomOfHost(socketId: string): Room | undefined;
-  roomOfAgent(socketId: string): Room | undefined;
-  readonly size: number;
+export interface RoomRecord {
+  code: string;
+  hostId: string;
+  /** sha256 of the host's resume key: the key itself is only ever known to the host. */
+  hostKeyHash: string;
+  /** Derived from the host's key; agent resume keys are HMACs of agent ids under it. */
+  agentSecret: string;
+  createdAt: number;
+  /** When the unused code expires; null once an agent was accepted. */
+  expiresAt: number | null;
+  used: boolean;
+  hostOfflineSince: number | null;
+  agents: AgentRecord[];
+  wrongTries: number;
 }
 
-export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
-  const { ttlMs, now, newCode, maxPending = 10, maxCodeAttempts = 100 } = options;
-  const rooms = new Map<string, MutableRoom>();
-  const codeByHost = new Map<string, string>();
-  const codeByAgent = new Map<string, string>();
+export interface RoomRules {
+  ttlMs: number;
+  /** How long someone whose socket dropped keeps their place. */
+  graceMs: number;
+  /** How many agents may wait for a decision at once; more is someone knocking in a loop. */
+  maxPending: number;
+  maxWrongTries: number;
+}
 
-  const isExpired = (room: Room): boolean => room.expiresAt !== null && room.expiresAt <= now();
-  const roomOfHost = (socketId: string): MutableRoom | undefined => lookup(codeByHost.get(socketId));
-  const roomOfAgent = (socketId: string): MutableRoom | undefined => lookup(codeByAgent.get(socketId));
+export const DEFAULT_RULES: RoomRules = { ttlMs: 10 * 60_000, graceMs: 10 * 60_000, maxPending: 10, maxWrongTries: 5 };
 
-  function lookup(code: string | undefined): MutableRoom | undefined {
-    return code === undefined ? undefined : rooms.get(code);
+export function newRoom(init: { code: string; hostId: string; hostKeyHash: string; agentSecret: string }, now: number, rules: RoomRules): RoomRecord {
+  return { ...init, createdAt: now, expiresAt: now + rules.ttlMs, used: false, hostOfflineSince: null, agents: [], wrongTries: 0 };
+}
+
+/** Whether nobody may use this room any more (its record can be deleted). */
+export function isOver(room: RoomRecord, now: number, rules: RoomRules): boolean {
+  if (room.expiresAt !== null && room.expiresAt <= now) return true;
+  return room.hostOfflineSince !== null && room.hostOfflineSince + rules.graceMs <= now;
+}
+
+/** When the record can be forgotten if nothing else happens: the store's key expiry. */
+export function deadline(room: RoomRecord, now: number, rules: RoomRules): number {
+  // A live room has no expiry of its own; a day is a backstop should every server vanish at once.
+  const until = room.expiresAt ?? now + 24 * 3600_000;
+  const over = room.hostOfflineSince === null ? until : Math.min(until, room.hostOfflineSince + rules.graceMs);
+  // Kept a little past its end so the sweeper can still tell its people that it ended.
+  return over + KEEP_AFTER_OVER_MS;
+}
+
+const KEEP_AFTER_OVER_MS = 60_000;
+
+export function findAgent(room: RoomRecord, agentId: string): AgentRecord | undefined {
+  return room.agents.find((agent) => agent.id === agentId);
+}
+
+export type JoinOutcome = { ok: true; room: RoomRecord } | { ok: false; reason: 'not_found' | 'busy' };
+
+export function join(room: RoomRecord | null, agent: { id: string; name: string }, now: number, rules: RoomRules): JoinOutcome {
+  if (!room || isOver(room, now, rules) || room.used) return { ok: false, reason: 'not_found' };
+  const pending = room.agents.filter((a) => a.status === 'pending').length;
+  if (pending >= rules.maxPending) return { ok: false, reason: 'busy' };
+  return { ok: true, room: { ...room, agents: [...room.agents, { ...agent, status: 'pending', offlineSince: null }] } };
+}
+
+export type DecideOutcome =
+  | { ok: true; room: RoomRecord | null; outcome: 'accepted' | 'declined' | 'unchanged' | 'locked' }
+  | { ok: false; reason: 'no_such_agent' };
+
+export function decide(room: RoomRecord, agentId: string, allow: boolean, rules: RoomRules): DecideOutcome {
+  const agent = findAgent(room, agentId);
+  if (!agent) return { ok: false, reason: 'no_such_agent' };
+  if (allow) {
+    if (agent.status === 'accepted') return { ok: true, room, outcome: 'unchanged' };
+    // Single use: the code has done its job; anyone else still waiting is turned away.
+    const agents = room.agents.filter((a) => a.id === agentId).map((a) => ({ ...a, status: 'accepted' as const }));
+    return { ok: true, room: { ...room, agents, used: true, expiresAt: null }, outcome: 'accepted' };
   }
+  const rest = { ...room, agents: room.agents.filter((a) => a.id !== agentId) };
+  // Sending away someone already let in is the host changing its mind, not a wrong try.
+  if (agent.status === 'accepted') return { ok: true, room: rest, outcome: 'declined' };
+  const next = wrongTry(rest, rules);
+  return { ok: true, room: next, outcome: next ? 'declined' : 'locked' };
+}
 
-  function drawCode(): string | null {
-    for (let attempt = 0; attempt < maxCodeAttempts; attempt++) {
-      const code = newCode();
-      if (!rooms.has(code)) return code;
-    }
-    return null;
-  }
+/** Counts a wrong try; returns null when the room is now locked (ended). */
+export function wrongTry(room: RoomRecord, rules: RoomRules): RoomRecord | null {
+  const wrongTries = room.wrongTries + 1;
+  return wrongTries >= rules.maxWrongTries ? null : { ...room, wrongTries };
+}
 
-  function removeRoom(room: MutableRoom): void {
-    rooms.delete(room.code);
-    codeByHost.delete(room.hostId);
-    for (const id of room.pending.keys()) codeByAgent.delete(id);
-    for (const id of room.accepted.keys()) codeByAgent.delete(id);
-  }
+export function removeAgent(room: RoomRecord, agentId: string, now: number, rules: RoomRules): { room: RoomRecord; removed: AgentRecord | null } {
+  const removed = findAgent(room, agentId) ?? null;
+  if (!removed) return { room, removed };
+  const agents = room.agents.filter((a) => a.id !== agentId);
+  // A used room whose agent left for good has nothing more to offer: it lingers one ttl for the host.
+  const expiresAt = room.used && !agents.some((a) => a.status === 'accepted') ? now + rules.ttlMs : room.expiresAt;
+  return { room: { ...room, agents, expiresAt }, removed };
+}
 
-  function removeAgent(room: MutableRoom, agentId: string): Departure | null {
-    const wasAccepted = room.accepted.has(agentId);
-    const name = room.accepted.get(agentId) ?? room.pending.get(agentId);
-    if (name === undefined) return null;
-    room.accepted.delete(agentId);
-    room.pending.delete(agentId);
-    codeByAgent.delete(agentId);
-    // The session just became unused again: give it a fresh ttl rather than ending it at once.
-    if (wasAccepted && room.accepted.size === 0) room.expiresAt = now() + ttlMs;
-    return { room, agentId, name, wasAccepted };
-  }
+export function setAgentOnline(room: RoomRecord, agentId: string, online: boolean, now: number): RoomRecord {
+  return { ...room, agents: room.agents.map((a) => (a.id === agentId ? { ...a, offlineSince: online ? null : now } : a)) };
+}
 
-  function leave(agentId: string): Departure | null {
-    const room = roomOfAgent(agentId);
-    return room ? removeAgent(room, agentId) : null;
-  }
+/** Agents whose socket has been gone longer than the grace period. */
+export function lapsedAgents(room: RoomRecord, now: number, rules: RoomRules): AgentRecord[] {
+  return room.agents.filter((a) => a.offlineSince !== null && a.offlineSince + rules.graceMs <= now);
+}
 
-  function removeHost(hostId: string): Room | null {
-    const room = roomOfHost(hostId);
-    if (!room) return null;
-    removeRoom(room);
-    return room;
-  }
-
-  return {
-    create(hostId) {
-      const code = drawCode();
-      if (code === null) return { ok: false, reason: 'no_free_code' };
-      const ended = removeHost(hostId);
-      const left = leave(hostId);
-      const createdAt = now();
-      const room: MutableRoom = { code, hostId, createdAt, expiresAt: createdAt + ttlMs, pending: new Map(), accepted: new Map() };
-      rooms.set(code, room);
-      codeByHost.set(hostId, code);
-      return { ok: true, room, ended, left };
-    },
-
-    join(code, agentId, name) {
-      const room = rooms.get(code);
-      if (!room) return { ok: false, reason: 'not_found' };
-      if (isExpired(room)) return { ok: false, reason: 'expired' };
-      // One role per socket: a host cannot watch a session, not even its own.
-      if (codeByHost.has(agentId)) return { ok: false, reason: 'own_room' };
-      const again = room.pending.has(agentId) || room.accepted.has(agentId);
-      if (!again && room.pending.size >= maxPending) return { ok: false, reason: 'busy' };
-      // Asking again (even for the same room) starts over as pending: the host decides afresh.
-      const left = leave(agentId);
-      room.pending.set(agentId, name);
-      codeByAgent.set(agentId, code);
-      return { ok: true, room, left };
-    },
-
-    decide(hostId, agentId, allow) {
-      const room = roomOfHost(hostId);
-      if (!room) return { ok: false, reason: 'not_host' };
-      const name = room.pending.get(agentId);
-      if (allow) {
-        if (name === undefined) {
-          return room.accepted.has(agentId) ? { ok: true, room, agentId, outcome: 'unchanged' } : { ok: false, reason: 'no_such_agent' };
-        }
-        room.pending.delete(agentId);
-        room.accepted.set(agentId, name);
-        room.expiresAt = null;
-        return { ok: true, room, agentId, outcome: 'accepted' };
-      }
-      return removeAgent(room, agentId) ? { ok: true, room, agentId, outcome: 'declined' } : { ok: false, reason: 'no_such_agent' };
-    },
-
-    leave,
-    removeHost,
-
-    sweep() {
-      const expired = [...rooms.values()].filter(isExpired);
-      for (const room of expired) removeRoom(room);
-      return expired;
-    },
-
-    get: (code) => rooms.get(code),
-    roomOfHost,
-    roomOfAgent,
-    get size() {
-      return rooms.size;
-    },
-  };
+/**
+ * A host coming back with its key after a server restart lost the room (memory store): the room
+ * is rebuilt from what the host says it had, the agents it lists counted as accepted. The host
+ * cannot gain anything by lying: it only ever describes its own session.
+ */
+export function rebuiltRoom(
+  init: { code: string; hostId: string; hostKeyHash: string; agentSecret: string },
+  agents: { id: string; name: string }[],
+  now: number,
+  rules: RoomRules,
+): RoomRecord {
+  const room = newRoom(init, now, rules);
+  if (agents.length === 0) return room;
+  return { ...room, used: true, expiresAt: null, agents: agents.map((a) => ({ ...a, status: 'accepted', offlineSince: now })) };
 }

@@ -1,30 +1,43 @@
-import { randomInt } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import {
   CoviewError,
+  EXAMPLE_ROOM_CODE,
   MAX_SIGNAL_BYTES,
-  ROOM_CODE_DIGITS,
+  decodeAgentResume,
   decodeHostDecision,
+  decodeHostResume,
   decodeJoinRequest,
+  decodePeerRestart,
   decodeSignalOut,
-  formatRoomCode,
   normalizeRoomCode,
   type Ack,
+  type AgentResumed,
   type ClientToServerEvents,
   type EndReason,
+  type IceConfig,
   type IceServer,
+  type Joined,
   type RoomCreated,
+  type RoomResumed,
   type ServerToClientEvents,
 } from '../widget/protocol/index.js';
-import { createRoomRegistry, type Departure, type JoinResult, type Room, type RoomRegistry } from './rooms.js';
+import { codeHint, createLogger, type Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import * as rules from './rooms.js';
+import type { RoomRecord, RoomRules } from './rooms.js';
+import { agentKey, hostKeyMaterial, originAllowed, randomId, randomRoomCode, sameSecret, turnCredentials, verifyAgentToken } from './security.js';
+import { createMemoryStore, type Change, type RoomStore } from './store.js';
 
 /**
  * The signaling server: it pairs a customer's page (host) with a support agent by share code and
  * relays WebRTC signals between them without reading them. Page content never passes here.
  *
- * Every client packet is typed `unknown` (see Untrusted) and decoded with the protocol decoders;
- * no handler can throw out, so one bad client never takes the server down for everyone else.
+ * Every client packet is typed `unknown` (see Untrusted), rate-limited, size-capped and decoded
+ * with the protocol decoders; no handler can throw out, so one bad client never takes the server
+ * down for everyone else. Room state lives in a RoomStore (memory, or Redis to run several
+ * processes); events reach people through Socket.IO rooms named after their ids (`p:<id>`), which
+ * the Redis adapter delivers across processes.
  */
 
 /** Every client event, as the server must see it: arguments of unknown shape, maybe no ack. */
@@ -33,24 +46,70 @@ export type Untrusted<Events> = { [K in keyof Events]: (...args: unknown[]) => v
 export type SignalingIo = Server<Untrusted<ClientToServerEvents>, ServerToClientEvents>;
 type CoviewSocket = Socket<Untrusted<ClientToServerEvents>, ServerToClientEvents>;
 
+export interface Limits {
+  /** Agent join attempts per client IP per minute. */
+  joinsPerIpPerMinute: number;
+  /** Agent join attempts per share code per minute (whoever makes them). */
+  joinsPerRoomPerMinute: number;
+  /** Rooms created per client IP per minute. */
+  createsPerIpPerMinute: number;
+  /** Wrong tries (declined requests, wrong resume keys) before a room is locked. */
+  wrongTriesBeforeLock: number;
+  /** Events one socket may send per second on average (bursts of twice that are fine). */
+  eventsPerSecond: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { joinsPerIpPerMinute: 30, joinsPerRoomPerMinute: 10, createsPerIpPerMinute: 30, wrongTriesBeforeLock: 5, eventsPerSecond: 50 };
+
+export interface TurnOptions {
+  /** coturn's static-auth-secret (use-auth-secret). Never leaves the server. */
+  secret: string;
+  urls: string[];
+  /** Lifetime of each credential, at most an hour. */
+  ttlSeconds: number;
+}
+
 export interface SignalingOptions {
-  /** How long a room lives while no agent is accepted. Default 10 minutes. */
+  /** How long an unused share code lives. Default 10 minutes. */
   roomTtlMs?: number;
+  /** How long a host or agent whose socket dropped keeps its place. Default: the room ttl. */
+  graceMs?: number;
   /** STUN/TURN servers handed to both peers. Default none (fine on one network, e.g. tests). */
   iceServers?: IceServer[];
+  /** Time-limited TURN credentials added to iceServers for each session. */
+  turn?: TurnOptions;
+  iceTransportPolicy?: 'all' | 'relay';
+  /** Origins allowed to open host sockets (the customer's site). Empty: any. */
+  allowedOrigins?: string[];
+  /** When set, agents must present a token signed with it (see security.ts). */
+  agentTokenSecret?: string;
+  /** Take the client IP from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy?: boolean;
+  limits?: Partial<Limits>;
+  /** Where room state lives. Default: this process's memory. */
+  store?: RoomStore;
+  /** A Socket.IO adapter (e.g. @socket.io/redis-adapter) to reach sockets on other processes. */
+  adapter?: ServerOptions['adapter'];
   /** Clock, injectable for tests. Default Date.now. */
   now?: () => number;
-  /** How often expired rooms are swept. Default a quarter of the ttl, at most 30 s. */
+  /** How often this process checks the rooms of its hosts for expiry. Default a quarter of the ttl, at most 30 s. */
   sweepIntervalMs?: number;
-  /** Draws a formatted share code. Default: crypto randomness (see randomRoomCode). */
+  /** Draws a formatted share code. Default: crypto randomness. */
   newCode?: () => string;
-  /** Called with unexpected errors (bugs, not bad input). Default console.error. */
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Called when draining starts (the http server then fails its health check). */
+  onDrain?: () => void;
+  /** Called with unexpected errors (bugs, not bad input). Default: logged. */
   onError?: (error: unknown) => void;
 }
 
 export interface SignalingServer {
   io: SignalingIo;
-  rooms: RoomRegistry;
+  store: RoomStore;
+  metrics: Metrics;
+  /** Tells every client here to reconnect (elsewhere), then disconnects them: graceful shutdown. */
+  drain(): Promise<void>;
   /** Disconnects every client and stops sweeping. Socket.IO also closes the http server it is attached to. */
   close(): Promise<void>;
 }
@@ -60,14 +119,13 @@ export const DEFAULT_ROOM_TTL_MS = 10 * 60_000;
 /** Socket.IO's default is 1 MB; the largest legitimate packet is a signal of MAX_SIGNAL_BYTES. */
 export const MAX_PACKET_BYTES = 100_000;
 
-/** A share code from crypto randomness: codes are what stand between a stranger and a request to watch. */
-export function randomRoomCode(): string {
-  return formatRoomCode(String(randomInt(0, 10 ** ROOM_CODE_DIGITS)).padStart(ROOM_CODE_DIGITS, '0'));
-}
-
-const EXAMPLE_CODE = formatRoomCode('482913227');
+export { randomRoomCode };
 
 type Reply = <T extends object>(response: Ack<T>) => void;
+type Me = { role: null } | { role: 'host' | 'agent'; code: string; id: string };
+
+const person = (id: string) => `p:${id}`;
+const MINUTE = 60_000;
 
 export function createSignalingServer(httpServer: HttpServer, options: SignalingOptions = {}): SignalingServer {
   const {
@@ -76,140 +134,419 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     now = Date.now,
     sweepIntervalMs = Math.max(10, Math.min(30_000, Math.floor(roomTtlMs / 4))),
     newCode = randomRoomCode,
-    onError = (error: unknown) => console.error('[coview] signaling handler failed:', error),
+    logger = createLogger(),
+    metrics = createMetrics(),
+    onError = (error: unknown) => logger.error('signaling handler failed', { error }),
   } = options;
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const onDrain = options.onDrain;
+  const roomRules: RoomRules = { ttlMs: roomTtlMs, graceMs: options.graceMs ?? roomTtlMs, maxPending: 10, maxWrongTries: limits.wrongTriesBeforeLock };
+  const store = options.store ?? createMemoryStore({ expireAt: (room) => rules.deadline(room, now(), roomRules), now });
+  const allowedOrigins = (options.allowedOrigins ?? []).map((origin) => origin.toLowerCase().replace(/\/$/, ''));
+  const timers = new Set<NodeJS.Timeout>();
+  /** Socket id → code of the room it hosts, for the sockets on this process. */
+  const localHosts = new Map<string, string>();
+  let draining = false;
 
-  const rooms = createRoomRegistry({ ttlMs: roomTtlMs, now, newCode });
   const io: SignalingIo = new Server(httpServer, {
     maxHttpBufferSize: MAX_PACKET_BYTES,
     serveClient: false,
-    // The widget runs on the customer's site, whatever its origin; nothing here uses cookies.
+    // The widget runs on the customer's site; host sockets are checked against ALLOWED_ORIGINS below.
     cors: { origin: '*' },
+    ...(options.adapter ? { adapter: options.adapter } : {}),
   });
 
-  function endRoom(room: Room, reason: EndReason): void {
-    for (const agentId of [...room.pending.keys(), ...room.accepted.keys()]) io.to(agentId).emit('session:ended', { reason });
+  function iceConfig(): IceConfig {
+    const turn = options.turn ? [turnCredentials(options.turn.secret, options.turn.urls, options.turn.ttlSeconds, now())] : [];
+    return { iceServers: [...iceServers, ...turn], ...(options.iceTransportPolicy ? { iceTransportPolicy: options.iceTransportPolicy } : {}) };
   }
 
-  function tellHostAgentLeft(departure: Departure | null): void {
-    if (departure) io.to(departure.room.hostId).emit('agent:left', { agentId: departure.agentId });
+  /** Someone, whichever process their socket is on. */
+  const to = (id: string) => io.to(person(id));
+
+  function endRoom(room: RoomRecord, reason: EndReason, tellHost: boolean): void {
+    for (const agent of room.agents) to(agent.id).emit('session:ended', { reason });
+    if (tellHost) to(room.hostId).emit('session:ended', { reason });
+    logger.debug('room ended', { code: codeHint(room.code), reason });
   }
 
-  /**
-   * Registers a handler that sees the packet's arguments without a trailing ack function, and a
-   * reply that acks at most once (or is undefined when the client sent no ack). Anything thrown
-   * becomes an error ack, never an exception in Socket.IO.
-   */
-  function handle(socket: CoviewSocket, event: keyof ClientToServerEvents, handler: (args: unknown[], reply: Reply | undefined) => void): void {
-    socket.on(event, (...raw: unknown[]) => {
-      const last = raw.at(-1);
-      const ackFn = typeof last === 'function' ? (last as (response: unknown) => void) : undefined;
-      const args = ackFn ? raw.slice(0, -1) : raw;
-      let replied = false;
-      const reply: Reply | undefined = ackFn
-        ? (response) => {
-            if (replied) return;
-            replied = true;
-            ackFn(response);
-          }
-        : undefined;
-      try {
-        handler(args, reply);
-      } catch (error) {
-        if (!(error instanceof CoviewError)) onError(error);
-        reply?.(toErrorAck(error));
-      }
-    });
+  function later(ms: number, task: () => Promise<void>): void {
+    if (draining) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      task().catch(onError);
+    }, ms);
+    timer.unref();
+    timers.add(timer);
+  }
+
+  async function limit(key: string, perMinute: number): Promise<void> {
+    if ((await store.hit(key, MINUTE)) > perMinute) {
+      throw new CoviewError('ERR_RATE_LIMITED', 'Too many attempts from here. Wait a minute, then try again.');
+    }
   }
 
   io.on('connection', (socket) => {
-    handle(socket, 'host:create', (_args, reply) => {
+    metrics.sockets.inc();
+    let me: Me = { role: null };
+    const ip = clientIp(socket, options.trustProxy === true);
+    let chain: Promise<void> = Promise.resolve();
+    let tokens = limits.eventsPerSecond * 2;
+    let refilledAt = now();
+
+    /** A token bucket per socket: floods are answered with ERR_RATE_LIMITED, not processed. */
+    function allowEvent(): boolean {
+      const t = now();
+      tokens = Math.min(limits.eventsPerSecond * 2, tokens + ((t - refilledAt) / 1000) * limits.eventsPerSecond);
+      refilledAt = t;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    }
+
+    /**
+     * Registers a handler that sees the packet's arguments without a trailing ack function, and a
+     * reply that acks at most once (or is undefined when the client sent no ack). A socket's events
+     * run one after another (signals must stay in order); anything thrown becomes an error ack, and
+     * a handler that said nothing acks `{ ok: true }`.
+     */
+    function handle(event: keyof ClientToServerEvents, handler: (args: unknown[], reply: Reply | undefined) => Promise<void>): void {
+      socket.on(event, (...raw: unknown[]) => {
+        const last = raw.at(-1);
+        const ackFn = typeof last === 'function' ? (last as (response: unknown) => void) : undefined;
+        const args = ackFn ? raw.slice(0, -1) : raw;
+        let replied = false;
+        const reply: Reply | undefined = ackFn
+          ? (response) => {
+              if (replied) return;
+              replied = true;
+              ackFn(response);
+            }
+          : undefined;
+        const fail = (error: unknown) => {
+          if (!(error instanceof CoviewError)) onError(error);
+          const ack = toErrorAck(error);
+          if (!ack.ok) metrics.failures.inc({ code: ack.error.code });
+          reply?.(ack);
+        };
+        if (!allowEvent()) return fail(new CoviewError('ERR_RATE_LIMITED', 'Too many messages: slow down.'));
+        chain = chain
+          .then(() => handler(args, reply))
+          // A client that asked for an answer always gets one.
+          .then(() => reply?.({ ok: true }), fail);
+      });
+    }
+
+    function requireHostOrigin(): void {
+      const origin = socket.handshake.headers.origin;
+      if (!originAllowed(allowedOrigins, origin)) {
+        throw new CoviewError('ERR_ORIGIN_NOT_ALLOWED', `This Coview server does not serve pages on ${origin ?? 'an unknown origin'}. Add it to ALLOWED_ORIGINS.`);
+      }
+    }
+
+    async function becomeHost(code: string, id: string): Promise<void> {
+      await dropRole('host-stopped');
+      me = { role: 'host', code, id };
+      await socket.join(person(id));
+      localHosts.set(socket.id, code);
+      metrics.rooms.set(localHosts.size);
+    }
+
+    async function becomeAgent(code: string, id: string): Promise<void> {
+      await dropRole('host-stopped');
+      me = { role: 'agent', code, id };
+      await socket.join(person(id));
+    }
+
+    /** One role per socket: taking a new one ends or leaves the old. */
+    async function dropRole(reason: EndReason): Promise<void> {
+      const was = me;
+      if (was.role === null) return;
+      me = { role: null };
+      await socket.leave(person(was.id));
+      if (was.role === 'host') {
+        localHosts.delete(socket.id);
+        metrics.rooms.set(localHosts.size);
+        const room = await store.update(was.code, (r) => (r?.hostId === was.id ? { next: null, result: r } : { result: null }));
+        if (room) endRoom(room, reason, false);
+      } else {
+        await leaveRoom(was.code, was.id);
+      }
+    }
+
+    async function leaveRoom(code: string, agentId: string): Promise<void> {
+      const left = await store.update(code, (room) => {
+        if (!room) return { result: null };
+        const { room: next, removed } = rules.removeAgent(room, agentId, now(), roomRules);
+        return removed ? { next, result: next.hostId } : { result: null };
+      });
+      if (left) to(left).emit('agent:left', { agentId });
+    }
+
+    handle('host:create', async (_args, reply) => {
       // Without an ack the host could never learn its code: a room nobody can share is just litter.
       if (!reply) return;
-      const result = rooms.create(socket.id);
-      if (!result.ok) throw new CoviewError('ERR_ROOM_BUSY', 'The server could not find a free share code. Try again in a moment.');
-      if (result.ended) endRoom(result.ended, 'host-stopped');
-      tellHostAgentLeft(result.left);
-      const { code, expiresAt } = result.room;
-      reply<RoomCreated>({ ok: true, code, expiresAt: expiresAt ?? now() + roomTtlMs, iceServers });
+      requireHostOrigin();
+      await limit(`create:${ip}`, limits.createsPerIpPerMinute);
+      const hostKey = randomId(24);
+      const hostId = randomId();
+      const material = hostKeyMaterial(hostKey);
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const code = newCode();
+        const room = await store.update(code, (existing) => {
+          if (existing) return { result: null };
+          const created = rules.newRoom({ code, hostId, ...material }, now(), roomRules);
+          return { next: created, result: created };
+        });
+        if (!room) continue;
+        await becomeHost(code, hostId);
+        logger.debug('room created', { code: codeHint(code) });
+        return reply<RoomCreated>({ ok: true, code, expiresAt: room.expiresAt ?? now() + roomTtlMs, hostId, hostKey, ...iceConfig() });
+      }
+      throw new CoviewError('ERR_ROOM_BUSY', 'The server could not find a free share code. Try again in a moment.');
     });
 
-    handle(socket, 'agent:join', (args, reply) => {
+    handle('host:resume', async (args, reply) => {
+      if (!reply) return;
+      requireHostOrigin();
+      const request = decodeHostResume(args[0]);
+      const code = requireCode(request.code);
+      // Resumes carry a 256-bit key, and after a restart a whole office comes back at once from one IP.
+      await limit(`resume:${ip}`, limits.joinsPerIpPerMinute * 10);
+      const material = hostKeyMaterial(request.hostKey);
+      const t = now();
+      type Resumed = { kind: 'ok'; room: RoomRecord; rebuilt: boolean } | { kind: 'refused' } | { kind: 'locked'; room: RoomRecord };
+      const result = await store.update(code, (room): Change<Resumed> => {
+        if (!room) {
+          // The server restarted without shared state: the host brings its session back.
+          const rebuilt = rules.rebuiltRoom({ code, hostId: request.hostId, ...material }, request.agents, t, roomRules);
+          return { next: rebuilt, result: { kind: 'ok', room: rebuilt, rebuilt: true } };
+        }
+        if (!sameSecret(room.hostKeyHash, material.hostKeyHash) || room.hostId !== request.hostId) {
+          const next = rules.wrongTry(room, roomRules);
+          return { next, result: next ? { kind: 'refused' } : { kind: 'locked', room } };
+        }
+        if (rules.isOver(room, t, roomRules)) return { next: null, result: { kind: 'refused' } };
+        const back = { ...room, hostOfflineSince: null };
+        return { next: back, result: { kind: 'ok', room: back, rebuilt: false } };
+      });
+      if (result.kind !== 'ok') {
+        if (result.kind === 'locked') endRoom(result.room, 'locked', true);
+        metrics.resumes.inc({ role: 'host', result: 'refused' });
+        throw notFound(code, roomTtlMs);
+      }
+      const { room, rebuilt } = result;
+      await becomeHost(code, room.hostId);
+      metrics.resumes.inc({ role: 'host', result: rebuilt ? 'rebuilt' : 'ok' });
+      logger.info('host resumed', { code: codeHint(code), rebuilt });
+      reply<RoomResumed>({ ok: true, code, agents: room.agents.map(({ id, name, status }) => ({ id, name, status })), ...iceConfig() });
+    });
+
+    handle('agent:join', async (args, reply) => {
       if (!reply) return;
       const request = decodeJoinRequest(args[0]);
-      const code = normalizeRoomCode(request.code);
-      if (code === null) {
-        throw new CoviewError('ERR_BAD_CODE', `That doesn't look like a share code: it has ${ROOM_CODE_DIGITS} digits, like ${EXAMPLE_CODE}.`);
+      const code = requireCode(request.code);
+      await limit(`join-ip:${ip}`, limits.joinsPerIpPerMinute);
+      await limit(`join-room:${code}`, limits.joinsPerRoomPerMinute);
+      let name = cleanName(request.name);
+      if (options.agentTokenSecret) {
+        const claims = request.token ? verifyAgentToken(options.agentTokenSecret, request.token, now()) : null;
+        if (!claims) {
+          metrics.joins.inc({ result: 'bad_token' });
+          throw new CoviewError('ERR_AGENT_TOKEN', 'This Coview server only lets in signed-in agents. Open the join page from your helpdesk (it adds your agent token).');
+        }
+        if (claims.name) name = cleanName(claims.name);
       }
-      const name = cleanName(request.name);
-      const result = rooms.join(code, socket.id, name);
-      if (!result.ok) throw joinError(result.reason, code, roomTtlMs);
-      tellHostAgentLeft(result.left);
+      if (me.role === 'host') throw new CoviewError('ERR_ALREADY_SHARING', 'This connection is sharing a session, so it cannot also join one. Open the join page in another browser.');
+      const agentId = randomId();
+      const result = await store.update(code, (room): Change<rules.JoinOutcome> => {
+        const joined = rules.join(room, { id: agentId, name }, now(), roomRules);
+        return joined.ok ? { next: joined.room, result: joined } : { result: joined };
+      });
+      metrics.joins.inc({ result: result.ok ? 'ok' : result.reason });
+      if (!result.ok) {
+        if (result.reason === 'busy') throw new CoviewError('ERR_ROOM_BUSY', 'Too many people are already waiting to join this session. Ask the customer to answer them, then try again.');
+        throw notFound(code, roomTtlMs);
+      }
+      await becomeAgent(code, agentId);
       // Ack first: the agent must know it is waiting before the host can possibly answer.
-      reply<{ iceServers: IceServer[] }>({ ok: true, iceServers });
-      io.to(result.room.hostId).emit('agent:request', { agentId: socket.id, name });
+      reply<Joined>({ ok: true, agentId, agentKey: agentKey(result.room.agentSecret, agentId), name, ...iceConfig() });
+      to(result.room.hostId).emit('agent:request', { agentId, name });
     });
 
-    handle(socket, 'host:decide', (args) => {
-      const { agentId, allow } = decodeHostDecision(args[0]);
-      const result = rooms.decide(socket.id, agentId, allow);
-      if (!result.ok || result.outcome === 'unchanged') return;
-      io.to(agentId).emit(result.outcome === 'accepted' ? 'join:accepted' : 'join:declined');
-    });
-
-    handle(socket, 'signal', (args) => {
-      const { to, data } = decodeSignalOut(args[0]);
-      if (data === undefined || jsonBytes(data) > MAX_SIGNAL_BYTES) return;
-      const message = { from: socket.id, data };
-      const hosted = rooms.roomOfHost(socket.id);
-      if (hosted) {
-        // A host talks only to agents it let in, never to an arbitrary socket id.
-        if (to !== undefined && hosted.accepted.has(to)) io.to(to).emit('signal', message);
-        return;
+    handle('agent:resume', async (args, reply) => {
+      if (!reply) return;
+      const request = decodeAgentResume(args[0]);
+      const code = requireCode(request.code);
+      await limit(`resume:${ip}`, limits.joinsPerIpPerMinute * 10);
+      const t = now();
+      const result = await store.update(code, (room): Change<{ status?: 'pending' | 'accepted'; locked?: RoomRecord }> => {
+        if (!room || rules.isOver(room, t, roomRules)) return { result: {} };
+        if (!sameSecret(agentKey(room.agentSecret, request.agentId), request.agentKey)) {
+          const next = rules.wrongTry(room, roomRules);
+          return { next, result: next ? {} : { locked: room } };
+        }
+        const agent = rules.findAgent(room, request.agentId);
+        if (!agent) return { result: {} };
+        return { next: rules.setAgentOnline(room, agent.id, true, t), result: { status: agent.status } };
+      });
+      if (result.locked) endRoom(result.locked, 'locked', true);
+      if (!result.status) {
+        metrics.resumes.inc({ role: 'agent', result: 'refused' });
+        throw notFound(code, roomTtlMs);
       }
-      const joined = rooms.roomOfAgent(socket.id);
-      if (joined?.accepted.has(socket.id)) io.to(joined.hostId).emit('signal', message);
+      await becomeAgent(code, request.agentId);
+      metrics.resumes.inc({ role: 'agent', result: 'ok' });
+      reply<AgentResumed>({ ok: true, status: result.status, ...iceConfig() });
     });
 
-    handle(socket, 'host:stop', () => {
-      const room = rooms.removeHost(socket.id);
-      if (room) endRoom(room, 'host-stopped');
+    handle('host:decide', async (args) => {
+      const { agentId, allow } = decodeHostDecision(args[0]);
+      const host = me;
+      if (host.role !== 'host') return;
+      const result = await store.update(host.code, (room) => {
+        if (!room || room.hostId !== host.id) return { result: null };
+        const decided = rules.decide(room, agentId, allow, roomRules);
+        if (!decided.ok || decided.outcome === 'unchanged') return { result: null };
+        return { next: decided.room, result: { outcome: decided.outcome, room } };
+      });
+      if (!result) return;
+      if (result.outcome === 'accepted') return void to(agentId).emit('join:accepted');
+      to(agentId).emit('join:declined');
+      if (result.outcome === 'locked') {
+        endRoom(result.room, 'locked', true);
+        await dropRole('locked');
+      }
     });
 
-    handle(socket, 'agent:leave', () => tellHostAgentLeft(rooms.leave(socket.id)));
+    handle('signal', async (args) => {
+      const started = process.hrtime.bigint();
+      const { to: target, data, peer } = decodeSignalOut(args[0]);
+      if (data === undefined || jsonBytes(data) > MAX_SIGNAL_BYTES || me.role === null) return;
+      const sender = me;
+      const room = await store.get(sender.code);
+      if (!room) return;
+      const message = { from: sender.id, data, ...(peer === undefined ? {} : { peer }) };
+      if (sender.role === 'host') {
+        // A host talks only to agents it let in, never to an arbitrary id.
+        if (room.hostId !== sender.id || target === undefined || rules.findAgent(room, target)?.status !== 'accepted') return;
+        to(target).emit('signal', message);
+      } else {
+        if (rules.findAgent(room, sender.id)?.status !== 'accepted') return;
+        to(room.hostId).emit('signal', message);
+      }
+      metrics.relayed.inc();
+      metrics.latency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    });
+
+    handle('peer:restart', async (args) => {
+      const { peer } = decodePeerRestart(args[0]);
+      const sender = me;
+      if (sender.role !== 'agent') return;
+      const room = await store.get(sender.code);
+      if (room && rules.findAgent(room, sender.id)?.status === 'accepted') to(room.hostId).emit('peer:restart', { from: sender.id, peer });
+    });
+
+    handle('host:stop', async () => {
+      if (me.role === 'host') await dropRole('host-stopped');
+    });
+
+    handle('agent:leave', async () => {
+      if (me.role === 'agent') await dropRole('host-stopped');
+    });
 
     socket.on('disconnect', () => {
-      try {
-        const room = rooms.removeHost(socket.id);
-        if (room) endRoom(room, 'host-left');
-        tellHostAgentLeft(rooms.leave(socket.id));
-      } catch (error) {
-        onError(error);
-      }
+      metrics.sockets.dec();
+      const was = me;
+      if (was.role === null) return;
+      localHosts.delete(socket.id);
+      metrics.rooms.set(localHosts.size);
+      me = { role: null };
+      chain = chain.then(() => wentAway(was)).catch(onError);
     });
   });
 
-  const sweeper = setInterval(() => {
-    try {
-      for (const room of rooms.sweep()) {
-        io.to(room.hostId).emit('session:ended', { reason: 'expired' });
-        endRoom(room, 'expired');
-      }
-    } catch (error) {
-      onError(error);
+  /**
+   * A socket dropped. Its person keeps their place for the grace period (they may be reloading,
+   * on a flaky network, or reconnecting to another server), unless another socket is them already.
+   */
+  async function wentAway(was: Extract<Me, { role: 'host' | 'agent' }>): Promise<void> {
+    if ((await io.in(person(was.id)).fetchSockets()).length > 0) return;
+    const t = now();
+    if (was.role === 'host') {
+      const marked = await store.update(was.code, (room) => (room?.hostId === was.id ? { next: { ...room, hostOfflineSince: t }, result: true } : { result: false }));
+      if (!marked) return;
+      later(roomRules.graceMs, async () => {
+        const gone = await store.update(was.code, (room) => (room?.hostId === was.id && room.hostOfflineSince === t ? { next: null, result: room } : { result: null }));
+        if (gone) endRoom(gone, 'host-left', false);
+      });
+      return;
     }
-  }, sweepIntervalMs);
+    const state = await store.update(was.code, (room) => {
+      const agent = room && rules.findAgent(room, was.id);
+      if (!room || !agent) return { result: null };
+      // Someone still waiting for consent has nothing to come back to: they ask again.
+      if (agent.status === 'pending') return { next: rules.removeAgent(room, was.id, t, roomRules).room, result: { hostId: room.hostId, removed: true } };
+      return { next: rules.setAgentOnline(room, was.id, false, t), result: { hostId: room.hostId, removed: false } };
+    });
+    if (!state) return;
+    if (state.removed) return void to(state.hostId).emit('agent:left', { agentId: was.id });
+    later(roomRules.graceMs, async () => {
+      const hostId = await store.update(was.code, (room) => {
+        const agent = room && rules.findAgent(room, was.id);
+        if (!room || agent?.offlineSince !== t) return { result: null };
+        return { next: rules.removeAgent(room, was.id, now(), roomRules).room, result: room.hostId };
+      });
+      if (hostId) to(hostId).emit('agent:left', { agentId: was.id });
+    });
+  }
+
+  /** Unused codes of hosts connected here expire; their host and any waiting agents are told. */
+  async function sweep(): Promise<void> {
+    const t = now();
+    for (const code of new Set(localHosts.values())) {
+      const ended = await store.update(code, (room) => (room && room.expiresAt !== null && room.expiresAt <= t ? { next: null, result: room } : { result: null }));
+      if (ended) endRoom(ended, 'expired', true);
+    }
+  }
+
+  const sweeper = setInterval(() => void sweep().catch(onError), sweepIntervalMs);
   // Sweeping alone must never keep the process (or a test run) alive.
   sweeper.unref();
 
+  async function drain(): Promise<void> {
+    draining = true;
+    onDrain?.();
+    io.local.emit('server:restarting');
+    // Let the goodbye leave before the sockets close.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    io.local.disconnectSockets(true);
+  }
+
   return {
     io,
-    rooms,
+    store,
+    metrics,
+    drain,
     async close() {
       clearInterval(sweeper);
+      for (const timer of timers) clearTimeout(timer);
       await io.close();
     },
   };
+}
+
+function requireCode(raw: string): string {
+  const code = normalizeRoomCode(raw);
+  if (code === null) throw new CoviewError('ERR_BAD_CODE', `That doesn't look like a share code: it has 9 letters and digits, like ${EXAMPLE_ROOM_CODE}.`);
+  return code;
+}
+
+function notFound(code: string, ttlMs: number): CoviewError {
+  return new CoviewError(
+    'ERR_ROOM_NOT_FOUND',
+    `No active session has the code ${code}. Check the code with the customer: each code works once and expires after ${describeDuration(ttlMs)} unused.`,
+  );
 }
 
 function toErrorAck(error: unknown): Ack<object> {
@@ -217,24 +554,15 @@ function toErrorAck(error: unknown): Ack<object> {
   return { ok: false, error: { code: 'ERR_MALFORMED_MESSAGE', message: 'The signaling server could not handle that request.' } };
 }
 
-function joinError(reason: Extract<JoinResult, { ok: false }>['reason'], code: string, ttlMs: number): CoviewError {
-  switch (reason) {
-    case 'not_found':
-    case 'expired':
-      return new CoviewError(
-        'ERR_ROOM_NOT_FOUND',
-        `No active session has the code ${code}. Check the code with the customer: codes expire after ${describeDuration(ttlMs)} unused.`,
-      );
-    case 'own_room':
-      return new CoviewError('ERR_ALREADY_SHARING', 'This connection is sharing a session, so it cannot also join one. Open the join page in another browser.');
-    case 'busy':
-      return new CoviewError('ERR_ROOM_BUSY', 'Too many people are already waiting to join this session. Ask the customer to answer them, then try again.');
-  }
+function clientIp(socket: CoviewSocket, trustProxy: boolean): string {
+  const forwarded = socket.handshake.headers['x-forwarded-for'];
+  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0]!.trim();
+  return socket.handshake.address;
 }
 
 /** Names are shown to the customer deciding whether to let someone in: no control or bidi tricks. */
 function cleanName(name: string): string {
-  const cleaned = name.replace(/[\p{Cc}\p{Cf}]/gu, '').replace(/\s+/g, ' ').trim();
+  const cleaned = name.replace(/[\p{Cc}\p{Cf}]/gu, '').replace(/\s+/g, ' ').trim().slice(0, 60);
   return cleaned || 'Support agent';
 }
 

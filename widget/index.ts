@@ -12,7 +12,7 @@ export interface CoviewApi {
   readonly version: string;
   start(options?: StartOptions): Promise<{ code: string }>;
   stop(): Promise<void>;
-  /** The widget's current state: idle | starting | waiting | asking | connecting | sharing | error. */
+  /** The widget's current state: idle | starting | waiting | asking | connecting | sharing | reconnecting | error. */
   readonly status: HostState['status'];
   /** Calls `listener` with every state change (and once now); returns the unsubscribe function. */
   subscribe(listener: (state: HostState) => void): () => void;
@@ -75,6 +75,8 @@ function install(): void {
   };
   if (document.body) mount();
   else document.addEventListener('DOMContentLoaded', mount, { once: true });
+  // A reload or a link on the same site carries on the session this tab was sharing.
+  void session.resume();
 }
 
 declare const __COVIEW_VERSION__: string;

@@ -12,7 +12,7 @@ describe('co-browse end to end', () => {
     const { customer, agent } = await people();
 
     const code = await customer.shareScreen();
-    expect(code).toMatch(/^\d{3}-\d{3}-\d{3}$/);
+    expect(code).toMatch(/^[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}$/);
     expect(await agent.state()).toBe('idle');
 
     await agent.join(code, 'Alex');

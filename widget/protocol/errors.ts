@@ -17,7 +17,11 @@ export type CoviewErrorCode =
   | 'ERR_ALREADY_SHARING'
   | 'ERR_BAD_RECORDING'
   | 'ERR_BAD_OPTIONS'
-  | 'ERR_CONTROL_REFUSED';
+  | 'ERR_CONTROL_REFUSED'
+
+  | 'ERR_RATE_LIMITED'
+  | 'ERR_ORIGIN_NOT_ALLOWED'
+  | 'ERR_AGENT_TOKEN';
 
 export class CoviewError extends Error {
   override readonly name = 'CoviewError';

@@ -123,7 +123,12 @@ export type HostMessage =
   | { type: 'asset-missing'; url: string; reason: string }
   | { type: 'console'; level: ConsoleLevel; text: string; stack?: string }
   | ({ type: 'network' } & NetworkEntry)
-  | { type: 'end'; reason: 'stopped' | 'unloaded' }
+  /**
+   * `navigating`: the customer follows a link on the same site and the widget will be back on the
+   * next page; `unloaded`: the page went away (closed, or reloaded) and may come back; `left-site`:
+   * the customer went to another site, sharing is over.
+   */
+  | { type: 'end'; reason: EndOfPage }
   | { type: 'control'; state: ControlState }
   | { type: 'control-refused'; action: ControlAction['type']; reason: ControlRefusal };
 
@@ -142,7 +147,11 @@ export type AgentMessage =
   | { type: 'draw'; stroke: number; points: Point[] }
   | { type: 'control-request' }
   | { type: 'control-release' }
-  | { type: 'act'; action: ControlAction };
+  | { type: 'act'; action: ControlAction }
+  /** The join page is unloading (closed or reloaded): the agent may be back in a moment. */
+  | { type: 'away' };
+
+export type EndOfPage = 'stopped' | 'unloaded' | 'navigating' | 'left-site';
 
 const MAX_DEPTH = 2_000;
 const SHORT = 1_000;
@@ -257,7 +266,7 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
     size: nullable(num),
     error: optional(str(SHORT)),
   }),
-  end: object({ type: literal('end'), reason: literal('stopped', 'unloaded') }),
+  end: object({ type: literal('end'), reason: literal('stopped', 'unloaded', 'navigating', 'left-site') }),
   control: object({ type: literal('control'), state: literal('off', 'asking', 'on') }),
   'control-refused': object({
     type: literal('control-refused'),
@@ -285,4 +294,5 @@ export const decodeAgentMessage: Decoder<AgentMessage> = tagged<AgentMessage>({
   'control-request': object({ type: literal('control-request') }),
   'control-release': object({ type: literal('control-release') }),
   act: object({ type: literal('act'), action: decodeControlAction }),
+  away: object({ type: literal('away') }),
 });

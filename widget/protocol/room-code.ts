@@ -1,21 +1,38 @@
 /**
- * Share codes are what a customer reads aloud to an agent on the phone: digits only, in groups
- * of three (`482-913-227`). The server draws the digits from crypto randomness.
+ * Share codes are what a customer reads aloud to an agent on the phone: nine characters of
+ * Crockford base32 in three groups (`K7Q-M2X-9FD`), 45 bits from crypto randomness on the server.
+ * Crockford's alphabet has no I, L, O or U, so what people mistype or mishear maps back:
+ * case does not matter, O reads as 0, I and L read as 1.
  */
+export const ROOM_CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const ROOM_CODE_GROUPS = 3;
 export const ROOM_CODE_GROUP_SIZE = 3;
-export const ROOM_CODE_DIGITS = ROOM_CODE_GROUPS * ROOM_CODE_GROUP_SIZE;
+export const ROOM_CODE_LENGTH = ROOM_CODE_GROUPS * ROOM_CODE_GROUP_SIZE;
+/** 5 bits per character. */
+export const ROOM_CODE_BITS = ROOM_CODE_LENGTH * 5;
+export const EXAMPLE_ROOM_CODE = 'K7Q-M2X-9FD';
 
-export function formatRoomCode(digits: string): string {
+export function formatRoomCode(chars: string): string {
   const groups: string[] = [];
-  for (let i = 0; i < digits.length; i += ROOM_CODE_GROUP_SIZE) groups.push(digits.slice(i, i + ROOM_CODE_GROUP_SIZE));
+  for (let i = 0; i < chars.length; i += ROOM_CODE_GROUP_SIZE) groups.push(chars.slice(i, i + ROOM_CODE_GROUP_SIZE));
   return groups.join('-');
 }
 
-/** Accepts what people type (`482 913 227`, `482913227`, `#482-913-227`) and returns the canonical code, or null. */
+/** Turns ROOM_CODE_LENGTH random values (each used mod 32) into a formatted code. */
+export function roomCodeFrom(randomValues: ArrayLike<number>): string {
+  let chars = '';
+  for (let i = 0; i < ROOM_CODE_LENGTH; i++) chars += ROOM_CODE_ALPHABET[(randomValues[i] ?? 0) & 31];
+  return formatRoomCode(chars);
+}
+
+/** Accepts what people type (`k7q m2x 9fd`, `K7QM2X9FD`, `#K7Q-M2X-9FD`, `K7Q-M2X-9FO`) and returns the canonical code, or null. */
 export function normalizeRoomCode(input: string): string | null {
   if (input.length > 64) return null;
-  const digits = input.replace(/[\s\-#.]/g, '');
-  if (!/^\d+$/.test(digits) || digits.length !== ROOM_CODE_DIGITS) return null;
-  return formatRoomCode(digits);
+  const chars = input
+    .replace(/[\s\-#.]/g, '')
+    .toUpperCase()
+    .replace(/O/g, '0')
+    .replace(/[IL]/g, '1');
+  if (chars.length !== ROOM_CODE_LENGTH || ![...chars].every((c) => ROOM_CODE_ALPHABET.includes(c))) return null;
+  return formatRoomCode(chars);
 }

@@ -1,4 +1,4 @@
-import { bool, literal, object, optional, str, type Decoder } from './decode.js';
+import { array, bool, int, literal, object, optional, str, type Decoder } from './decode.js';
 import type { CoviewErrorCode } from './errors.js';
 
 /**
@@ -11,23 +11,45 @@ export interface IceServer {
   credential?: string;
 }
 
+/** What both peers need to reach each other; TURN credentials in it are per session and short-lived. */
+export interface IceConfig {
+  iceServers: IceServer[];
+  /** 'relay' forces every byte through TURN (for testing the relay path, or by policy). */
+  iceTransportPolicy?: 'all' | 'relay';
+}
+
 export type Ack<T extends object> = ({ ok: true } & T) | { ok: false; error: { code: CoviewErrorCode; message: string } };
 
-export interface RoomCreated { code: string; expiresAt: number; iceServers: IceServer[] }
-export interface JoinRequest { code: string; name: string }
+/**
+ * People are named by ids the server draws, not by socket ids, so a host or agent whose socket
+ * drops (network, server restart, page reload) can come back as the same person with its key.
+ */
+export interface RoomCreated extends IceConfig { code: string; expiresAt: number; hostId: string; hostKey: string }
+export interface HostResume { code: string; hostId: string; hostKey: string; agents: { id: string; name: string }[] }
+export interface RoomResumed extends IceConfig { code: string; agents: { id: string; name: string; status: 'pending' | 'accepted' }[] }
+/** `token`: the signed agent token, required when the server sets AGENT_TOKEN_SECRET. */
+export interface JoinRequest { code: string; name: string; token?: string }
+export interface Joined extends IceConfig { agentId: string; agentKey: string; name: string }
+export interface AgentResume { code: string; agentId: string; agentKey: string }
+export interface AgentResumed extends IceConfig { status: 'pending' | 'accepted' }
 export interface AgentRequest { agentId: string; name: string }
 export interface HostDecision { agentId: string; allow: boolean }
-export interface SignalOut { to?: string; data: unknown }
-export interface SignalIn { from: string; data: unknown }
-export type EndReason = 'host-stopped' | 'host-left' | 'expired';
+/** `peer` numbers the peer connection: a higher number replaces the previous one (re-signaling after a failure). */
+export interface SignalOut { to?: string; data: unknown; peer?: number }
+export interface SignalIn { from: string; data: unknown; peer?: number }
+export type EndReason = 'host-stopped' | 'host-left' | 'expired' | 'locked';
 
 export interface ClientToServerEvents {
   'host:create': (ack: (res: Ack<RoomCreated>) => void) => void;
   'host:decide': (decision: HostDecision) => void;
   'host:stop': () => void;
-  'agent:join': (request: JoinRequest, ack: (res: Ack<{ iceServers: IceServer[] }>) => void) => void;
+  'host:resume': (request: HostResume, ack: (res: Ack<RoomResumed>) => void) => void;
+  'agent:join': (request: JoinRequest, ack: (res: Ack<Joined>) => void) => void;
+  'agent:resume': (request: AgentResume, ack: (res: Ack<AgentResumed>) => void) => void;
   'agent:leave': () => void;
   signal: (message: SignalOut) => void;
+  /** The agent lost its peer connection and asks the host for a new one. */
+  'peer:restart': (request: { peer: number }) => void;
 }
 
 export interface ServerToClientEvents {
@@ -37,15 +59,28 @@ export interface ServerToClientEvents {
   'join:declined': () => void;
   'session:ended': (info: { reason: EndReason }) => void;
   signal: (message: SignalIn) => void;
+  'peer:restart': (request: { from: string; peer: number }) => void;
+  /** This server is shutting down: reconnect (the load balancer sends you to another one). */
+  'server:restarting': () => void;
 }
 
 /** The largest signal payload relayed; SDP offers with many candidates stay well under it. */
 export const MAX_SIGNAL_BYTES = 64 * 1024;
 
-export const decodeJoinRequest: Decoder<JoinRequest> = object<JoinRequest>({ code: str(64), name: str(100) });
-export const decodeHostDecision: Decoder<HostDecision> = object<HostDecision>({ agentId: str(100), allow: bool });
+const ID = 64;
+const KEY = 128;
+export const decodeJoinRequest: Decoder<JoinRequest> = object<JoinRequest>({ code: str(64), name: str(100), token: optional(str(2_048)) });
+export const decodeHostDecision: Decoder<HostDecision> = object<HostDecision>({ agentId: str(ID), allow: bool });
+export const decodeHostResume: Decoder<HostResume> = object<HostResume>({
+  code: str(64),
+  hostId: str(ID),
+  hostKey: str(KEY),
+  agents: array(object<{ id: string; name: string }>({ id: str(ID), name: str(100) }), 4),
+});
+export const decodeAgentResume: Decoder<AgentResume> = object<AgentResume>({ code: str(64), agentId: str(ID), agentKey: str(KEY) });
+export const decodePeerRestart: Decoder<{ peer: number }> = object<{ peer: number }>({ peer: int });
 export const decodeSignalOut: Decoder<SignalOut> = (input, path) => {
-  const { to } = object<{ to?: string }>({ to: optional(str(100)) })(input, path);
-  return { to, data: (input as { data: unknown }).data };
+  const { to, peer } = object<{ to?: string; peer?: number }>({ to: optional(str(ID)), peer: optional(int) })(input, path);
+  return { to, peer, data: (input as { data: unknown }).data };
 };
-export const decodeEndReason: Decoder<EndReason> = literal('host-stopped', 'host-left', 'expired');
+export const decodeEndReason: Decoder<EndReason> = literal('host-stopped', 'host-left', 'expired', 'locked');

@@ -1,9 +1,21 @@
-import { CoviewError, decodeHostMessage, normalizeRoomCode, PROTOCOL_VERSION, type AgentMessage, type EndReason, type HostMessage, type IceServer, type PageInfo } from '../protocol/index.js';
+import {
+  CoviewError,
+  decodeHostMessage,
+  EXAMPLE_ROOM_CODE,
+  normalizeRoomCode,
+  PROTOCOL_VERSION,
+  type AgentMessage,
+  type EndReason,
+  type HostMessage,
+  type IceConfig,
+  type PageInfo,
+} from '../protocol/index.js';
 import { SnapshotAssembler } from '../agent/snapshot-assembly.js';
 import { FramedChannel } from '../transport/channel.js';
 import { ObservableState } from './observable-state.js';
+import { resumeSlot } from './resume-store.js';
 import { createPeer, type PeerLink } from '../transport/peer.js';
-import { connectSignaling, request, type SignalingSocket } from '../transport/signaling-client.js';
+import { connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
 
 /**
  * What the agent's join page shows. `status` is also published as `data-coview-state` on the
@@ -14,6 +26,8 @@ export type AgentState =
   | { status: 'connecting'; code: string }
   | { status: 'waiting'; code: string }
   | { status: 'live'; code: string; page: PageInfo | null }
+  /** The customer's page is reloading or the connection dropped; the last frame stays on screen. */
+  | { status: 'reconnecting'; code: string; page: PageInfo | null; message: string }
   | { status: 'ended'; reason: AgentEndReason; message: string }
   | { status: 'error'; message: string; errorCode: string };
 
@@ -34,14 +48,39 @@ export interface AgentSessionOptions {
   onHostMessage: (message: HostMessage) => void;
   /** Sees every decoded host message first, hello and end included (the agent's timeline). */
   record?: (message: HostMessage) => void;
+  /** The signed agent token, when the server requires one (AGENT_TOKEN_SECRET). */
+  token?: string;
 }
+
+interface SavedAgent {
+  savedAt: number;
+  serverUrl: string;
+  code: string;
+  agentId: string;
+  agentKey: string;
+  name: string;
+}
+
+const RESUME_WITHIN_MS = 10 * 60_000;
+/** A customer's page that reloads (or closes: we cannot tell) has this long to come back. */
+const HOST_RELOAD_WAIT_MS = 3_000;
+/** A customer following a link on the same site has this long to load the next page. */
+const HOST_NAVIGATION_WAIT_MS = 30_000;
+/** While reconnecting, the host is asked for a new peer this often (its socket may have been down). */
+const ASK_AGAIN_MS = 3_000;
 
 export class AgentSession extends ObservableState<AgentState> {
   private socket: SignalingSocket | null = null;
   private peer: PeerLink | null = null;
   private channel: FramedChannel<AgentMessage, HostMessage> | null = null;
   private page: PageInfo | null = null;
-  private iceServers: IceServer[] = [];
+  private ice: IceConfig = { iceServers: [] };
+  private me: Omit<SavedAgent, 'savedAt' | 'serverUrl'> | null = null;
+  /** The number of the current peer connection; the host numbers each new one. */
+  private peerNumber = 0;
+  private askTimer: ReturnType<typeof setInterval> | undefined;
+  private giveUpTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly saved = resumeSlot<SavedAgent>('coview.agent.v1', RESUME_WITHIN_MS);
   private readonly assembler = new SnapshotAssembler();
   /** A resync was asked for and its snapshot has not arrived yet. */
   private awaitingSnapshot = false;
@@ -52,16 +91,19 @@ export class AgentSession extends ObservableState<AgentState> {
   }
 
   async join(rawCode: string, name: string): Promise<void> {
-    if (this.state.status === 'connecting' || this.state.status === 'waiting' || this.state.status === 'live') return;
+    if (this.state.status === 'connecting' || this.state.status === 'waiting' || this.state.status === 'live' || this.state.status === 'reconnecting') return;
     const code = normalizeRoomCode(rawCode);
     if (!code) {
-      return this.fail(new CoviewError('ERR_BAD_CODE', "That doesn't look like a share code: it has 9 digits, like 482-913-227."));
+      return this.fail(new CoviewError('ERR_BAD_CODE', `That doesn't look like a share code: it has 9 letters and digits, like ${EXAMPLE_ROOM_CODE}.`));
     }
     this.setState({ status: 'connecting', code });
     try {
-      const socket = (this.socket = this.wireSocket(await connectSignaling(this.options.serverUrl), name));
-      const { iceServers } = await request((s) => s.emitWithAck('agent:join', { code, name }), socket);
-      this.iceServers = iceServers;
+      const socket = await this.connect();
+      const token = this.options.token;
+      const joined = await request((s) => s.emitWithAck('agent:join', { code, name, ...(token ? { token } : {}) }), socket);
+      this.ice = joined;
+      this.me = { code, agentId: joined.agentId, agentKey: joined.agentKey, name: joined.name };
+      this.save();
       // The customer may have answered already (join:accepted arrives before this ack resolves).
       if (this.statusNow() === 'connecting' && !this.peer) this.setState({ status: 'waiting', code });
     } catch (error) {
@@ -81,6 +123,25 @@ export class AgentSession extends ObservableState<AgentState> {
     }
   }
 
+  /** Carries on the session this tab had before a reload (or a crash). Returns false when there is none. */
+  async resume(): Promise<boolean> {
+    const saved = this.saved.load();
+    if (!saved || saved.serverUrl !== this.options.serverUrl || this.state.status !== 'idle') return false;
+    this.me = { code: saved.code, agentId: saved.agentId, agentKey: saved.agentKey, name: saved.name };
+    this.setState({ status: 'reconnecting', code: saved.code, page: null, message: 'Reconnecting to the customer…' });
+    try {
+      await this.connect();
+      await this.reRegister();
+      return true;
+    } catch {
+      this.saved.clear();
+      this.closeAll();
+      this.me = null;
+      this.setState({ status: 'idle' });
+      return false;
+    }
+  }
+
   /** The agent leaves; the customer is told at once, over the data channel and the server. */
   leave(): void {
     if (this.state.status === 'ended' || this.state.status === 'idle') return;
@@ -89,34 +150,92 @@ export class AgentSession extends ObservableState<AgentState> {
     } catch {
       // The channel may be closed already; the server tells the customer too.
     }
-    this.socket?.emit('agent:leave');
     this.end('left');
   }
 
-  private wireSocket(socket: SignalingSocket, name: string): SignalingSocket {
-    socket.on('join:declined', () => this.end('declined'));
-    socket.on('join:accepted', () => this.connectPeer(name));
-    socket.on('signal', ({ data }) => this.peer?.signal(data));
-    socket.on('session:ended', ({ reason }) => this.onSessionEnded(reason));
+  /** The join page is unloading: it may be a reload, so the session is kept for the next page. */
+  away(): void {
+    if (this.state.status !== 'live' && this.state.status !== 'reconnecting') return;
+    try {
+      this.channel?.send({ type: 'away' });
+    } catch {
+      // Best effort: the customer's side notices the dropped peer anyway.
+    }
+    this.save();
+  }
+
+  private async connect(): Promise<SignalingSocket> {
+    if (this.socket) return this.socket;
+    const socket = await connectSignaling(this.options.serverUrl);
+    this.socket = socket;
+    this.wireSocket(socket);
+    onReconnect(socket, () => {
+      if (!this.me) return;
+      void this.reRegister().catch(() => {
+        // A live peer carries on without the server; otherwise there is nothing to go back to.
+        if (!this.peer?.connected) this.end('disconnected');
+      });
+    });
     return socket;
+  }
+
+  /** Tells the server (maybe a new one) who we are; after a restart the host may not be back yet. */
+  private async reRegister(): Promise<void> {
+    const me = this.me;
+    const socket = this.socket;
+    if (!me || !socket) return;
+    let resumed;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        resumed = await request((s) => s.emitWithAck('agent:resume', { code: me.code, agentId: me.agentId, agentKey: me.agentKey }), socket);
+        break;
+      } catch (error) {
+        if (!(error instanceof CoviewError) || error.code !== 'ERR_ROOM_NOT_FOUND' || attempt >= 15) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+    this.ice = resumed;
+    if (resumed.status === 'pending') return this.setState({ status: 'waiting', code: me.code });
+    if (!this.peer?.connected) this.askForPeer();
+  }
+
+  private wireSocket(socket: SignalingSocket): void {
+    socket.on('join:declined', () => this.end('declined'));
+    socket.on('join:accepted', () => {
+      if (this.state.status === 'waiting') this.setState({ status: 'connecting', code: this.state.code });
+    });
+    socket.on('signal', ({ data, peer }) => {
+      const number = peer ?? 1;
+      if (number > this.peerNumber) this.newPeer(number);
+      if (number === this.peerNumber) this.peer?.signal(data);
+    });
+    socket.on('session:ended', ({ reason }) => this.onSessionEnded(reason));
   }
 
   private onSessionEnded(reason: EndReason): void {
     // A live session runs peer to peer: losing the host's server connection alone does not end it.
     if (reason === 'host-left' && this.state.status === 'live' && this.peer?.connected) return;
-    this.end(reason === 'host-stopped' ? 'stopped' : reason);
+    this.end(reason === 'host-stopped' || reason === 'locked' ? 'stopped' : reason);
   }
 
-  private connectPeer(name: string): void {
-    if (this.state.status !== 'waiting' && this.state.status !== 'connecting') return;
-    const code = this.state.code;
-    this.setState({ status: 'connecting', code });
+  /** The host offers peer number `number`: it replaces whatever peer we had. */
+  private newPeer(number: number): void {
+    // The customer's page is back (it offers a peer): give the handshake time, not the reload wait.
+    if (this.giveUpTimer !== undefined) this.giveUpAfter(HOST_NAVIGATION_WAIT_MS);
+    const old = this.peer;
+    this.peer = null;
+    this.channel = null;
+    old?.destroy();
+    this.peerNumber = number;
+    const name = this.me?.name ?? 'Support agent';
     const peer = createPeer(
-      { initiator: false, iceServers: this.iceServers },
+      { initiator: false, ...this.ice },
       {
-        signal: (data) => this.socket?.emit('signal', { data }),
+        signal: (data) => this.socket?.emit('signal', { data, peer: number }),
         connect: () => {
+          if (this.peer !== peer) return;
           this.assembler.reset();
+          this.awaitingSnapshot = false;
           this.channel = new FramedChannel<AgentMessage, HostMessage>(peer, decodeHostMessage, {
             onMessage: (message) => this.onHostMessage(message),
             onError: (error) => console.warn('[coview] dropped a message from the customer:', error.message),
@@ -127,9 +246,11 @@ export class AgentSession extends ObservableState<AgentState> {
           });
           this.channel.send({ type: 'hello', v: PROTOCOL_VERSION, name });
         },
-        data: (frame) => this.channel?.receive(frame),
+        data: (frame) => {
+          if (this.peer === peer) this.channel?.receive(frame);
+        },
         close: () => {
-          if (this.peer === peer) this.end('disconnected');
+          if (this.peer === peer) this.peerLost('The connection to the customer dropped. Reconnecting…');
         },
       },
     );
@@ -150,6 +271,29 @@ export class AgentSession extends ObservableState<AgentState> {
     if (this.state.status !== 'live' || !this.channel || this.requestedAssets.has(url)) return;
     this.requestedAssets.add(url);
     this.channel.send({ type: 'asset-request', url });
+  }
+
+  /** Shows "Reconnecting…" over the last frame and asks the host for a new peer until one comes. */
+  private peerLost(message: string, ask = true): void {
+    const peer = this.peer;
+    this.peer = null;
+    this.channel = null;
+    peer?.destroy();
+    const state = this.state;
+    if (state.status === 'live' || state.status === 'connecting' || state.status === 'reconnecting') {
+      this.setState({ status: 'reconnecting', code: state.code, page: this.page, message });
+      if (ask) this.askForPeer();
+    }
+  }
+
+  private askForPeer(): void {
+    clearInterval(this.askTimer);
+    const ask = () => {
+      if (this.peer?.connected && this.state.status === 'live') return clearInterval(this.askTimer);
+      this.socket?.emit('peer:restart', { peer: this.peerNumber });
+    };
+    ask();
+    this.askTimer = setInterval(ask, ASK_AGAIN_MS);
   }
 
   private onHostMessage(message: HostMessage): void {
@@ -178,7 +322,7 @@ export class AgentSession extends ObservableState<AgentState> {
       this.page = message.page;
       return;
     }
-    if (message.type === 'end') return this.end(message.reason === 'unloaded' ? 'host-left' : 'stopped');
+    if (message.type === 'end') return this.onHostEnd(message.reason);
     try {
       this.options.onHostMessage(message);
     } catch (error) {
@@ -187,15 +331,51 @@ export class AgentSession extends ObservableState<AgentState> {
       this.closeAll();
       return this.fail(new CoviewError('ERR_MALFORMED_MESSAGE', "The customer's page could not be shown. Ask them to reload it and share again.", { cause: error }));
     }
-    if (startsSnapshot(message) && this.state.status === 'connecting') {
-      this.setState({ status: 'live', code: this.state.code, page: this.page });
+    const state = this.state;
+    if (startsSnapshot(message) && (state.status === 'connecting' || state.status === 'reconnecting')) {
+      clearTimeout(this.giveUpTimer);
+      this.giveUpTimer = undefined;
+      clearInterval(this.askTimer);
+      this.setState({ status: 'live', code: state.code, page: this.page });
     }
   }
 
-  private end(reason: AgentEndReason): void {
+  private onHostEnd(reason: Extract<HostMessage, { type: 'end' }>['reason']): void {
+    switch (reason) {
+      case 'stopped':
+        return this.end('stopped');
+      case 'left-site':
+        return this.end('host-left', 'Session ended: the customer left the site.');
+      case 'navigating':
+        return this.hostAway('The customer is opening another page…', HOST_NAVIGATION_WAIT_MS);
+      case 'unloaded':
+        return this.hostAway("The customer's page is reloading…", HOST_RELOAD_WAIT_MS);
+    }
+  }
+
+  /** The customer's page went away; if it comes back in time (a new peer), the session goes on. */
+  private hostAway(message: string, waitMs: number): void {
+    // Nobody to ask yet: the customer's next page offers a new peer itself.
+    this.peerLost(message, false);
+    this.giveUpAfter(waitMs);
+  }
+
+  private giveUpAfter(ms: number): void {
+    clearTimeout(this.giveUpTimer);
+    this.giveUpTimer = setTimeout(() => {
+      this.giveUpTimer = undefined;
+      if (this.state.status === 'reconnecting') this.end('host-left');
+    }, ms);
+  }
+
+  private end(reason: AgentEndReason, message = END_MESSAGES[reason]): void {
     if (this.state.status === 'ended') return;
+    this.saved.clear();
+    // Whatever ended it, the server can forget us now.
+    this.socket?.emit('agent:leave');
     this.closeAll();
-    this.setState({ status: 'ended', reason, message: END_MESSAGES[reason] });
+    this.me = null;
+    this.setState({ status: 'ended', reason, message });
   }
 
   private fail(error: unknown): void {
@@ -204,17 +384,25 @@ export class AgentSession extends ObservableState<AgentState> {
     this.setState({ status: 'error', message, errorCode });
   }
 
+  private save(): void {
+    if (this.me) this.saved.save({ savedAt: Date.now(), serverUrl: this.options.serverUrl, ...this.me });
+  }
+
+  /** The status now, after awaits (TypeScript would keep the narrowed one from before them). */
+  private statusNow(): AgentState['status'] {
+    return this.state.status;
+  }
+
   private closeAll(): void {
+    clearInterval(this.askTimer);
+    clearTimeout(this.giveUpTimer);
+    this.giveUpTimer = undefined;
     const peer = this.peer;
     this.peer = null;
     this.channel = null;
     peer?.destroy();
     this.socket?.close();
     this.socket = null;
-  }
-
-  private statusNow(): AgentState['status'] {
-    return this.state.status;
   }
 }
 

@@ -26,14 +26,19 @@ export interface PeerEvents {
 export interface PeerOptions {
   initiator: boolean;
   iceServers: IceServer[];
+  /** 'relay' sends everything through TURN. */
+  iceTransportPolicy?: 'all' | 'relay';
   /** A WebRTC implementation for Node (e.g. @roamhq/wrtc); browsers use their own. */
   wrtc?: SimplePeer.Options['wrtc'];
 }
 
+const WATCH_INTERVAL_MS = 250;
+const DISCONNECTED_GRACE_MS = 1_500;
+
 export function createPeer(options: PeerOptions, events: PeerEvents): PeerLink {
   const peer = new SimplePeer({
     initiator: options.initiator,
-    config: { iceServers: options.iceServers },
+    config: { iceServers: options.iceServers, ...(options.iceTransportPolicy ? { iceTransportPolicy: options.iceTransportPolicy } : {}) },
     trickle: true,
     wrtc: options.wrtc,
   });
@@ -41,8 +46,36 @@ export function createPeer(options: PeerOptions, events: PeerEvents): PeerLink {
   const close = (error?: CoviewError) => {
     if (closed) return;
     closed = true;
+    clearInterval(watch);
     events.close(error);
   };
+
+  /**
+   * simple-peer only gives up on ICE `failed`, which Chromium reaches ~30 s after the network
+   * goes; a connection closed from this side (RTCPeerConnection.close()) fires no event at all.
+   * So the link is watched: `disconnected` for DISCONNECTED_GRACE_MS, or anything closed, is a
+   * failure, and the session re-signals a new peer within a few seconds.
+   */
+  let disconnectedSince: number | null = null;
+  const watch = setInterval(() => {
+    const internals = peer as unknown as { _pc?: RTCPeerConnection; _channel?: RTCDataChannel; connected: boolean };
+    const pc = internals._pc;
+    if (!pc) return;
+    const dead = pc.signalingState === 'closed' || pc.connectionState === 'failed' || pc.iceConnectionState === 'failed';
+    const channelClosed = internals.connected && internals._channel !== undefined && (internals._channel.readyState === 'closed' || internals._channel.readyState === 'closing');
+    if (dead || channelClosed) return fail('the connection closed');
+    if (pc.iceConnectionState === 'disconnected' || pc.connectionState === 'disconnected') {
+      disconnectedSince ??= Date.now();
+      if (Date.now() - disconnectedSince > DISCONNECTED_GRACE_MS) fail('the network stopped answering');
+    } else {
+      disconnectedSince = null;
+    }
+  }, WATCH_INTERVAL_MS);
+
+  function fail(why: string): void {
+    close(new CoviewError('ERR_PEER', `The peer-to-peer connection was lost (${why}).`));
+    peer.destroy();
+  }
 
   peer.on('signal', (data) => events.signal(data));
   peer.on('connect', () => events.connect());

@@ -27,6 +27,24 @@ export function connectSignaling(serverUrl: string): Promise<SignalingSocket> {
   });
 }
 
+/**
+ * Calls `onBack` each time the socket connects again after a drop: network blips and server
+ * restarts (Socket.IO reconnects by itself, with backoff), and a server that is shutting down
+ * and disconnected us on purpose (Socket.IO leaves that to us: we reconnect, and the load
+ * balancer sends us to another server).
+ */
+export function onReconnect(socket: SignalingSocket, onBack: () => void): void {
+  let restarting = false;
+  socket.on('server:restarting', () => (restarting = true));
+  socket.on('disconnect', (reason) => {
+    if (reason !== 'io server disconnect' || !restarting) return;
+    restarting = false;
+    // Spread the herd of clients over a moment rather than all in the same millisecond.
+    setTimeout(() => socket.connect(), 100 + Math.random() * 400);
+  });
+  socket.on('connect', () => onBack());
+}
+
 /** Unwraps an `Ack`: its error becomes a CoviewError with the server's code and message. */
 export function unwrap<T extends object>(ack: Ack<T>): T {
   if (!ack.ok) throw new CoviewError(ack.error.code, ack.error.message);

@@ -80,6 +80,16 @@ function HostWidget({ session }: { session: HostSession }) {
           </div>
         </section>
       );
+    case 'reconnecting':
+      return (
+        <section class="panel" role="status" aria-label="Screen sharing">
+          <h2>Reconnecting to {state.agent.name}…</h2>
+          <p class="hint">The connection dropped. Sharing carries on by itself as soon as it is back.</p>
+          <div class="actions">
+            <button class="danger" onClick={stop}>Stop sharing</button>
+          </div>
+        </section>
+      );
     case 'sharing':
       return (
         <>

@@ -40,6 +40,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
     let agentTools: AgentTools | null = null;
     const session = new AgentSession({
       serverUrl,
+      token: agentToken(),
       onHostMessage: (message) => {
         player.onLive(message);
         agentTools?.handle(message);
@@ -62,8 +63,10 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
         agentTools?.reset();
       }
     });
-    const onUnload = () => session.leave();
+    // Unloading may be a reload: the session is kept for the next page, which resumes it.
+    const onUnload = () => session.away();
     addEventListener('pagehide', onUnload);
+    void session.resume();
     return () => {
       removeEventListener('pagehide', onUnload);
       unsubscribePlayer();
@@ -75,7 +78,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
     };
   }, [serverUrl]);
 
-  // Opening /join#482-913-227 joins straight away (links pasted into a ticket or chat).
+  // Opening /join#K7Q-M2X-9FD joins straight away (links pasted into a ticket or chat).
   useEffect(() => {
     if (code && location.hash) void sessionRef.current?.join(code, name.trim() || 'Support agent');
   }, []);
@@ -104,7 +107,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
     playerRef.current?.load(pendingRecording.current);
     pendingRecording.current = null;
   }, [recording]);
-  const inSession = state.status === 'connecting' || state.status === 'waiting' || state.status === 'live';
+  const inSession = state.status === 'connecting' || state.status === 'waiting' || state.status === 'live' || state.status === 'reconnecting';
   const showForm = !recording && (state.status === 'idle' || state.status === 'error');
   const player = playerRef.current;
   const showTools = player !== null && player.timeline.firstShowable >= 0 && !showForm;
@@ -144,7 +147,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
           <p>Ask the customer to click “Share my screen” and read you the code.</p>
           <label>
             Share code
-            <input name="code" inputMode="numeric" autoComplete="off" placeholder="482-913-227" value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
+            <input name="code" autoComplete="off" autoCapitalize="characters" spellcheck={false} placeholder="K7Q-M2X-9FD" value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
           </label>
           <label>
             Your name (shown to the customer)
@@ -189,9 +192,32 @@ function statusText(state: AgentState): string {
       return "Waiting for the customer's approval…";
     case 'live':
       return 'Live';
+    case 'reconnecting':
+      return state.message;
     case 'ended':
       return state.message;
     case 'error':
       return 'Could not join';
+  }
+}
+
+/**
+ * The signed agent token (servers with AGENT_TOKEN_SECRET): the helpdesk opens
+ * `/join?token=…`; it is kept for this tab only and removed from the address bar.
+ */
+function agentToken(): string | undefined {
+  try {
+    const params = new URLSearchParams(location.search);
+    const fromUrl = params.get('token');
+    if (fromUrl) {
+      sessionStorage.setItem('coview.agentToken', fromUrl);
+      params.delete('token');
+      const query = params.toString();
+      history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
+      return fromUrl;
+    }
+    return sessionStorage.getItem('coview.agentToken') ?? undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,42 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_CODE_DIGITS, formatRoomCode, normalizeRoomCode } from '../../../widget/protocol/index.js';
+import { ROOM_CODE_BITS, formatRoomCode, normalizeRoomCode, roomCodeFrom } from '../../../widget/protocol/index.js';
 
 describe('share codes', () => {
-  it('are nine digits in three groups', () => {
-    expect(ROOM_CODE_DIGITS).toBe(9);
-    expect(formatRoomCode('482913227')).toBe('482-913-227');
-    expect(formatRoomCode('007000001')).toBe('007-000-001');
+  it('carry at least 40 bits in three readable groups', () => {
+    expect(ROOM_CODE_BITS).toBeGreaterThanOrEqual(40);
+    expect(formatRoomCode('K7QM2X9FD')).toBe('K7Q-M2X-9FD');
+    expect(roomCodeFrom([0, 1, 2, 31, 30, 29, 10, 18, 27])).toBe('012-ZYX-AJV');
   });
 
   it.each([
-    ['482-913-227'],
-    ['482913227'],
-    ['482 913 227'],
-    ['  482 913 227  '],
-    ['#482-913-227'],
-    ['482.913.227'],
-    ['48 29 13 22 7'],
-    ['482\t913\n227'],
+    ['K7Q-M2X-9FD'],
+    ['K7QM2X9FD'],
+    ['k7q m2x 9fd'],
+    ['  K7Q M2X 9FD  '],
+    ['#K7Q-M2X-9FD'],
+    ['K7Q.M2X.9FD'],
+    ['K7 QM 2X 9F D'],
+    ['K7Q\tM2X\n9FD'],
   ])('reads what people type: %j', (typed) => {
-    expect(normalizeRoomCode(typed)).toBe('482-913-227');
+    expect(normalizeRoomCode(typed)).toBe('K7Q-M2X-9FD');
   });
 
-  it('keeps leading zeros', () => {
-    expect(normalizeRoomCode('000 000 001')).toBe('000-000-001');
+  it('reads O as zero and I or L as one, the way people mishear them', () => {
+    expect(normalizeRoomCode('OOO-ILl-i10')).toBe('000-111-110');
   });
 
   it.each([
     [''],
-    ['48291322'],
-    ['4829132271'],
-    ['482-913-22'],
-    ['482-913-2277'],
-    ['abc-def-ghi'],
-    ['482-913-22a'],
-    ['482_913_227'],
-    ['٤٨٢٩١٣٢٢٧'], // Arabic-Indic digits: not what the server issues
-    ['+482913227'],
-    [`482913227${' '.repeat(100)}`],
+    ['K7QM2X9F'],
+    ['K7QM2X9FDA'],
+    ['K7Q-M2X-9FU'], // U is not in Crockford base32
+    ['K7Q_M2X_9FD'],
+    ['K7Q-M2X-9F!'],
+    ['К7Q-M2X-9FD'], // Cyrillic К
+    ['+K7QM2X9FD'],
+    [`K7QM2X9FD${' '.repeat(100)}`],
   ])('rejects %j', (typed) => {
     expect(normalizeRoomCode(typed)).toBeNull();
   });

@@ -1,0 +1,27 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics for one signaling process (GET /metrics). With several processes, sum them
+ * in Prometheus: each counts the sockets and rooms it serves.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'coview_process_' });
+  return {
+    registry,
+    sockets: new Gauge({ name: 'coview_sockets', help: 'Socket.IO connections open on this process.', registers: [registry] }),
+    rooms: new Gauge({ name: 'coview_rooms_live', help: 'Rooms whose host is connected to this process.', registers: [registry] }),
+    joins: new Counter({ name: 'coview_joins_total', help: 'Agent join attempts, by result.', labelNames: ['result'] as const, registers: [registry] }),
+    resumes: new Counter({ name: 'coview_resumes_total', help: 'Hosts and agents coming back after a dropped socket, by role and result.', labelNames: ['role', 'result'] as const, registers: [registry] }),
+    failures: new Counter({ name: 'coview_failures_total', help: 'Requests answered with an error, by error code.', labelNames: ['code'] as const, registers: [registry] }),
+    relayed: new Counter({ name: 'coview_signals_relayed_total', help: 'WebRTC signals relayed between peers.', registers: [registry] }),
+    latency: new Histogram({
+      name: 'coview_signal_relay_seconds',
+      help: 'Time from receiving a WebRTC signal to handing it on (room lookup included).',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,44 @@
+/**
+ * What a session needs to come back after a page load in the same tab: kept in sessionStorage
+ * (per tab, per origin, gone when the tab closes), so a reload or a link on the same site resumes
+ * without a new code or a new consent, and nothing outlives the tab.
+ */
+export interface ResumeSlot<T> {
+  load(): T | null;
+  save(value: T): void;
+  clear(): void;
+}
+
+export function resumeSlot<T extends { savedAt: number }>(key: string, maxAgeMs: number, storage: () => Storage = () => sessionStorage): ResumeSlot<T> {
+  return {
+    load() {
+      try {
+        const raw = storage().getItem(key);
+        if (!raw) return null;
+        const value = JSON.parse(raw) as T;
+        if (typeof value?.savedAt !== 'number' || Date.now() - value.savedAt > maxAgeMs) {
+          storage().removeItem(key);
+          return null;
+        }
+        return value;
+      } catch {
+        // Storage can be disabled or full; resuming is a convenience, never a reason to break.
+        return null;
+      }
+    },
+    save(value) {
+      try {
+        storage().setItem(key, JSON.stringify(value));
+      } catch {
+        // As above.
+      }
+    },
+    clear() {
+      try {
+        storage().removeItem(key);
+      } catch {
+        // As above.
+      }
+    },
+  };
+}
