@@ -61,12 +61,12 @@ describe("the agent's console and network panel", () => {
     const missing = requests.filter({ hasText: 'missing.json' });
     expect(await missing.getAttribute('data-status')).toBe('404');
     const missingText = await missing.innerText();
-    expect(missingText).toContain('missing.json?token=•••&user=•••');
+    expect(missingText).toContain('missing.json?token=[redacted]&user=[redacted]');
     expect(missingText).toContain('fetch');
-    const xhr = await eventually(() => requests.filter({ hasText: 'session=•••' }).allInnerTexts(), (rows) => rows.length === 1);
+    const xhr = await eventually(() => requests.filter({ hasText: 'session=[redacted]' }).allInnerTexts(), (rows) => rows.length === 1);
     expect(xhr[0]).toMatch(/POST\s+200/);
     // Resource timings: the picture the page loaded, with its status and size.
-    const picture = await eventually(() => requests.filter({ hasText: 'logo.svg?v=•••' }).allInnerTexts(), (rows) => rows.length === 1);
+    const picture = await eventually(() => requests.filter({ hasText: 'logo.svg?v=[redacted]' }).allInnerTexts(), (rows) => rows.length === 1);
     expect(picture[0]).toMatch(/GET\s+200/);
     expect(picture[0]).toMatch(/img · \d+ ms · \d+ B/);
     await panel.locator('[data-coview-filter="failed"]').click();

@@ -1,4 +1,5 @@
 import type { ConsoleLevel, HostMessage, NetworkEntry } from '../protocol/index.js';
+import { redactUrl } from './privacy.js';
 
 /**
  * The host page's console errors and network requests, for the agent's Console and Network
@@ -20,6 +21,8 @@ export interface DevtoolsCaptureOptions {
   wrapFetch?: boolean;
   /** Most messages sent per second; the rest are counted and reported as one warning. */
   maxPerSecond?: number;
+  /** What console text and stacks go through before they are sent (the site's privacy rules). */
+  redactText?: (text: string) => string;
   window?: Window;
 }
 
@@ -72,11 +75,12 @@ export function startDevtoolsCapture(options: DevtoolsCaptureOptions): () => voi
   };
 
   const reportConsole = (level: ConsoleLevel, args: unknown[], stack?: string) => {
-    const text = clip(args.map(describe).join(' '), MAX_TEXT);
-    if (text.startsWith('[coview]')) return; // the widget's own notes are not the page's problem
-    const message: HostMessage = { type: 'console', level, text };
+    const raw = args.map(describe).join(' ');
+    if (raw.startsWith('[coview]')) return; // the widget's own notes are not the page's problem
+    const redact = options.redactText ?? ((text: string) => text);
+    const message: HostMessage = { type: 'console', level, text: clip(redact(raw), MAX_TEXT) };
     const trace = stack ?? (args.find((a): a is Error => isError(a))?.stack || undefined);
-    if (trace) message.stack = clip(trace, MAX_STACK);
+    if (trace) message.stack = clip(redact(trace), MAX_STACK);
     send(message);
   };
 
@@ -124,7 +128,7 @@ export function startDevtoolsCapture(options: DevtoolsCaptureOptions): () => voi
 
   const reportRequest = (entry: NetworkEntry) => {
     if (ignoreUrl(entry.url)) return;
-    send({ type: 'network', ...entry, url: clip(redactUrl(entry.url, win.location.href), MAX_URL), durationMs: Math.round(entry.durationMs) });
+    send({ type: 'network', ...entry, url: clip(networkUrl(entry.url, win.location.href), MAX_URL), durationMs: Math.round(entry.durationMs) });
   };
 
   // 3. fetch. The page gets a promise that settles exactly like the browser's (same Response,
@@ -253,14 +257,11 @@ export function startDevtoolsCapture(options: DevtoolsCaptureOptions): () => voi
 }
 
 /**
- * A URL with every query value and the fragment replaced, so tokens, e-mail addresses and search
- * terms never leave the customer's device; names stay (they tell the agent what was asked).
- * Credentials in the URL are dropped; data: and blob: URLs keep only their scheme.
- *
- * TODO(privacy.ts): widget/host/privacy.ts gets a shared redactUrl (and maskConsoleText for the
- * console text above); use that one when both branches have landed.
+ * A request's URL as the agent may see it: made absolute, then redacted by the site's one rule
+ * (privacy.ts: query values and token fragments replaced, credentials dropped). data:, blob: and
+ * javascript: URLs keep only their scheme: their body is content, not an address.
  */
-export function redactUrl(raw: string, base?: string): string {
+export function networkUrl(raw: string, base?: string): string {
   let url: URL;
   try {
     url = new URL(raw, base);
@@ -268,13 +269,8 @@ export function redactUrl(raw: string, base?: string): string {
     return '(invalid URL)';
   }
   if (url.protocol === 'data:' || url.protocol === 'blob:' || url.protocol === 'javascript:') return `${url.protocol}…`;
-  url.username = '';
-  url.password = '';
-  const names = [...url.searchParams.keys()];
-  const query = names.length ? `?${names.map((name) => `${encodeURIComponent(name)}=${REDACTED}`).join('&')}` : url.search ? `?${REDACTED}` : '';
-  return `${url.origin}${url.pathname}${query}${url.hash ? `#${REDACTED}` : ''}`;
+  return redactUrl(url.href);
 }
-const REDACTED = '•••';
 
 function isError(value: unknown): value is Error {
   return typeof value === 'object' && value !== null && typeof (value as Error).message === 'string' && typeof (value as Error).name === 'string';

@@ -5,7 +5,7 @@ import { startCapture } from '../host/capture.js';
 import { HostControl } from '../host/control.js';
 import { startDevtoolsCapture } from '../host/devtools.js';
 import { pageInfo } from '../host/page-info.js';
-import { createPrivacy, maskText, redactUrl, type Privacy, type PrivacyOptions } from '../host/privacy.js';
+import { createPrivacy, maskText, redactText, redactUrl, type Privacy, type PrivacyOptions } from '../host/privacy.js';
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
 import { FramedChannel } from '../transport/channel.js';
@@ -408,7 +408,14 @@ export class HostSession extends ObservableState<HostState> {
     if (!this.startCapture(live)) return;
     // The Console and Network panels: the widget's own signaling requests are not the page's.
     const signalingPath = new URL('/socket.io/', this.options.serverUrl).href;
-    live.stopDevtools = startDevtoolsCapture({ emit: (message) => channel.send(message), ignoreUrl: (url) => url.startsWith(signalingPath), wrapFetch: this.options.wrapFetch });
+    const privacy = this.privacy;
+    live.stopDevtools = startDevtoolsCapture({
+      emit: (message) => channel.send(message),
+      ignoreUrl: (url) => url.startsWith(signalingPath),
+      wrapFetch: this.options.wrapFetch,
+      // Console text is the page's own words: the site's masking rules and secret patterns apply.
+      redactText: (text) => redactText(text, { secrets: privacy.secretValues(document) }),
+    });
     // Fonts the agent may not be able to load: an agent cannot tell that a font failed, so send them now.
     for (const url of pageFontUrls(document)) void this.sendAsset(live, url);
     this.setState({ status: 'sharing', code: this.room.code, agent: live.agent });

@@ -1,29 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_STACK, MAX_TEXT, redactUrl, startDevtoolsCapture } from '../../../widget/host/devtools.js';
+import { MAX_STACK, MAX_TEXT, networkUrl, startDevtoolsCapture } from '../../../widget/host/devtools.js';
 import type { HostMessage } from '../../../widget/protocol/index.js';
 
-describe('redactUrl', () => {
+describe('networkUrl', () => {
   it.each([
-    ['https://shop.example/api/cart?token=abc123&user=ada%40example.com', 'https://shop.example/api/cart?token=•••&user=•••'],
-    ['https://shop.example/search?q=red+shoes#reviews', 'https://shop.example/search?q=•••#•••'],
+    ['https://shop.example/api/cart?token=abc123&user=ada%40example.com', 'https://shop.example/api/cart?token=[redacted]&user=[redacted]'],
+    ['https://shop.example/search?q=red+shoes#reviews', 'https://shop.example/search?q=[redacted]#reviews'],
+    ['https://shop.example/cb#access_token=abc&state=1', 'https://shop.example/cb#access_token=[redacted]&state=[redacted]'],
     ['https://ada:hunter2@shop.example/private', 'https://shop.example/private'],
     ['https://shop.example/plain', 'https://shop.example/plain'],
-    ['https://shop.example/odd?justatoken', 'https://shop.example/odd?justatoken=•••'],
-    ['https://shop.example/dup?a=1&a=2', 'https://shop.example/dup?a=•••&a=•••'],
+    ['https://shop.example/odd?justatoken', 'https://shop.example/odd?[redacted]'],
+    ['https://shop.example/dup?a=1&a=2', 'https://shop.example/dup?a=[redacted]&a=[redacted]'],
     ['data:text/plain;base64,c2VjcmV0', 'data:…'],
     ['blob:https://shop.example/1234-5678', 'blob:…'],
   ])('%s → %s', (input, expected) => {
-    expect(redactUrl(input)).toBe(expected);
+    expect(networkUrl(input)).toBe(expected);
   });
 
   it('resolves relative URLs against the page, and never throws on garbage', () => {
-    expect(redactUrl('/api/me?id=7', 'https://shop.example/cart')).toBe('https://shop.example/api/me?id=•••');
-    expect(redactUrl('http://[::1', undefined)).toBe('(invalid URL)');
+    expect(networkUrl('/api/me?id=7', 'https://shop.example/cart')).toBe('https://shop.example/api/me?id=[redacted]');
+    expect(networkUrl('http://[::1', undefined)).toBe('(invalid URL)');
   });
 
   it('keeps no value anywhere in the result', () => {
     const secret = 'eyJhbGciOiJIUzI1NiJ9.c2VjcmV0';
-    expect(redactUrl(`https://a.example/cb?code=${secret}&state=${secret}#access_token=${secret}`)).not.toContain(secret);
+    expect(networkUrl(`https://a.example/cb?code=${secret}&state=${secret}#access_token=${secret}`)).not.toContain(secret);
   });
 });
 
@@ -134,8 +135,8 @@ describe('devtools capture', () => {
     await expect(raw.fetch('https://api.example/fail?x=1')).rejects.toThrow('Failed to fetch');
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(sent).toEqual([
-      { type: 'network', kind: 'fetch', method: 'GET', url: 'https://api.example/cart?token=•••', status: 201, durationMs: expect.any(Number), size: 5 },
-      { type: 'network', kind: 'fetch', method: 'GET', url: 'https://api.example/fail?x=•••', status: null, durationMs: expect.any(Number), size: null, error: 'TypeError: Failed to fetch' },
+      { type: 'network', kind: 'fetch', method: 'GET', url: 'https://api.example/cart?token=[redacted]', status: 201, durationMs: expect.any(Number), size: 5 },
+      { type: 'network', kind: 'fetch', method: 'GET', url: 'https://api.example/fail?x=[redacted]', status: null, durationMs: expect.any(Number), size: null, error: 'TypeError: Failed to fetch' },
     ]);
     stop();
   });
