@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AgentPage, CustomerPage, eventually } from './pages.js';
+import { eventually, type AgentPage, type CustomerPage } from './pages.js';
 import { useHarness } from './harness.js';
 
 const h = useHarness();
 
 /** A live session on the control playground; the customer's window is smaller than the agent's. */
 async function session() {
-  const customer = await CustomerPage.open(await h.person({ width: 900, height: 650 }), `${h.fixtures.url}/control.html`);
-  const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
-  const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
-  await agent.join(code, 'Alex');
-  await agent.waitForState('live');
+  const { customer, agent } = await h.liveSession('control.html', { customerViewport: { width: 900, height: 650 } });
   await customer.waitForState('sharing');
   return { customer, agent };
 }
