@@ -282,7 +282,7 @@ async function main(): Promise<void> {
       console.log(row([page.name, r.nodes, ms(quantile(r.ms, 0.5)), ms(quantile(r.ms, 0.9)), ms(quantile(r.completeMs, 0.5)), ms(r.longestTaskMs), r.longTasks, ms(r.rrweb.ms), kib(r.wireBytes), kib(r.jsonBytes), kib(r.htmlGzipBytes), ratio(r.wireBytes / r.htmlGzipBytes)], w1));
     }
     console.log('   first = Allow → the page on the agent\'s screen (median); complete = Allow → its last node shown (median);');
-    console.log('   longest = longest the customer\'s main thread was blocked from Allow to first render (any task, ours or the page\'s);');
+    console.log('   longest = longest gap between two turns of the customer\'s event loop from Allow until the page is complete (any task, ours, the page\'s or the OS scheduler\'s);');
     console.log('   long tasks = tasks over 50 ms (PerformanceObserver); rrweb snap = one plain rrweb-snapshot snapshot() of the same page, a single task.');
 
     console.log('\n   Side by side with plain rrweb-snapshot (same page, same browser)');

@@ -1,6 +1,7 @@
-import { createMirror, IGNORED_NODE, needMaskingText, serializeNodeWithId, slimDOMDefaults, transformAttribute } from 'rrweb-snapshot';
+import { IGNORED_NODE, needMaskingText, serializeNodeWithId, slimDOMDefaults, transformAttribute } from 'rrweb-snapshot';
 import { NodeKind, type AddedNode, type AttributeChange, type FlatNode, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
 import { watchCanvases, watchMedia } from './media.js';
+import { NodeIds } from './node-ids.js';
 import { BLOCK_CLASS, createPrivacy, MASK_TEXT_CLASS, type Privacy } from './privacy.js';
 import { watchStyles } from './styles.js';
 import { throttle } from './throttle.js';
@@ -18,24 +19,23 @@ export interface CaptureOptions {
   sliceMs?: number;
   /** The site's privacy rules (default: the built-in ones only). */
   privacy?: Privacy;
-  /** Node ids shared with the control executor (default: a fresh mirror). */
-  mirror?: Mirror;
+  /** Node ids shared with the control executor (default: fresh ones). */
+  mirror?: NodeIds;
 }
 
 const SCROLL_INTERVAL_MS = 50;
 const POINTER_INTERVAL_MS = 40;
-const SLICE_MS = 12;
+const SLICE_MS = 6;
 /** Changes wait at most this long for an animation frame (background tabs get none). */
 const FLUSH_FALLBACK_MS = 100;
 
-type Mirror = ReturnType<typeof createMirror>;
 
 /** A node waiting to be serialized by the snapshot walk, with what it inherits from its parent. */
 interface WalkItem { node: Node; parentId: number | null; isShadow: boolean; needsMask: boolean }
 
 /** The capture's view of the page, shared by its parts (styles, media, the snapshot walk). */
 export interface CaptureContext {
-  mirror: Mirror;
+  mirror: NodeIds;
   emit: (message: HostMessage) => void;
   safe: <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void;
   /** The id the agent knows `node` by, or -1. */
@@ -60,7 +60,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const topWin = topDoc.defaultView ?? window;
   const ignore = options.ignore ?? (() => false);
   const sliceMs = options.sliceMs ?? SLICE_MS;
-  const mirror = options.mirror ?? createMirror();
+  const mirror = options.mirror ?? new NodeIds();
   const privacy = options.privacy ?? createPrivacy();
   // Private mode sends every text through maskTextFn, which lets allowed regions through.
   const maskSelector = privacy.options.privateByDefault ? '*' : privacy.maskSelector;
@@ -75,7 +75,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const cleanups: (() => void)[] = [];
   let stopped = false;
   // Nodes serialized during the current mutation flush: their attributes and text are already current.
-  let freshNodes = new WeakSet<Node>();
+  // (Null outside a flush: the snapshot walk has no use for it, and 100k entries cost the collector.)
+  let freshNodes: WeakSet<Node> | null = null;
   // Roots whose changes we observe: the document, open shadow roots, same-origin iframe documents.
   const roots = new Set<Node>();
 
@@ -93,7 +94,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const idOf = (node: Node | null): number => {
     if (!node) return -1;
     const id = mirror.getId(node);
-    // The mirror remembers removed nodes' ids; a node is known only while its id still maps to it.
+    // A node is known only while its id still maps to it (ids of skipped nodes are -2).
     return id >= 0 && mirror.getNode(id) === node ? id : -1;
   };
 
@@ -117,7 +118,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
   };
   const baseOptions = (doc: Document) => ({
     doc,
-    mirror,
+    mirror: mirror.asRrwebMirror(),
     blockClass: BLOCK_CLASS,
     blockSelector: privacy.blockSelector,
     maskTextClass: MASK_TEXT_CLASS,
@@ -130,7 +131,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
     recordCanvas: true,
     dataURLOptions: { type: 'image/webp', quality: 0.7 },
     onSerialize: (n: Node) => {
-      freshNodes.add(n);
+      freshNodes?.add(n);
       noticeNode(n);
     },
     // A <link> that loads after it was sent: its rules follow as a stylesheet message.
@@ -282,6 +283,14 @@ export function startCapture(options: CaptureOptions): StopCapture {
 
   const flush = (records: MutationRecord[]) => {
     freshNodes = new WeakSet();
+    try {
+      flushRecords(records, freshNodes);
+    } finally {
+      freshNodes = null;
+    }
+  };
+
+  const flushRecords = (records: MutationRecord[], freshNodes: WeakSet<Node>) => {
     const removes: number[] = [];
     const removed = new Set<Node>();
     const candidates = new Set<Node>();

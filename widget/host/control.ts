@@ -1,4 +1,4 @@
-import type { Mirror } from 'rrweb-snapshot';
+import type { NodeIds } from './node-ids.js';
 import type { ControlAction, ControlRefusal, ControlState } from '../protocol/index.js';
 import type { Privacy } from './privacy.js';
 import { nativeSetter } from './value-watch.js';
@@ -11,7 +11,7 @@ import { nativeSetter } from './value-watch.js';
  */
 export interface ControlOptions {
   /** Node ids shared with capture: the agent names elements by the ids it was sent. */
-  mirror: Mirror;
+  mirror: Pick<NodeIds, 'getNode' | 'getId'>;
   privacy: Privacy;
   /** The widget's own UI: the agent can never click or type into it. */
   ignore: (node: Node) => boolean;

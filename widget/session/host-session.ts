@@ -1,4 +1,4 @@
-import { createMirror } from 'rrweb-snapshot';
+import { NodeIds } from '../host/node-ids.js';
 import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type ControlState, type EndOfPage, type HostMessage, type IceConfig } from '../protocol/index.js';
 import { fetchPageAsset, pageFontUrls } from '../host/assets.js';
 import { startCapture } from '../host/capture.js';
@@ -79,7 +79,7 @@ interface Live {
   peer: PeerLink | null;
   channel: FramedChannel<HostMessage, AgentMessage> | null;
   /** Node ids shared by capture and the control executor; emptied when capture restarts. */
-  mirror: ReturnType<typeof createMirror>;
+  mirror: NodeIds;
   stopCapture: (() => void) | null;
   stopDevtools: (() => void) | null;
   control: HostControl | null;
@@ -88,7 +88,7 @@ interface Live {
 }
 
 function newLive(agent: Agent): Live {
-  return { agent, peer: null, channel: null, mirror: createMirror(), stopCapture: null, stopDevtools: null, control: null, sentAssets: new Set() };
+  return { agent, peer: null, channel: null, mirror: new NodeIds(), stopCapture: null, stopDevtools: null, control: null, sentAssets: new Set() };
 }
 
 /**
