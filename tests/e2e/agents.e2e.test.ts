@@ -109,4 +109,35 @@ describe('several agents', () => {
     await bo.waitForState('ended');
     await customer.waitForState('idle');
   }, 45_000);
+
+  it('with two agents, the customer reloading and the second agent reloading both resume; onJoinRequest and Coview.invite() automate it', async () => {
+    const customer = await CustomerPage.open(await h.person(), `${h.fixtures.url}/control.html`);
+    const alex = await AgentPage.open(await h.person(), `${h.server.url}/join`);
+    const bo = await AgentPage.open(await h.person(), `${h.server.url}/join`);
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await alex.join(code, 'Alex');
+    await alex.waitForState('live');
+    expect(await customer.page.evaluate(() => window.Coview!.invite())).toEqual({ code });
+    await bo.join(code, 'Bo');
+    await bo.waitForState('live');
+    await eventually(() => customer.widget.getAttribute('data-coview-agents'), (n) => n === '2');
+
+    // The customer reloads: the same code, both agents back without new consent.
+    await customer.page.reload();
+    await customer.page.waitForFunction(() => window.Coview !== undefined);
+    await eventually(() => customer.widget.getAttribute('data-coview-agents'), (n) => n === '2', 15_000);
+    await alex.waitForState('live');
+    await bo.waitForState('live');
+    await customer.page.locator('#inc').click();
+    await eventually(mirrorCount(alex), (t) => t === '1');
+    await eventually(mirrorCount(bo), (t) => t === '1');
+
+    // The second agent reloads the join page: back live, Alex undisturbed.
+    await bo.page.reload();
+    await bo.waitForState('live', 15_000);
+    await customer.page.locator('#inc').click();
+    await eventually(mirrorCount(bo), (t) => t === '2');
+    await eventually(mirrorCount(alex), (t) => t === '2');
+    expect(await customer.widget.getAttribute('data-coview-agents')).toBe('2');
+  }, 45_000);
 });
