@@ -92,6 +92,8 @@ const RESUME_WITHIN_MS = 10 * 60_000;
 /** How long an agent whose join page unloaded has to come back before they count as gone. */
 const AGENT_RETURN_MS = 5_000;
 const RETRY_MAX_MS = 5_000;
+/** How many agents may watch at once (the server takes back at most this many on a resume). */
+export const MAX_AGENTS = 4;
 
 /** One approved agent: their peer connection, data channel and control permission. */
 interface Live {
@@ -214,7 +216,8 @@ export class HostSession extends ObservableState<HostState> {
 
   /** The customer's answer to the consent prompt (the first agent's, or another one's while sharing). */
   decide(allow: boolean): void {
-    if (this.state.status === 'sharing' && this.asking) {
+    // An invited agent is asked about while sharing; the answer counts even if the state moved on.
+    if (this.asking) {
       const agent = this.asking;
       this.asking = null;
       this.socket?.emit('host:decide', { agentId: agent.id, allow });
@@ -244,6 +247,7 @@ export class HostSession extends ObservableState<HostState> {
   async invite(): Promise<{ code: string }> {
     const socket = this.socket;
     if (this.state.status !== 'sharing' || !socket) throw new CoviewError('ERR_NOT_IN_ROOM', 'Another agent can be invited only while sharing with one.');
+    if (this.lives.size >= MAX_AGENTS) throw new CoviewError('ERR_ROOM_BUSY', `At most ${MAX_AGENTS} agents can watch at once.`);
     const invited = await request((s) => s.emitWithAck('host:invite', {}), socket);
     this.inviting = true;
     clearTimeout(this.inviteTimer);

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { HostSession, HostState } from '../session/host-session.js';
+import { MAX_AGENTS, type HostSession, type HostState } from '../session/host-session.js';
 import { WIDGET_CSS } from './host-widget-css.js';
 import { mountHostOverlay } from './host-overlay.js';
 
@@ -137,7 +137,7 @@ function HostWidget({ session }: { session: HostSession }) {
             </div>
           )}
           <div class="actions">
-            {!state.inviting && !state.asking && <button class="secondary" onClick={invite}>Invite another agent</button>}
+            {!state.inviting && !state.asking && state.agents.length < MAX_AGENTS && <button class="secondary" onClick={invite}>Invite another agent</button>}
             <button class="danger" onClick={stop}>Stop sharing</button>
           </div>
         </section>
