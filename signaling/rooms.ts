@@ -9,6 +9,8 @@
  * Rules:
  * - A code is single-use: it admits one agent. Once the host accepts someone, nobody else can join
  *   with it (the host asks for a fresh code when that agent leaves).
+ * - Inviting another agent re-arms the same code for one more join, for `ttlMs`: the agents
+ *   already accepted stay, and accepting the next one uses the code up again.
  * - An unused code expires `ttlMs` after it was drawn. A used room does not expire while its people
  *   come back: someone who drops (socket gone) keeps their place for `graceMs`.
  * - After `maxWrongTries` wrong tries against a room (declined requests, wrong resume keys) the
@@ -34,6 +36,8 @@ export interface RoomRecord {
   /** When the unused code expires; null once an agent was accepted. */
   expiresAt: number | null;
   used: boolean;
+  /** While an invitation re-opened a used code: when it lapses (the room itself does not). */
+  invitedUntil?: number | null;
   hostOfflineSince: number | null;
   agents: AgentRecord[];
   wrongTries: number;
@@ -79,6 +83,7 @@ export type JoinOutcome = { ok: true; room: RoomRecord } | { ok: false; reason: 
 
 export function join(room: RoomRecord | null, agent: { id: string; name: string }, now: number, rules: RoomRules): JoinOutcome {
   if (!room || isOver(room, now, rules) || room.used) return { ok: false, reason: 'not_found' };
+  if (room.invitedUntil != null && room.invitedUntil <= now) return { ok: false, reason: 'not_found' };
   const pending = room.agents.filter((a) => a.status === 'pending').length;
   if (pending >= rules.maxPending) return { ok: false, reason: 'busy' };
   return { ok: true, room: { ...room, agents: [...room.agents, { ...agent, status: 'pending', offlineSince: null }] } };
@@ -93,9 +98,12 @@ export function decide(room: RoomRecord, agentId: string, allow: boolean, rules:
   if (!agent) return { ok: false, reason: 'no_such_agent' };
   if (allow) {
     if (agent.status === 'accepted') return { ok: true, room, outcome: 'unchanged' };
-    // Single use: the code has done its job; anyone else still waiting is turned away.
-    const agents = room.agents.filter((a) => a.id === agentId).map((a) => ({ ...a, status: 'accepted' as const }));
-    return { ok: true, room: { ...room, agents, used: true, expiresAt: null }, outcome: 'accepted' };
+    // Single use: the code has done its job; anyone else still waiting is turned away, while the
+    // agents accepted before (an invitation) stay.
+    const agents = room.agents
+      .filter((a) => a.id === agentId || a.status === 'accepted')
+      .map((a) => (a.id === agentId ? { ...a, status: 'accepted' as const } : a));
+    return { ok: true, room: { ...room, agents, used: true, expiresAt: null, invitedUntil: null }, outcome: 'accepted' };
   }
   const rest = { ...room, agents: room.agents.filter((a) => a.id !== agentId) };
   // Sending away someone already let in is the host changing its mind, not a wrong try.
@@ -114,9 +122,23 @@ export function removeAgent(room: RoomRecord, agentId: string, now: number, rule
   const removed = findAgent(room, agentId) ?? null;
   if (!removed) return { room, removed };
   const agents = room.agents.filter((a) => a.id !== agentId);
-  // A used room whose agent left for good has nothing more to offer: it lingers one ttl for the host.
-  const expiresAt = room.used && !agents.some((a) => a.status === 'accepted') ? now + rules.ttlMs : room.expiresAt;
+  // A used room whose agents left for good has nothing more to offer: it lingers one ttl for the
+  // host (or until its invitation lapses).
+  const expiresAt = room.expiresAt === null && !agents.some((a) => a.status === 'accepted') ? (room.invitedUntil ?? now + rules.ttlMs) : room.expiresAt;
   return { room: { ...room, agents, expiresAt }, removed };
+}
+
+export type InviteOutcome = { ok: true; room: RoomRecord; until: number } | { ok: false; reason: 'not_found' };
+
+/**
+ * The host invites one more agent: a used code is re-armed for one more join with a fresh ttl,
+ * keeping the agents already accepted. A code nobody used yet is open anyway (its own expiry).
+ */
+export function invite(room: RoomRecord | null, now: number, rules: RoomRules): InviteOutcome {
+  if (!room || isOver(room, now, rules)) return { ok: false, reason: 'not_found' };
+  if (!room.used) return { ok: true, room, until: room.invitedUntil ?? room.expiresAt ?? now + rules.ttlMs };
+  const until = now + rules.ttlMs;
+  return { ok: true, room: { ...room, used: false, invitedUntil: until }, until };
 }
 
 export function setAgentOnline(room: RoomRecord, agentId: string, online: boolean, now: number): RoomRecord {

@@ -6,6 +6,7 @@ import {
   MAX_SIGNAL_BYTES,
   decodeAgentResume,
   decodeHostDecision,
+  decodeHostInvite,
   decodeHostResume,
   decodeJoinRequest,
   decodePeerRestart,
@@ -17,6 +18,7 @@ import {
   type EndReason,
   type IceConfig,
   type IceServer,
+  type Invited,
   type Joined,
   type RoomCreated,
   type RoomResumed,
@@ -417,6 +419,22 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
         endRoom(result.room, 'locked', true);
         await dropRole('locked');
       }
+    });
+
+    handle('host:invite', async (args, reply) => {
+      if (!reply) return;
+      decodeHostInvite(args[0] ?? {});
+      const host = me;
+      if (host.role !== 'host') throw new CoviewError('ERR_ROOM_NOT_FOUND', 'Only the customer sharing a session can invite another agent.');
+      // Each invitation opens the code to join attempts again: as many per minute as joins.
+      await limit(`invite:${host.code}`, limits.joinsPerRoomPerMinute);
+      const result = await store.update(host.code, (room): Change<rules.InviteOutcome> => {
+        const invited = rules.invite(room?.hostId === host.id ? room : null, now(), roomRules);
+        return invited.ok ? { next: invited.room, result: invited } : { result: invited };
+      });
+      if (!result.ok) throw notFound(host.code, roomTtlMs);
+      logger.debug('code re-armed', { code: codeHint(host.code) });
+      reply<Invited>({ ok: true, code: host.code, expiresAt: result.until });
     });
 
     handle('signal', async (args) => {

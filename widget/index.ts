@@ -18,6 +18,8 @@ export interface CoviewApi {
   subscribe(listener: (state: HostState) => void): () => void;
   /** Takes remote control back from the agent at once (same as the widget's "Take back control"). */
   revokeControl(): void;
+  /** While sharing: re-opens the share code for one more agent (same as "Invite another agent"). */
+  invite(): Promise<{ code: string }>;
 }
 export type { Agent, HostState, StartOptions };
 
@@ -68,6 +70,7 @@ function install(): void {
     },
     subscribe: (listener) => session.subscribe(listener),
     revokeControl: () => session.revokeControl(),
+    invite: () => session.invite(),
   };
   const mount = () => {
     widgetRoot = mountHostWidget(session);

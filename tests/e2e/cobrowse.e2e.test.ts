@@ -28,7 +28,9 @@ describe('co-browse end to end', () => {
     await customer.waitForState('sharing');
     expect(await customer.text()).toContain('You are sharing this page with Alex');
 
-    // The product list, rebuilt in a sandboxed iframe that can never run the shop's scripts.
+    // The product list, rebuilt in a sandboxed iframe that can never run the shop's scripts (a busy
+    // machine slices the snapshot finer: "live" comes with its first part, so wait for the whole page).
+    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor();
     const frameEl = agent.page.locator('[data-coview-frame]');
     expect(await frameEl.getAttribute('sandbox')).toBe('allow-same-origin');
     expect(await agent.frame.locator('#products .product').count()).toBe(6);
@@ -132,6 +134,7 @@ describe('co-browse end to end', () => {
     const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
     const agent = await AgentPage.open(await h.person(), `${h.server.url}/join#${code}`);
     await agent.waitForState('live');
+    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor();
     expect(await agent.frame.locator('#products .product').count()).toBe(6);
     await customer.page.evaluate(() => window.Coview!.stop());
     await agent.waitForState('ended');

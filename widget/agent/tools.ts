@@ -106,6 +106,10 @@ export class AgentTools {
       this.update({ control: message.state, notice });
     } else if (message.type === 'control-refused') {
       this.update({ notice: REFUSALS[message.reason] });
+    } else if (message.type === 'control-busy') {
+      // Another agent in the same session has control (or is asking for it): one at a time.
+      const notice = message.state === 'on' ? `${message.by} is controlling the customer’s page. Ask again once they release it.` : `${message.by} is asking the customer for control right now.`;
+      this.update({ control: 'off', notice });
     }
   }
 

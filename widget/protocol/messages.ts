@@ -130,7 +130,9 @@ export type HostMessage =
    */
   | { type: 'end'; reason: EndOfPage }
   | { type: 'control'; state: ControlState }
-  | { type: 'control-refused'; action: ControlAction['type']; reason: ControlRefusal };
+  | { type: 'control-refused'; action: ControlAction['type']; reason: ControlRefusal }
+  /** Another agent (`by`, their name) asks for or has control: one agent controls at a time. */
+  | { type: 'control-busy'; by: string; state: 'asking' | 'on' };
 
 export type AgentMessage =
   | { type: 'hello'; v: number; name: string }
@@ -273,6 +275,7 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
     action: literal('click', 'key', 'text', 'select', 'scroll'),
     reason: literal('not-granted', 'private', 'not-found'),
   }),
+  'control-busy': object({ type: literal('control-busy'), by: str(100), state: literal('asking', 'on') }),
 });
 
 export const decodeControlAction: Decoder<ControlAction> = tagged<ControlAction>({

@@ -32,6 +32,8 @@ export interface JoinRequest { code: string; name: string; token?: string }
 export interface Joined extends IceConfig { agentId: string; agentKey: string; name: string }
 export interface AgentResume { code: string; agentId: string; agentKey: string }
 export interface AgentResumed extends IceConfig { status: 'pending' | 'accepted' }
+/** The host re-armed its code for one more agent (single use again, fresh expiry). */
+export interface Invited { code: string; expiresAt: number }
 export interface AgentRequest { agentId: string; name: string }
 export interface HostDecision { agentId: string; allow: boolean }
 /** `peer` numbers the peer connection: a higher number replaces the previous one (re-signaling after a failure). */
@@ -43,6 +45,8 @@ export interface ClientToServerEvents {
   'host:create': (ack: (res: Ack<RoomCreated>) => void) => void;
   'host:decide': (decision: HostDecision) => void;
   'host:stop': () => void;
+  /** While sharing: re-opens the room's code for one more agent to join (with the customer's consent). */
+  'host:invite': (request: Record<string, never>, ack: (res: Ack<Invited>) => void) => void;
   'host:resume': (request: HostResume, ack: (res: Ack<RoomResumed>) => void) => void;
   'agent:join': (request: JoinRequest, ack: (res: Ack<Joined>) => void) => void;
   'agent:resume': (request: AgentResume, ack: (res: Ack<AgentResumed>) => void) => void;
@@ -78,6 +82,8 @@ export const decodeHostResume: Decoder<HostResume> = object<HostResume>({
   agents: array(object<{ id: string; name: string }>({ id: str(ID), name: str(100) }), 4),
 });
 export const decodeAgentResume: Decoder<AgentResume> = object<AgentResume>({ code: str(64), agentId: str(ID), agentKey: str(KEY) });
+/** `host:invite` carries no fields (an empty object; anything that is not an object is refused). */
+export const decodeHostInvite: Decoder<Record<string, never>> = object<Record<string, never>>({});
 export const decodePeerRestart: Decoder<{ peer: number }> = object<{ peer: number }>({ peer: int });
 export const decodeSignalOut: Decoder<SignalOut> = (input, path) => {
   const { to, peer } = object<{ to?: string; peer?: number }>({ to: optional(str(ID)), peer: optional(int) })(input, path);

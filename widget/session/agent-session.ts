@@ -66,6 +66,8 @@ const RESUME_WITHIN_MS = 10 * 60_000;
 const HOST_RELOAD_WAIT_MS = 3_000;
 /** A customer following a link on the same site has this long to load the next page. */
 const HOST_NAVIGATION_WAIT_MS = 30_000;
+/** How long a "stopped" from the server waits for the customer's own, more precise word over the data channel. */
+const STOP_DETAIL_WAIT_MS = 400;
 /** While reconnecting, the host is asked for a new peer this often (its socket may have been down). */
 const ASK_AGAIN_MS = 3_000;
 
@@ -215,6 +217,12 @@ export class AgentSession extends ObservableState<AgentState> {
   private onSessionEnded(reason: EndReason): void {
     // A live session runs peer to peer: losing the host's server connection alone does not end it.
     if (reason === 'host-left' && this.state.status === 'live' && this.peer?.connected) return;
+    // The customer's page says why over the data channel too ("left the site"), and that word can
+    // arrive a moment after the server's: give it a moment before ending as plainly "stopped".
+    if (reason === 'host-stopped' && this.state.status === 'live' && this.peer?.connected) {
+      setTimeout(() => this.end('stopped'), STOP_DETAIL_WAIT_MS);
+      return;
+    }
     this.end(reason === 'host-stopped' || reason === 'locked' ? 'stopped' : reason);
   }
 

@@ -27,7 +27,21 @@ export type HostState =
   | { status: 'waiting'; code: string; notice?: string }
   | { status: 'asking'; code: string; agent: Agent }
   | { status: 'connecting'; code: string; agent: Agent }
-  | { status: 'sharing'; code: string; agent: Agent; control?: ControlState }
+  | {
+      status: 'sharing';
+      code: string;
+      /** The first agent watching (with several, `agents` lists them all). */
+      agent: Agent;
+      /** Everyone watching now, in the order they joined. */
+      agents: Agent[];
+      control?: ControlState;
+      /** Who asks for or has control, when `control` is not off. */
+      controlBy?: Agent;
+      /** The code is open for one more agent ("Invite another agent"). */
+      inviting?: boolean;
+      /** Another agent asks to join: the customer decides as for the first one. */
+      asking?: Agent;
+    }
   /** The connection to the agent dropped (network, reload on either side); a new one is on its way. */
   | { status: 'reconnecting'; code: string; agent: Agent }
   | { status: 'error'; message: string };
@@ -42,8 +56,11 @@ export interface StartOptions extends PrivacyOptions {
   onControlRequest?: (agent: Agent) => boolean | Promise<boolean>;
 }
 
-/** The agent's pointer, laser and drawing, for the widget's overlay (page coordinates). */
-export type AgentAnnotation = Extract<AgentMessage, { type: 'pointer' | 'laser' | 'draw' }> | { type: 'clear' };
+/**
+ * An agent's pointer, laser and drawing, for the widget's overlay (page coordinates), with who
+ * made it; `clear` without an agent clears everyone's.
+ */
+export type AgentAnnotation = (Extract<AgentMessage, { type: 'pointer' | 'laser' | 'draw' }> | { type: 'clear' }) & { agent?: Agent };
 
 export interface HostSessionOptions {
   serverUrl: string;
@@ -63,6 +80,8 @@ interface SavedHost {
   hostId: string;
   hostKey: string;
   agent: Agent | null;
+  /** Every agent let in (the first is `agent`), so all of them are reconnected. */
+  agents?: Agent[];
   peer: number;
   /** The privacy rules `start()` was given: the next page masks exactly what this one did. */
   privacy: PrivacyOptions;
@@ -73,41 +92,59 @@ const RESUME_WITHIN_MS = 10 * 60_000;
 /** How long an agent whose join page unloaded has to come back before they count as gone. */
 const AGENT_RETURN_MS = 5_000;
 const RETRY_MAX_MS = 5_000;
+/** How many agents may watch at once (the server takes back at most this many on a resume). */
+export const MAX_AGENTS = 4;
 
+/** One approved agent: their peer connection, data channel and control permission. */
 interface Live {
   agent: Agent;
+  /** `live` once the data channel is open; `reconnecting` after it dropped. */
+  phase: 'connecting' | 'live' | 'reconnecting';
   peer: PeerLink | null;
+  /** The number of this agent's current peer connection; signals for older ones are stale. */
+  number: number;
   channel: FramedChannel<HostMessage, AgentMessage> | null;
-  /** Node ids shared by capture and the control executor; emptied when capture restarts. */
-  mirror: NodeIds;
-  stopCapture: (() => void) | null;
-  stopDevtools: (() => void) | null;
   control: HostControl | null;
   /** Files already sent on this peer (by URL); the agent caches them by content hash. */
   sentAssets: Set<string>;
+  retries: number;
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
+  awayTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
-function newLive(agent: Agent): Live {
-  return { agent, peer: null, channel: null, mirror: new NodeIds(), stopCapture: null, stopDevtools: null, control: null, sentAssets: new Set() };
+function newLive(agent: Agent, phase: Live['phase']): Live {
+  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), retries: 0, retryTimer: undefined, awayTimer: undefined };
 }
 
 /**
  * The customer's side of a session: share code, consent, one peer per approved agent, and
- * capture that starts only once that agent's data channel is open. When the peer fails, a new
- * one is signaled (numbered, so both sides know which is current) and capture starts afresh, so
- * the agent resyncs from a new snapshot and nothing that changed meanwhile is lost.
+ * capture that starts only once an agent's data channel is open. When a peer fails, a new one is
+ * signaled (numbered, so both sides know which is current) and capture starts afresh, so the
+ * agent resyncs from a new snapshot and nothing that changed meanwhile is lost.
+ *
+ * Several agents: "Invite another agent" re-opens the code for one more join; each agent the
+ * customer allows gets their own peer. There is ONE capture for all of them (two would patch the
+ * page's prototypes twice): it restarts when an agent joins, so everyone gets a fresh snapshot,
+ * and every message goes to every open channel. Control goes to one agent at a time.
  */
 export class HostSession extends ObservableState<HostState> {
   private socket: SignalingSocket | null = null;
   private ice: IceConfig = { iceServers: [] };
   private startOptions: StartOptions = {};
   private room: { code: string; hostId: string; hostKey: string } | null = null;
-  private live: Live | null = null;
-  /** The number of the newest peer connection; signals for older ones are stale. */
+  /** The agents let in, by agent id, in the order they joined. */
+  private readonly lives = new Map<string, Live>();
+  /** The number of the newest peer connection of any agent (numbers only grow). */
   private peerNumber = 0;
-  private retries = 0;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private awayTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Node ids shared by capture and the control executors; emptied when capture restarts. */
+  private readonly mirror = new NodeIds();
+  private stopCapture: (() => void) | null = null;
+  private stopDevtools: (() => void) | null = null;
+  /** The code is open for one more agent until this timer fires. */
+  private inviting = false;
+  private inviteTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Another agent waiting for the customer's answer while sharing. */
+  private asking: Agent | null = null;
   private navigatingTo: string | null = null;
   private readonly saved = resumeSlot<SavedHost>('coview.host.v1', RESUME_WITHIN_MS);
   private privacyOptions: PrivacyOptions = {};
@@ -147,7 +184,7 @@ export class HostSession extends ObservableState<HostState> {
 
   /**
    * Carries on a session that a previous page of this tab started (reload, or a link on the same
-   * site): same code, same agent, no new consent. Returns false when there is nothing to resume.
+   * site): same code, same agents, no new consent. Returns false when there is nothing to resume.
    */
   async resume(): Promise<boolean> {
     const saved = this.saved.load();
@@ -159,19 +196,17 @@ export class HostSession extends ObservableState<HostState> {
     }
     this.room = { code: saved.code, hostId: saved.hostId, hostKey: saved.hostKey };
     this.peerNumber = saved.peer;
-    if (saved.agent) {
-      this.live = newLive(saved.agent);
-      this.setState({ status: 'reconnecting', code: saved.code, agent: saved.agent });
-    } else {
-      this.setState({ status: 'starting' });
-    }
+    const agents = saved.agents ?? (saved.agent ? [saved.agent] : []);
+    for (const agent of agents) this.lives.set(agent.id, newLive(agent, 'reconnecting'));
+    if (agents.length > 0) this.publish();
+    else this.setState({ status: 'starting' });
     try {
       await this.connect();
       await this.reRegister();
       return true;
     } catch {
       this.saved.clear();
-      this.teardownLive();
+      this.teardownLives();
       this.closeSocket();
       this.room = null;
       this.setState({ status: 'idle', notice: 'Your sharing session has ended. Start again if you need help.' });
@@ -179,39 +214,73 @@ export class HostSession extends ObservableState<HostState> {
     }
   }
 
-  /** The customer's answer to the consent prompt. */
+  /** The customer's answer to the consent prompt (the first agent's, or another one's while sharing). */
   decide(allow: boolean): void {
+    // An invited agent is asked about while sharing; the answer counts even if the state moved on.
+    if (this.asking) {
+      const agent = this.asking;
+      this.asking = null;
+      this.socket?.emit('host:decide', { agentId: agent.id, allow });
+      // Declined: the code stays open (the server keeps it so) until the invitation lapses.
+      if (allow) {
+        this.stopInviting();
+        const live = newLive(agent, 'connecting');
+        this.lives.set(agent.id, live);
+        this.startPeer(live);
+      }
+      return this.publish();
+    }
     if (this.state.status !== 'asking') return;
     const { agent, code } = this.state;
     this.socket?.emit('host:decide', { agentId: agent.id, allow });
     if (!allow) return this.setState({ status: 'waiting', code, notice: `You declined ${agent.name}.` });
     this.setState({ status: 'connecting', code, agent });
-    this.live = newLive(agent);
-    this.startPeer();
+    const live = newLive(agent, 'connecting');
+    this.lives.set(agent.id, live);
+    this.startPeer(live);
+  }
+
+  /**
+   * "Invite another agent": while sharing, re-opens this session's code for one more agent (the
+   * code is single-use per join). The customer still allows or denies whoever asks.
+   */
+  async invite(): Promise<{ code: string }> {
+    const socket = this.socket;
+    if (this.state.status !== 'sharing' || !socket) throw new CoviewError('ERR_NOT_IN_ROOM', 'Another agent can be invited only while sharing with one.');
+    if (this.lives.size >= MAX_AGENTS) throw new CoviewError('ERR_ROOM_BUSY', `At most ${MAX_AGENTS} agents can watch at once.`);
+    const invited = await request((s) => s.emitWithAck('host:invite', {}), socket);
+    this.inviting = true;
+    clearTimeout(this.inviteTimer);
+    this.inviteTimer = setTimeout(() => {
+      this.inviting = false;
+      this.publish();
+    }, Math.max(0, invited.expiresAt - Date.now()));
+    this.publish();
+    return { code: invited.code };
   }
 
   /** Ends sharing for everyone, at once. */
   async stop(): Promise<void> {
-    const wasSharing = this.live !== null;
+    const wasSharing = this.lives.size > 0;
     this.saved.clear();
-    await this.endLive('stopped');
+    await this.endLives('stopped');
     this.socket?.emit('host:stop');
     this.closeSocket();
     this.room = null;
     this.setState(wasSharing ? { status: 'idle', notice: 'You stopped sharing.' } : { status: 'idle' });
   }
 
-  /** The customer's answer to the agent's request for control. */
+  /** The customer's answer to an agent's request for control. */
   decideControl(allow: boolean): void {
-    this.live?.control?.decide(allow);
+    this.controller()?.control?.decide(allow);
   }
 
   /** "Take back control": immediate; the agent is told at once. */
   revokeControl(): void {
-    this.live?.control?.revoke();
+    this.controller()?.control?.revoke();
   }
 
-  /** The agent's pointer and drawings, for the overlay; returns the unsubscribe function. */
+  /** Agents' pointers and drawings, for the overlay; returns the unsubscribe function. */
   onAnnotation(listener: (annotation: AgentAnnotation) => void): () => void {
     this.annotationListeners.add(listener);
     return () => this.annotationListeners.delete(listener);
@@ -219,6 +288,42 @@ export class HostSession extends ObservableState<HostState> {
 
   private annotate(annotation: AgentAnnotation): void {
     for (const listener of this.annotationListeners) listener(annotation);
+  }
+
+  /** The agent who asks for or has control (at most one). */
+  private controller(): Live | undefined {
+    for (const live of this.lives.values()) if (live.control && live.control.current !== 'off') return live;
+    return undefined;
+  }
+
+  private isCurrent(live: Live): boolean {
+    return this.lives.get(live.agent.id) === live;
+  }
+
+  /** The widget's state, from the agents let in: sharing while anyone watches. */
+  private publish(): void {
+    const room = this.room;
+    const lives = [...this.lives.values()];
+    if (!room || lives.length === 0) return;
+    const watching = lives.filter((live) => live.phase === 'live');
+    const first = watching[0] ?? lives[0]!;
+    if (watching.length === 0) return this.setState({ status: first.phase === 'reconnecting' ? 'reconnecting' : 'connecting', code: room.code, agent: first.agent });
+    const controller = this.controller();
+    this.setState({
+      status: 'sharing',
+      code: room.code,
+      agent: first.agent,
+      agents: watching.map((live) => live.agent),
+      control: controller?.control?.current ?? 'off',
+      ...(controller ? { controlBy: controller.agent } : {}),
+      ...(this.inviting ? { inviting: true } : {}),
+      ...(this.asking ? { asking: this.asking } : {}),
+    });
+  }
+
+  private stopInviting(): void {
+    this.inviting = false;
+    clearTimeout(this.inviteTimer);
   }
 
   /** Script-tag defaults, overridden by what the page passed to start(). */
@@ -245,19 +350,22 @@ export class HostSession extends ObservableState<HostState> {
     return room.code;
   }
 
-  /** Tells the server (maybe a new one) about our room, and gets the agent back if there is one. */
+  /** Tells the server (maybe a new one) about our room, and gets the agents back if there are any. */
   private async reRegister(): Promise<void> {
     const socket = this.socket;
     const room = this.room;
     if (!socket || !room) return;
-    const agent = this.live?.agent ?? null;
-    const resumed = await request((s) => s.emitWithAck('host:resume', { ...room, agents: agent ? [agent] : [] }), socket);
+    const agents = [...this.lives.values()].map((live) => live.agent);
+    const resumed = await request((s) => s.emitWithAck('host:resume', { ...room, agents }), socket);
     this.ice = resumed;
-    if (agent && this.live) {
-      if (resumed.agents.some((a) => a.id === agent.id && a.status === 'accepted')) {
-        if (!this.live.peer?.connected) this.startPeer();
-      } else {
-        await this.agentGone(`${agent.name} left.`);
+    if (agents.length > 0) {
+      for (const live of [...this.lives.values()]) {
+        if (!this.isCurrent(live)) continue;
+        if (resumed.agents.some((a) => a.id === live.agent.id && a.status === 'accepted')) {
+          if (!live.peer?.connected) this.startPeer(live);
+        } else {
+          await this.agentGone(live, `${live.agent.name} left.`);
+        }
       }
       return;
     }
@@ -265,12 +373,12 @@ export class HostSession extends ObservableState<HostState> {
   }
 
   private lostRoom(error: unknown): void {
-    // The server no longer knows our room (it expired while we were away): a live peer carries on
+    // The server no longer knows our room (it expired while we were away): live peers carry on
     // regardless; without one there is nothing left to share.
-    if (this.live?.peer?.connected) return;
+    if ([...this.lives.values()].some((live) => live.peer?.connected)) return;
     console.warn('[coview] could not resume sharing:', error);
     this.saved.clear();
-    this.teardownLive();
+    this.teardownLives();
     this.closeSocket();
     this.room = null;
     this.setState({ status: 'idle', notice: 'Sharing ended: the connection was lost for too long.' });
@@ -279,21 +387,27 @@ export class HostSession extends ObservableState<HostState> {
   private wireSocket(socket: SignalingSocket): void {
     socket.on('agent:request', (agent) => void this.onAgentRequest({ id: agent.agentId, name: agent.name || 'Support agent' }));
     socket.on('agent:left', ({ agentId }) => {
-      if (this.live?.agent.id === agentId) void this.agentGone(`${this.live.agent.name} left.`);
+      const live = this.lives.get(agentId);
+      if (live) void this.agentGone(live, `${live.agent.name} left.`);
       else if (this.state.status === 'asking' && this.state.agent.id === agentId) this.backToWaiting(`${this.state.agent.name} left.`);
+      else if (this.asking?.id === agentId) {
+        this.asking = null;
+        this.publish();
+      }
     });
     socket.on('signal', ({ from, data, peer }) => {
-      if (this.live?.agent.id === from && (peer === undefined || peer === this.peerNumber)) this.live.peer?.signal(data);
+      const live = this.lives.get(from);
+      if (live && (peer === undefined || peer === live.number)) live.peer?.signal(data);
     });
     socket.on('peer:restart', ({ from, peer }) => {
-      const live = this.live;
-      if (live?.agent.id !== from) return;
+      const live = this.lives.get(from);
+      if (!live) return;
       // 0: the agent reloaded and has no peer. Older numbers ask about a peer we already replaced,
       // unless ours has not connected either.
-      if (peer === 0 || peer >= this.peerNumber || !live.peer?.connected) this.startPeer();
+      if (peer === 0 || peer >= live.number || !live.peer?.connected) this.startPeer(live);
     });
     socket.on('session:ended', ({ reason }) => {
-      void this.endLive('stopped');
+      void this.endLives('stopped');
       this.saved.clear();
       this.closeSocket();
       this.room = null;
@@ -309,9 +423,16 @@ export class HostSession extends ObservableState<HostState> {
 
   private async onAgentRequest(agent: Agent): Promise<void> {
     const state = this.state;
-    // One agent at a time: others are turned away while someone is being asked or connected.
-    if (state.status !== 'waiting') return void this.socket?.emit('host:decide', { agentId: agent.id, allow: false });
-    this.setState({ status: 'asking', code: state.code, agent });
+    if (state.status === 'waiting') {
+      this.setState({ status: 'asking', code: state.code, agent });
+    } else if (state.status === 'sharing' && this.inviting && !this.asking) {
+      // An invited agent: the same question, asked while the others keep watching.
+      this.asking = agent;
+      this.publish();
+    } else {
+      // One request at a time: others are turned away while someone is being asked or connected.
+      return void this.socket?.emit('host:decide', { agentId: agent.id, allow: false });
+    }
     if (this.startOptions.onJoinRequest) {
       let allow = false;
       try {
@@ -323,26 +444,26 @@ export class HostSession extends ObservableState<HostState> {
     }
   }
 
-  /** A new peer connection to the live agent, replacing whatever was there. */
-  private startPeer(): void {
-    const live = this.live;
-    if (!live) return;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.awayTimer);
+  /** A new peer connection to this agent, replacing whatever was there. */
+  private startPeer(live: Live): void {
+    if (!this.isCurrent(live)) return;
+    clearTimeout(live.retryTimer);
+    clearTimeout(live.awayTimer);
     this.dropPeer(live);
     const number = ++this.peerNumber;
+    live.number = number;
     this.save();
     const { agent } = live;
     const peer = createPeer(
       { initiator: true, ...this.ice },
       {
         signal: (data) => this.socket?.emit('signal', { to: agent.id, data, peer: number }),
-        connect: () => this.onPeerConnected(peer),
+        connect: () => this.onPeerConnected(live, peer),
         data: (frame) => {
           if (live.peer === peer) live.channel?.receive(frame);
         },
         close: () => {
-          if (this.live === live && live.peer === peer) this.peerLost(live);
+          if (this.isCurrent(live) && live.peer === peer) this.peerLost(live);
         },
       },
     );
@@ -352,38 +473,43 @@ export class HostSession extends ObservableState<HostState> {
   /** The peer failed: say so, and try a new one (backing off) until the agent answers or leaves. */
   private peerLost(live: Live): void {
     this.dropPeer(live);
-    if (this.room) this.setState({ status: 'reconnecting', code: this.room.code, agent: live.agent });
-    const delay = Math.min(RETRY_MAX_MS, 250 * 2 ** this.retries++);
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.startPeer(), delay);
+    live.phase = 'reconnecting';
+    this.publish();
+    const delay = Math.min(RETRY_MAX_MS, 250 * 2 ** live.retries++);
+    clearTimeout(live.retryTimer);
+    live.retryTimer = setTimeout(() => this.startPeer(live), delay);
   }
 
+  /** Closes this agent's peer; capture stops when nobody is left to send it to. */
   private dropPeer(live: Live): void {
     const peer = live.peer;
     live.peer = null;
     live.channel = null;
-    this.stopCaptures(live);
+    // Control ends with the connection; the agent asks again on the next one.
+    const hadControl = live.control !== null && live.control.current !== 'off';
+    live.control = null;
+    this.annotate({ type: 'clear', agent: live.agent });
+    if (![...this.lives.values()].some((other) => other.channel)) this.stopCaptures();
     peer?.destroy();
+    if (hadControl) this.publish();
   }
 
-  /** Capture, devtools and control belong to one peer: a new peer starts them afresh. */
-  private stopCaptures(live: Live): void {
-    live.stopCapture?.();
-    live.stopCapture = null;
-    live.stopDevtools?.();
-    live.stopDevtools = null;
-    if (live.control) {
-      live.control = null;
-      // Control ends with the connection; the agent asks again on the next one.
-      if (this.state.status === 'sharing' && this.live === live) this.setState({ ...this.state, control: 'off' });
-    }
-    this.annotate({ type: 'clear' });
+  /** Capture and devtools serve every agent: they stop only when nobody is connected. */
+  private stopCaptures(): void {
+    this.stopCapture?.();
+    this.stopCapture = null;
+    this.stopDevtools?.();
+    this.stopDevtools = null;
   }
 
-  private onPeerConnected(peer: PeerLink): void {
-    const live = this.live;
-    if (!live || live.peer !== peer || !this.room) return;
-    this.retries = 0;
+  /** Every captured message goes to every agent whose channel is open. */
+  private broadcast(message: HostMessage, lane: 'priority' | 'bulk' = 'bulk'): void {
+    for (const live of this.lives.values()) live.channel?.send(message, lane);
+  }
+
+  private onPeerConnected(live: Live, peer: PeerLink): void {
+    if (!this.isCurrent(live) || live.peer !== peer || !this.room) return;
+    live.retries = 0;
     const channel = new FramedChannel<HostMessage, AgentMessage>(peer, decodeAgentMessage, {
       onMessage: (message) => this.onAgentMessage(live, message),
       onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
@@ -395,52 +521,56 @@ export class HostSession extends ObservableState<HostState> {
     const page = { ...info, url: redactUrl(info.url), title: this.privacy.options.privateByDefault ? maskText(info.title) : info.title };
     channel.send({ type: 'hello', v: PROTOCOL_VERSION, page });
     live.control = new HostControl({
-      mirror: live.mirror,
+      mirror: this.mirror,
       privacy: this.privacy,
       ignore: this.options.ignore,
       onState: (control) => {
         channel.send({ type: 'control', state: control });
-        if (this.state.status === 'sharing' && this.live === live) this.setState({ ...this.state, control });
+        if (this.isCurrent(live)) this.publish();
       },
       onRefused: (action, reason) => channel.send({ type: 'control-refused', action: action.type, reason }),
     });
-    // A fresh capture for every new peer: the agent resyncs from a new snapshot.
-    if (!this.startCapture(live)) return;
+    // A fresh capture whenever an agent connects: they start from a new snapshot, and the agents
+    // already watching simply resync from it.
+    if (!this.startCapture()) return;
     // The Console and Network panels: the widget's own signaling requests are not the page's.
-    const signalingPath = new URL('/socket.io/', this.options.serverUrl).href;
-    const privacy = this.privacy;
-    live.stopDevtools = startDevtoolsCapture({
-      emit: (message) => channel.send(message),
-      ignoreUrl: (url) => url.startsWith(signalingPath),
-      wrapFetch: this.options.wrapFetch,
-      // Console text is the page's own words: the site's masking rules and secret patterns apply.
-      redactText: (text) => redactText(text, { secrets: privacy.secretValues(document) }),
-    });
+    // One devtools capture for everyone: an agent joining later sees entries from then on.
+    if (!this.stopDevtools) {
+      const signalingPath = new URL('/socket.io/', this.options.serverUrl).href;
+      const privacy = this.privacy;
+      this.stopDevtools = startDevtoolsCapture({
+        emit: (message) => this.broadcast(message),
+        ignoreUrl: (url) => url.startsWith(signalingPath),
+        wrapFetch: this.options.wrapFetch,
+        // Console text is the page's own words: the site's masking rules and secret patterns apply.
+        redactText: (text) => redactText(text, { secrets: privacy.secretValues(document) }),
+      });
+    }
     // Fonts the agent may not be able to load: an agent cannot tell that a font failed, so send them now.
     for (const url of pageFontUrls(document)) void this.sendAsset(live, url);
-    this.setState({ status: 'sharing', code: this.room.code, agent: live.agent });
+    live.phase = 'live';
+    this.publish();
     this.save();
   }
 
   /** (Re)starts capture from a full snapshot; false if this page cannot be captured at all. */
-  private startCapture(live: Live): boolean {
-    const channel = live.channel;
-    if (!channel) return false;
-    live.stopCapture?.();
-    live.mirror.reset();
+  private startCapture(): boolean {
+    this.stopCapture?.();
+    this.stopCapture = null;
+    this.mirror.reset();
     try {
-      live.stopCapture = startCapture({
-        emit: (message) => channel.send(message, PRIORITY_TYPES.has(message.type) ? 'priority' : 'bulk'),
+      this.stopCapture = startCapture({
+        emit: (message) => this.broadcast(message, PRIORITY_TYPES.has(message.type) ? 'priority' : 'bulk'),
         ignore: this.options.ignore,
         privacy: this.privacy,
-        mirror: live.mirror,
+        mirror: this.mirror,
         onError: (error) => console.warn('[coview] capture error:', error),
       });
       return true;
     } catch (error) {
-      // A page the snapshot cannot read must not break: the agent is told, the page goes on.
+      // A page the snapshot cannot read must not break: the agents are told, the page goes on.
       console.error('[coview] could not capture this page:', error);
-      void this.endLive('stopped', 'This page could not be shared.');
+      void this.endLives('stopped', 'This page could not be shared.');
       return false;
     }
   }
@@ -460,14 +590,20 @@ export class HostSession extends ObservableState<HostState> {
   private onAgentMessage(live: Live, message: AgentMessage): void {
     switch (message.type) {
       case 'bye':
-        return void this.agentGone(`${live.agent.name} left.`);
+        return void this.agentGone(live, `${live.agent.name} left.`);
       case 'away':
         return this.agentAway(live);
       case 'pointer':
       case 'laser':
       case 'draw':
-        return this.annotate(message);
-      case 'control-request':
+        return this.annotate({ ...message, agent: live.agent });
+      case 'control-request': {
+        // One agent controls at a time: the others are told who has it.
+        const other = this.controller();
+        if (other && other !== live && other.control) {
+          live.channel?.send({ type: 'control-busy', by: other.agent.name, state: other.control.current === 'on' ? 'on' : 'asking' });
+          return;
+        }
         live.control?.request();
         if (live.control?.current === 'asking' && this.startOptions.onControlRequest) {
           void Promise.resolve()
@@ -476,13 +612,14 @@ export class HostSession extends ObservableState<HostState> {
             .then((allow) => live.control?.decide(allow));
         }
         return;
+      }
       case 'control-release':
         return live.control?.revoke();
       case 'act':
         return live.control?.act(message.action);
       case 'resync':
         // The agent's copy may be stale (it lost a message, or asked): start again from a snapshot.
-        this.startCapture(live);
+        this.startCapture();
         return;
       case 'asset-request':
         return void this.sendAsset(live, message.url);
@@ -494,18 +631,31 @@ export class HostSession extends ObservableState<HostState> {
   /** The agent's page is unloading: a reload is back in a moment, a closed tab is not. */
   private agentAway(live: Live): void {
     this.dropPeer(live);
-    if (this.room) this.setState({ status: 'reconnecting', code: this.room.code, agent: live.agent });
-    clearTimeout(this.awayTimer);
-    this.awayTimer = setTimeout(() => {
-      if (this.live !== live || live.peer?.connected) return;
+    live.phase = 'reconnecting';
+    this.publish();
+    clearTimeout(live.awayTimer);
+    live.awayTimer = setTimeout(() => {
+      if (!this.isCurrent(live) || live.peer?.connected) return;
       this.socket?.emit('host:decide', { agentId: live.agent.id, allow: false });
-      void this.agentGone(`${live.agent.name} left.`);
+      void this.agentGone(live, `${live.agent.name} left.`);
     }, AGENT_RETURN_MS);
   }
 
-  /** The agent is gone for good: the code was single-use, so the customer gets a fresh one. */
-  private async agentGone(notice: string): Promise<void> {
-    await this.endLive('stopped');
+  /**
+   * An agent is gone for good. The others carry on; when it was the last one, the code was
+   * single-use, so the customer gets a fresh one.
+   */
+  private async agentGone(live: Live, notice: string): Promise<void> {
+    if (!this.isCurrent(live)) return;
+    if (this.lives.size > 1) {
+      this.lives.delete(live.agent.id);
+      clearTimeout(live.retryTimer);
+      clearTimeout(live.awayTimer);
+      this.dropPeer(live);
+      this.save();
+      return this.publish();
+    }
+    await this.endLives('stopped');
     const socket = this.socket;
     if (!socket) return;
     try {
@@ -527,49 +677,56 @@ export class HostSession extends ObservableState<HostState> {
       sameSite = false;
     }
     if (destination !== null && !sameSite) {
-      // Leaving the site ends sharing: the agent is told plainly, and nothing resumes.
+      // Leaving the site ends sharing: the agents are told plainly, and nothing resumes.
       this.saved.clear();
-      void this.endLive('left-site');
+      void this.endLives('left-site');
       this.socket?.emit('host:stop');
       return;
     }
     // A page of this site (or this page, reloaded) may pick up where this one leaves off.
     this.save();
-    void this.endLive(sameSite ? 'navigating' : 'unloaded');
+    void this.endLives(sameSite ? 'navigating' : 'unloaded');
   }
 
-  /** Tells the agent (best effort, over the data channel) and closes the peer. */
-  private async endLive(reason: EndOfPage, notice?: string): Promise<void> {
-    const live = this.live;
-    if (!live) return;
-    const channel = live.channel;
-    const peer = live.peer;
-    this.teardownLive();
-    if (channel) {
-      try {
-        channel.send({ type: 'end', reason });
-        // Let the goodbye reach the data channel before it closes, but never hang on it.
-        await Promise.race([channel.flushed(), new Promise((resolve) => setTimeout(resolve, 300))]);
-      } catch {
-        // The channel may already be gone; the server still tells the agent.
-      }
-    }
-    peer?.destroy();
+  /** Tells every agent (best effort, over the data channel) and closes their peers. */
+  private async endLives(reason: EndOfPage, notice?: string): Promise<void> {
+    if (this.lives.size === 0) return;
+    const links = [...this.lives.values()].map(({ channel, peer }) => ({ channel, peer }));
+    this.teardownLives();
+    await Promise.all(
+      links.map(async ({ channel, peer }) => {
+        if (channel) {
+          try {
+            channel.send({ type: 'end', reason });
+            // Let the goodbye reach the data channel before it closes, but never hang on it.
+            await Promise.race([channel.flushed(), new Promise((resolve) => setTimeout(resolve, 300))]);
+          } catch {
+            // The channel may already be gone; the server still tells the agent.
+          }
+        }
+        peer?.destroy();
+      }),
+    );
     if (notice) this.backToWaiting(notice);
   }
 
-  private teardownLive(): void {
-    const live = this.live;
-    if (!live) return;
-    this.live = null;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.awayTimer);
-    this.stopCaptures(live);
+  private teardownLives(): void {
+    for (const live of this.lives.values()) {
+      clearTimeout(live.retryTimer);
+      clearTimeout(live.awayTimer);
+      live.control = null;
+    }
+    this.lives.clear();
+    this.stopInviting();
+    this.asking = null;
+    this.stopCaptures();
+    this.annotate({ type: 'clear' });
   }
 
   private save(): void {
     if (!this.room) return;
-    this.saved.save({ savedAt: Date.now(), serverUrl: this.options.serverUrl, ...this.room, agent: this.live?.agent ?? null, peer: this.peerNumber, privacy: this.privacyOptions });
+    const agents = [...this.lives.values()].map((live) => live.agent);
+    this.saved.save({ savedAt: Date.now(), serverUrl: this.options.serverUrl, ...this.room, agent: agents[0] ?? null, agents, peer: this.peerNumber, privacy: this.privacyOptions });
   }
 
   private backToWaiting(notice: string): void {

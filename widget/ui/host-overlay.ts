@@ -21,6 +21,9 @@ export const OVERLAY_CSS = `
 .ink { position: absolute; left: 0; top: 0; width: 1px; height: 1px; overflow: visible; }
 .ink path { fill: none; stroke: #7c3aed; stroke-width: 4; stroke-linecap: round; stroke-linejoin: round; opacity: .9; transition: opacity ${FADE_MS}ms ease-out; }
 .ink path.fading { opacity: 0; }
+.ink-name { position: absolute; padding: 1px 6px; border-radius: 6px; background: #7c3aed; color: #fff; transform: translate(-50%, -130%);
+  font: 600 11px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; white-space: nowrap; transition: opacity ${FADE_MS}ms ease-out; }
+.ink-name.fading { opacity: 0; }
 .laser { position: absolute; width: 36px; height: 36px; margin: -18px 0 0 -18px; border-radius: 50%; border: 3px solid #7c3aed;
   background: rgba(124, 58, 237, .18); animation: laser 900ms ease-out forwards; }
 @keyframes laser { from { transform: scale(.3); opacity: 1; } to { transform: scale(1.8); opacity: 0; } }
@@ -44,15 +47,25 @@ export function mountHostOverlay(shadow: ShadowRoot, session: HostSession): () =
   layer.setAttribute('aria-hidden', 'true');
   const content = doc.createElement('div');
   content.className = 'overlay-content';
-  const cursor = doc.createElement('div');
-  cursor.className = 'agent-cursor';
-  cursor.innerHTML = CURSOR_SVG;
-  const label = doc.createElement('span');
-  label.className = 'agent-name';
-  cursor.append(label);
   const ink = doc.createElementNS(SVG_NS, 'svg');
   ink.setAttribute('class', 'ink');
-  content.append(ink, cursor);
+  content.append(ink);
+  // One cursor per agent (several may watch), each labelled with that agent's name.
+  const cursors = new Map<string, HTMLDivElement>();
+  const cursorOf = (key: string) => {
+    let cursor = cursors.get(key);
+    if (!cursor) {
+      cursor = doc.createElement('div');
+      cursor.className = 'agent-cursor';
+      cursor.innerHTML = CURSOR_SVG;
+      const label = doc.createElement('span');
+      label.className = 'agent-name';
+      cursor.append(label);
+      content.append(cursor);
+      cursors.set(key, cursor);
+    }
+    return cursor;
+  };
   layer.append(content);
   shadow.append(style, layer);
 
@@ -60,20 +73,27 @@ export function mountHostOverlay(shadow: ShadowRoot, session: HostSession): () =
   follow();
   win.addEventListener('scroll', follow, { passive: true });
 
-  const strokes = new Map<number, { path: SVGPathElement; d: string; timer: ReturnType<typeof setTimeout> }>();
-  const fade = (id: number) => {
+  // Strokes by agent and stroke number: two agents may both be drawing their stroke 1.
+  const strokes = new Map<string, { path: SVGPathElement; name: HTMLElement; d: string; timer: ReturnType<typeof setTimeout> }>();
+  const fade = (id: string) => {
     const stroke = strokes.get(id);
     if (!stroke) return;
     strokes.delete(id);
     stroke.path.classList.add('fading');
-    setTimeout(() => stroke.path.remove(), FADE_MS + 50);
+    stroke.name.classList.add('fading');
+    setTimeout(() => {
+      stroke.path.remove();
+      stroke.name.remove();
+    }, FADE_MS + 50);
   };
 
   const show = (annotation: AgentAnnotation) => {
+    const key = annotation.agent?.id ?? 'agent';
     switch (annotation.type) {
       case 'pointer': {
         const state = session.current;
-        label.textContent = 'agent' in state ? state.agent.name : 'Agent';
+        const cursor = cursorOf(key);
+        cursor.querySelector('.agent-name')!.textContent = annotation.agent?.name ?? ('agent' in state ? state.agent.name : 'Agent');
         cursor.style.display = annotation.visible ? 'block' : 'none';
         cursor.style.transform = `translate(${annotation.x}px, ${annotation.y}px)`;
         return;
@@ -87,25 +107,33 @@ export function mountHostOverlay(shadow: ShadowRoot, session: HostSession): () =
         return;
       }
       case 'draw': {
-        let stroke = strokes.get(annotation.stroke);
+        const id = `${key}:${annotation.stroke}`;
+        let stroke = strokes.get(id);
         if (!stroke) {
           const path = doc.createElementNS(SVG_NS, 'path');
           path.setAttribute('data-stroke', String(annotation.stroke));
           ink.append(path);
-          stroke = { path, d: '', timer: setTimeout(() => {}, 0) };
-          strokes.set(annotation.stroke, stroke);
+          // Whose drawing it is, where it starts.
+          const name = doc.createElement('span');
+          name.className = 'ink-name';
+          name.textContent = annotation.agent?.name ?? 'Agent';
+          const start = annotation.points[0];
+          if (start) Object.assign(name.style, { left: `${start.x}px`, top: `${start.y}px` });
+          content.append(name);
+          stroke = { path, name, d: '', timer: setTimeout(() => {}, 0) };
+          strokes.set(id, stroke);
         }
         for (const { x, y } of annotation.points) stroke.d += `${stroke.d ? 'L' : 'M'}${Math.round(x)} ${Math.round(y)}`;
         stroke.path.setAttribute('d', stroke.d);
         // A stroke fades a while after its last point, so drawings never pile up on the page.
         clearTimeout(stroke.timer);
-        const id = annotation.stroke;
         stroke.timer = setTimeout(() => fade(id), FADE_AFTER_MS);
         return;
       }
       case 'clear':
-        cursor.style.display = 'none';
-        for (const id of [...strokes.keys()]) fade(id);
+        // One agent's connection ended (theirs only), or everyone's.
+        for (const [id, cursor] of cursors) if (!annotation.agent || id === key) cursor.style.display = 'none';
+        for (const id of [...strokes.keys()]) if (!annotation.agent || id.startsWith(`${key}:`)) fade(id);
         return;
     }
   };

@@ -29,4 +29,7 @@ button:disabled { opacity: .7; cursor: default; }
 .fab { padding: 12px 18px; border-radius: 999px; box-shadow: 0 8px 24px rgba(29, 78, 216, .35); }
 .dot { width: 10px; height: 10px; border-radius: 50%; background: #dc2626; animation: pulse 1.4s infinite; flex: none; }
 @keyframes pulse { 50% { opacity: .35; } }
+.agents { margin: 0 0 8px; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 6px; }
+.agents li { padding: 2px 8px; border-radius: 999px; background: #ede9fe; color: #5b21b6; font-size: 12px; font-weight: 600; }
+.panel.sharing .actions { flex-wrap: wrap; }
 `;

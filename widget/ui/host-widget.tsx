@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { HostSession, HostState } from '../session/host-session.js';
+import { MAX_AGENTS, type HostSession, type HostState } from '../session/host-session.js';
 import { WIDGET_CSS } from './host-widget-css.js';
 import { mountHostOverlay } from './host-overlay.js';
 
@@ -20,6 +20,9 @@ export function mountHostWidget(session: HostSession, doc: Document = document):
     host.setAttribute('data-coview-host-state', state.status);
     // Automation API: off | asking | on, while sharing.
     host.setAttribute('data-coview-control', (state.status === 'sharing' && state.control) || 'off');
+    // Several agents: how many watch now, and whether the code is open for one more (asking: one asks to join).
+    host.setAttribute('data-coview-agents', String(state.status === 'sharing' ? state.agents.length : 0));
+    host.setAttribute('data-coview-invite', state.status !== 'sharing' ? 'off' : state.asking ? 'asking' : state.inviting ? 'open' : 'off');
   });
   mountHostOverlay(shadow, session);
   render(<HostWidget session={session} />, mount);
@@ -90,23 +93,43 @@ function HostWidget({ session }: { session: HostSession }) {
           </div>
         </section>
       );
-    case 'sharing':
+    case 'sharing': {
+      const controller = state.controlBy ?? state.agent;
+      const invite = () => void session.invite().catch((error: unknown) => console.warn('[coview] could not invite another agent:', error));
       return (
         <>
         {state.control === 'on' && (
           <div class="control-banner" role="status">
-            <span>Agent {state.agent.name} is controlling this page</span>
+            <span>Agent {controller.name} is controlling this page</span>
             <button onClick={() => session.revokeControl()}>Take back control</button>
           </div>
         )}
         <section class="panel sharing" aria-label="Screen sharing">
           <h2>
-            <span class="dot" aria-hidden="true" /> You are sharing this page with {state.agent.name}
+            <span class="dot" aria-hidden="true" /> You are sharing this page with {names(state.agents)}
           </h2>
+          {state.agents.length > 1 && (
+            <ul class="agents" aria-label="Watching now">
+              {state.agents.map((agent) => (
+                <li key={agent.id} data-coview-agent={agent.name}>{agent.name}</li>
+              ))}
+            </ul>
+          )}
           <p class="hint">Code {state.code}</p>
-          {state.control === 'asking' && (
+          {state.asking ? (
+            <div class="control-ask" role="alertdialog" aria-label="Allow screen sharing?">
+              <p class="notice">Allow {state.asking.name} to see this page too?</p>
+              <div class="actions">
+                <button class="secondary" onClick={() => session.decide(false)}>Deny</button>
+                <button class="primary" onClick={() => session.decide(true)}>Allow</button>
+              </div>
+            </div>
+          ) : state.inviting ? (
+            <p class="notice" role="status" data-coview-invite-code>Another agent can join with code {state.code} now. You will be asked before they see anything.</p>
+          ) : null}
+          {state.control === 'asking' && !state.asking && (
             <div class="control-ask" role="alertdialog" aria-label="Allow remote control?">
-              <p class="notice">{state.agent.name} asks to control this page: click, type and scroll for you. You can take control back at any time. Passwords and private fields stay out of reach.</p>
+              <p class="notice">{controller.name} asks to control this page: click, type and scroll for you. You can take control back at any time. Passwords and private fields stay out of reach.</p>
               <div class="actions">
                 <button class="secondary" onClick={() => session.decideControl(false)}>Deny</button>
                 <button class="primary" onClick={() => session.decideControl(true)}>Allow control</button>
@@ -114,11 +137,13 @@ function HostWidget({ session }: { session: HostSession }) {
             </div>
           )}
           <div class="actions">
+            {!state.inviting && !state.asking && state.agents.length < MAX_AGENTS && <button class="secondary" onClick={invite}>Invite another agent</button>}
             <button class="danger" onClick={stop}>Stop sharing</button>
           </div>
         </section>
         </>
       );
+    }
     case 'error':
       return (
         <section class="panel" role="alert" aria-label="Screen sharing">
@@ -131,4 +156,10 @@ function HostWidget({ session }: { session: HostSession }) {
         </section>
       );
   }
+}
+
+/** "Alex", "Alex and Bo", "Alex, Bo and Cy". */
+function names(agents: { name: string }[]): string {
+  const all = agents.map((agent) => agent.name);
+  return all.length <= 1 ? (all[0] ?? '') : `${all.slice(0, -1).join(', ')} and ${all.at(-1)}`;
 }

@@ -510,3 +510,52 @@ describe('http', () => {
     });
   });
 });
+
+describe('host:invite', () => {
+  it('re-arms the code for one more agent: both agents are live and the host signals each; the code is single-use again', async () => {
+    await start();
+    const { host, agent, code } = await liveSession();
+    const second = await client();
+    expectError(await joinAs(second, { code, name: 'Bo' }), 'ERR_ROOM_NOT_FOUND');
+
+    const before = Date.now();
+    const invited = await host.emitWithAck('host:invite', {});
+    expect(invited).toMatchObject({ ok: true, code });
+    if (invited.ok) expect(invited.expiresAt).toBeGreaterThanOrEqual(before + 10 * 60_000);
+
+    const request = next(host, 'agent:request');
+    expect(await joinAs(second, { code, name: 'Bo' })).toMatchObject({ ok: true, name: 'Bo' });
+    expect(await request).toEqual([{ agentId: idOf(second), name: 'Bo' }]);
+    const accepted = next(second, 'join:accepted');
+    host.emit('host:decide', { agentId: idOf(second), allow: true });
+    await accepted;
+
+    // The first agent was kept: the host still reaches both.
+    const toFirst = next(agent, 'signal');
+    const toSecond = next(second, 'signal');
+    host.emit('signal', { to: idOf(agent), data: { n: 1 }, peer: 1 });
+    host.emit('signal', { to: idOf(second), data: { n: 2 }, peer: 2 });
+    expect((await toFirst)[0]).toMatchObject({ data: { n: 1 } });
+    expect((await toSecond)[0]).toMatchObject({ data: { n: 2 } });
+
+    expectError(await joinAs(await client(), { code, name: 'Cy' }), 'ERR_ROOM_NOT_FOUND');
+
+    // One agent leaving leaves the other in the room.
+    const left = next(host, 'agent:left');
+    agent.emit('agent:leave');
+    expect(await left).toEqual([{ agentId: idOf(agent) }]);
+    const stillThere = next(second, 'signal');
+    host.emit('signal', { to: idOf(second), data: { n: 3 } });
+    expect((await stillThere)[0]).toMatchObject({ data: { n: 3 } });
+  });
+
+  it('only a host can invite; malformed invitations and floods are refused', async () => {
+    await start({ limits: { joinsPerRoomPerMinute: 2 } });
+    const { host, agent } = await liveSession();
+    expectError(await agent.emitWithAck('host:invite', {}), 'ERR_ROOM_NOT_FOUND');
+    expectError(await (host as ClientSocket).emitWithAck('host:invite', 'nonsense'), 'ERR_MALFORMED_MESSAGE');
+    expect(await host.emitWithAck('host:invite', {})).toMatchObject({ ok: true });
+    expect(await host.emitWithAck('host:invite', {})).toMatchObject({ ok: true });
+    expectError(await host.emitWithAck('host:invite', {}), 'ERR_RATE_LIMITED');
+  });
+});
