@@ -20,7 +20,8 @@ async function fuzzInPage([signatureSource, firstRound, rounds]: [string, number
   const w = window as unknown as { CoviewLoopback: { start(stage: HTMLElement): Loopback }; mutate(seed: number, count: number): void; __loop?: Loopback };
   w.__loop ??= w.CoviewLoopback.start(document.getElementById('stage')!);
   const loop = w.__loop;
-  await loop.rendered;
+  // The view shows parts as they come: compare once the whole page is in.
+  await loop.complete;
   let operations = 0;
   for (let round = firstRound; round < firstRound + rounds; round++) {
     const count = 1 + (round % 25);
@@ -38,6 +39,7 @@ async function fuzzInPage([signatureSource, firstRound, rounds]: [string, number
 interface Loopback {
   flush(): void;
   rendered: Promise<void>;
+  complete: Promise<void>;
   errors: string[];
   mirror(): Document;
 }

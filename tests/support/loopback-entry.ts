@@ -12,20 +12,32 @@ interface Loopback {
   flush(): void;
   stop(): void;
   rendered: Promise<void>;
+  /** Settles when the last part of the first snapshot is shown. */
+  complete: Promise<void>;
   errors: string[];
   mirror(): Document;
 }
 
-function start(stage: HTMLElement): Loopback {
+interface LoopbackOptions {
+  /** At most this many nodes per snapshot part (see CaptureOptions.sliceNodes). */
+  sliceNodes?: number;
+  digestIntervalMs?: number;
+}
+
+function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
   const errors: string[] = [];
   let resolveRendered = () => {};
   const rendered = new Promise<void>((resolve) => (resolveRendered = resolve));
-  const viewer = new Viewer(stage, resolveRendered);
+  let resolveComplete = () => {};
+  const complete = new Promise<void>((resolve) => (resolveComplete = resolve));
+  // As on the join page: parts are shown as they come, and a divergence is an error here.
+  const viewer = new Viewer(stage, resolveRendered, undefined, resolveComplete, (reason) => errors.push(`diverged: ${reason}`));
   const assembler = new SnapshotAssembler();
   const receiver = new FramedChannel<never, HostMessage>({ write: () => true, onDrain: () => {} }, decodeHostMessage, {
     onMessage: (message) => {
-      const whole = message.type === 'snapshot-part' ? assembler.add(message) : message;
-      if (whole) viewer.apply(whole);
+      // The assembler checks that the parts fit together, as the agent session does.
+      if (message.type === 'snapshot-part') assembler.add(message);
+      viewer.apply(message);
     },
     onError: (error) => errors.push(error.message),
     onGap: (lane) => errors.push(`gap in ${lane}`),
@@ -47,11 +59,13 @@ function start(stage: HTMLElement): Loopback {
     emit: (message) => sender.send(message),
     ignore: (node) => node === stage || stage.contains(node),
     onError: (error) => errors.push(String(error)),
+    ...options,
   });
   return {
     flush: () => stop.flush(),
     stop,
     rendered,
+    complete,
     errors,
     mirror: () => stage.querySelector('iframe')!.contentDocument!,
   };

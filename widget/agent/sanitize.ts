@@ -59,8 +59,13 @@ export function sanitizeAttribute(tagName: string, name: string, value: Attribut
   return value;
 }
 
+/**
+ * Hidden and inert. Fallback content (inside <object>, say) is kept, sanitized, so the view keeps
+ * the page's structure, which the digest compares; a script's text is not content and goes.
+ */
 function removed(node: SerializedNode): SerializedNode {
-  return { id: node.id, type: NodeKind.Element, tagName: REMOVED_TAG, attributes: { hidden: true }, childNodes: [] };
+  const keep = (node.tagName ?? '').toLowerCase() !== 'script' ? (node.childNodes ?? []).map((child) => sanitizeNode(child)) : [];
+  return { id: node.id, type: NodeKind.Element, tagName: REMOVED_TAG, attributes: { hidden: true }, childNodes: keep };
 }
 
 function mustRemove(node: SerializedNode): boolean {

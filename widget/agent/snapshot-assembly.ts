@@ -38,7 +38,13 @@ export class SnapshotAssembler {
     this.reset();
     if (broken) throw broken;
     if (!root) throw new CoviewError('ERR_MALFORMED_MESSAGE', 'A snapshot ended without any content.');
-    return { type: 'snapshot', node: root, viewport: part.viewport ?? { width: 1280, height: 720 }, scroll: part.scroll ?? { x: 0, y: 0 } };
+    return {
+      type: 'snapshot',
+      node: root,
+      viewport: part.viewport ?? { width: 1280, height: 720 },
+      scroll: part.scroll ?? { x: 0, y: 0 },
+      ...(part.hover !== undefined ? { hover: part.hover } : {}),
+    };
   }
 
   reset(): void {

@@ -1,5 +1,5 @@
-import { adaptCssForReplay, buildNodeWithSN, createCache, createMirror, rebuildIntoSandboxedIframe, type BuildCache, type Mirror } from 'rrweb-snapshot';
-import { NodeKind, type HostMessage, type SerializedNode, type Size } from '../protocol/index.js';
+import { adaptCssForReplay, buildNodeWithSN, createCache, createMirror, createSandboxedIframe, type BuildCache, type Mirror } from 'rrweb-snapshot';
+import { digestDocument, NodeKind, type Digest, type HostMessage, type SerializedNode, type Size } from '../protocol/index.js';
 import { AssetCache } from './assets.js';
 import { sanitizeHostMessage } from './sanitize.js';
 
@@ -35,6 +35,11 @@ export class Viewer {
     private readonly onAssetNeeded: (url: string) => void = () => {},
     /** The whole page is in (the last part of a snapshot has been shown). */
     private readonly onSnapshotComplete: () => void = () => {},
+    /**
+     * The view no longer matches the customer's page: a change could not be applied, a part did
+     * not fit, or the host's digest disagrees. The session answers with a resync.
+     */
+    private readonly onDiverged: (reason: string) => void = () => {},
   ) {
     this.assets = new AssetCache(() => this.documents());
     const doc = stage.ownerDocument;
@@ -85,12 +90,16 @@ export class Viewer {
       case 'snapshot':
         this.loading = false;
         this.rebuild(message.node, message.viewport, message.scroll);
+        this.hover(message.hover);
         return this.onSnapshotComplete();
+      case 'digest':
+        return this.checkDigest(message);
       case 'mutation':
         return this.applyMutation(message);
       case 'input': {
         const el = this.mirror.getNode(message.id);
-        if (!el || !('value' in el)) return;
+        if (!el) return this.diverged(`a field value names node ${message.id}, which the view does not have`);
+        if (!('value' in el)) return;
         (el as HTMLInputElement).value = message.value;
         if (message.checked !== undefined) (el as HTMLInputElement).checked = message.checked;
         return;
@@ -141,7 +150,14 @@ export class Viewer {
     let sheet = this.viewerSheets.get(win);
     if (!sheet) {
       sheet = new win.CSSStyleSheet();
-      sheet.replaceSync('[data-coview-focus] { outline: 2px solid #f97316 !important; outline-offset: 2px !important; }');
+      sheet.replaceSync(
+        '[data-coview-focus] { outline: 2px solid #f97316 !important; outline-offset: 2px !important; }' +
+          // A canvas in a document without scripts shows its fallback content, not its bitmap
+          // (HTML: "when scripting is disabled, canvas represents its fallback content"): the
+          // customer's frames are shown as an image inside it, sized like the canvas would be.
+          ':where(canvas) { display: inline-block; }' +
+          'img[data-coview-canvas] { display: block !important; width: 100% !important; height: 100% !important; margin: 0 !important; border: 0 !important; }',
+      );
       this.viewerSheets.set(win, sheet);
     }
     return sheet;
@@ -162,37 +178,74 @@ export class Viewer {
     return docs;
   }
 
+  /** A whole snapshot: a new document, built through the same path as a snapshot's parts. */
   private rebuild(node: SerializedNode, viewport: Size, scroll: { x: number; y: number }): void {
-    const first = this.iframe === null;
+    const doc = this.startDocument(node, viewport, scroll);
+    if (!doc) return;
+    for (const child of node.childNodes ?? []) this.insert(node.id, null, child);
+    this.fit();
+    this.scrollTo(scroll);
+    this.shown();
+  }
+
+  /** Something of the page is on screen: the first time, the join page is told. */
+  private shown(): void {
+    if (this.everShown) return;
+    this.everShown = true;
+    this.onFirstRender();
+  }
+  private everShown = false;
+
+  /**
+   * Puts a fresh, empty iframe on screen for the customer's document `node` (its children follow,
+   * at once or in later parts). The old iframe goes, and with it every id the view knew.
+   */
+  private startDocument(node: SerializedNode, viewport: Size, scroll: { x: number; y: number }): Document | null {
     this.iframe?.remove();
+    this.iframe = null;
     this.mirror = createMirror();
     this.cache = createCache();
     this.viewport = viewport;
     this.hovered = [];
     this.focused = null;
-    // Frame documents are built into their <iframe> once it exists, not inline (rrweb would
-    // reopen the outer document for them).
-    const frames = takeFrameDocuments(node);
-    const { iframe } = rebuildIntoSandboxedIframe(node as RrwebNode, {
-      root: this.screen,
-      mirror: this.mirror,
-      cache: this.cache,
-      hackCss: true,
-      iframeAttributes: { 'data-coview-frame': '', title: "Customer's page", tabindex: '-1' },
-    });
+    this.lastScroll = scroll;
+    if (node.type !== NodeKind.Document) {
+      this.diverged('a snapshot did not start with a document');
+      return null;
+    }
+    const iframe = createSandboxedIframe({ root: this.screen, iframeAttributes: { 'data-coview-frame': '', title: "Customer's page", tabindex: '-1' } });
     Object.assign(iframe.style, { border: '0', width: '100%', height: '100%', display: 'block', background: '#fff' });
     this.iframe = iframe;
     const doc = iframe.contentDocument!;
-    // rrweb-snapshot leaves the rebuilt document open for writing; finish it like a parsed page.
-    doc.close();
-    this.prepare(doc);
-    for (const frame of frames) this.buildFrameDocument(frame.frameId, frame.doc);
-    putBack(frames);
-    this.assets.rewrite(doc);
+    this.openDocument(doc, node);
     this.fit();
+    return doc;
+  }
+
+  /**
+   * Makes `doc` an empty document in the customer's document mode, known by `node`'s id.
+   *
+   * The mode (quirks, limited quirks, standards) is decided by the HTML parser from the doctype
+   * and never changes afterwards, so the document is written with the page's doctype and closed
+   * (which finishes parsing), then emptied: the page's own nodes are inserted as DOM. Writing
+   * nothing and closing an opened document would give quirks mode and the parser's own
+   * <html><head><body>, which is what broke snapshots whose first part ended at the document.
+   */
+  private openDocument(doc: Document, node: SerializedNode, doctype?: SerializedNode): void {
+    const old = this.mirror.getId(doc);
+    if (old >= 0) this.mirror.removeNodeFromMap(doc);
+    doc.open();
+    doc.write(doctype ? doctypeSource(doctype) : node.compatMode === 'BackCompat' ? '' : '<!DOCTYPE html>');
+    doc.close();
+    while (doc.firstChild) doc.removeChild(doc.firstChild);
+    this.mirror.add(doc, { ...node, childNodes: [] } as RrwebNode);
+    // document.open() removed every listener of the document: set them up again.
+    this.prepare(doc);
+  }
+
+  private scrollTo(scroll: { x: number; y: number }): void {
     this.lastScroll = scroll;
-    iframe.contentWindow?.scrollTo(scroll.x, scroll.y);
-    if (first) this.onFirstRender();
+    this.iframe?.contentWindow?.scrollTo(scroll.x, scroll.y);
   }
 
   /** What every mirrored document needs: no navigation, and a way to ask for files it cannot load. */
@@ -211,28 +264,13 @@ export class Viewer {
       true,
     );
     const win = doc.defaultView as (Window & typeof globalThis) | null;
-    if (win) doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, this.viewerSheet(win)];
-  }
-
-  private buildFrameDocument(frameId: number, node: SerializedNode): void {
-    const frame = this.mirror.getNode(frameId) as HTMLIFrameElement | null;
-    const doc = frame?.nodeName === 'IFRAME' ? frame.contentDocument : null;
-    if (!doc) return;
-    const nested = takeFrameDocuments(node);
-    try {
-      buildNodeWithSN(node as RrwebNode, { doc, mirror: this.mirror, hackCss: true, cache: this.cache });
-      doc.close();
-    } catch (error) {
-      return console.warn('[coview] could not rebuild a frame', error);
-    }
-    this.prepare(doc);
-    for (const inner of nested) this.buildFrameDocument(inner.frameId, inner.doc);
-    putBack(nested);
+    if (!win) return;
+    const sheet = this.viewerSheet(win);
+    doc.adoptedStyleSheets = [...doc.adoptedStyleSheets.filter((other) => other !== sheet), sheet];
   }
 
   private applyMutation(message: Extract<HostMessage, { type: 'mutation' }>): void {
-    const doc = this.iframe?.contentDocument;
-    if (!doc) return;
+    if (!this.iframe?.contentDocument) return;
     for (const id of message.removes) {
       // Already gone with a removed ancestor: removing is idempotent.
       const node = this.mirror.getNode(id);
@@ -240,15 +278,24 @@ export class Viewer {
       node.parentNode?.removeChild(node);
       this.mirror.removeNodeFromMap(node);
     }
-    for (const add of message.adds) this.insert(add.parentId, add.nextId, add.node, doc);
+    for (const add of message.adds) this.insert(add.parentId, add.nextId, add.node);
     for (const change of message.attributes) {
       // nodeType, not instanceof: the node belongs to the iframe's realm.
       const el = this.mirror.getNode(change.id);
-      if (el?.nodeType === Node.ELEMENT_NODE) setAttributeSafely(el as Element, change.name, change.value);
+      if (el?.nodeType !== Node.ELEMENT_NODE) {
+        this.diverged(`an attribute change names node ${change.id}, which the view does not have`);
+        continue;
+      }
+      setAttributeSafely(el as Element, change.name, change.value);
+      // The page rewrote `class`: the customer's pointer is still over it.
+      if (change.name === 'class' && this.hovered.includes(el as Element)) (el as Element).classList.add(':hover');
     }
     for (const change of message.texts) {
       const node = this.mirror.getNode(change.id);
-      if (!node) continue;
+      if (!node) {
+        this.diverged(`a text change names node ${change.id}, which the view does not have`);
+        continue;
+      }
       const inStyle = node.parentNode?.nodeName === 'STYLE';
       node.textContent = inStyle ? this.assets.rewriteCss(adaptCssForReplay(change.value, this.cache)) : change.value;
     }
@@ -257,15 +304,20 @@ export class Viewer {
     if (win && (win.scrollX !== this.lastScroll.x || win.scrollY !== this.lastScroll.y)) win.scrollTo(this.lastScroll.x, this.lastScroll.y);
   }
 
-  /** Puts a serialized subtree under `parentId`, before `nextId` (or last); false if its parent is unknown. */
-  private insert(parentId: number, nextId: number | null, node: SerializedNode, doc: Document): boolean {
+  /**
+   * Puts a serialized subtree under `parentId`, before `nextId` (or last). The one way nodes get
+   * into the view: whole snapshots, snapshot parts, changes and frame documents all come here, so
+   * a part that ends anywhere (right after the document node, inside a frame) builds the same DOM.
+   */
+  private insert(parentId: number, nextId: number | null, node: SerializedNode): void {
     // A change for a node this view does not have (a hostile or out-of-sync peer) is skipped, never thrown.
     const parent = this.mirror.getNode(parentId);
-    if (!parent) return false;
-    // A frame's new document.
-    if (node.type === NodeKind.Document) {
-      this.buildFrameDocument(parentId, node);
-      return true;
+    if (!parent) return this.diverged(`a node was sent under ${parentId}, which the view does not have`);
+    if (node.type === NodeKind.Document) return this.insertFrameDocument(parent, node);
+    const doc = parent.nodeType === Node.DOCUMENT_NODE ? (parent as Document) : parent.ownerDocument!;
+    // The page's doctype opens its document: written with it, the document gets the page's exact mode.
+    if (node.type === NodeKind.DocumentType && parent.nodeType === Node.DOCUMENT_NODE && !doc.firstChild) {
+      this.openDocument(doc, this.mirror.getMeta(doc) as SerializedNode, node);
     }
     // Sent again (it moved while the snapshot was being taken): the newer copy wins.
     const stale = this.mirror.getNode(node.id);
@@ -275,23 +327,32 @@ export class Viewer {
     }
     const frames = takeFrameDocuments(node);
     try {
-      const built = this.build(node, parent.ownerDocument ?? doc);
-      if (!built) return true;
+      const built = buildNodeWithSN(node as RrwebNode, { doc, mirror: this.mirror, hackCss: true, cache: this.cache });
+      if (!built) return this.diverged(`node ${node.id} could not be built`);
       const next = nextId === null ? null : this.mirror.getNode(nextId);
       let container: Node = parent;
       if (node.isShadow && parent.nodeType === Node.ELEMENT_NODE) {
         const host = parent as Element;
         container = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
       }
-      container.insertBefore(built, next && next.parentNode === container ? next : null);
-      for (const frame of frames) this.buildFrameDocument(frame.frameId, frame.doc);
+      if (nextId !== null && next?.parentNode !== container) this.diverged(`node ${node.id} was sent before ${nextId}, which is not beside it in the view`);
+      container.insertBefore(built, next?.parentNode === container ? next : null);
+      for (const frame of frames) this.insert(frame.frameId, null, frame.doc);
       this.assets.rewrite(built);
+      this.showCanvases(node);
     } catch (error) {
-      console.warn('[coview] could not insert a node', error);
+      this.diverged(`node ${node.id} could not be inserted: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       putBack(frames);
     }
-    return true;
+  }
+
+  /** A frame's (new) document: the <iframe> in the view gets an empty one, then its content. */
+  private insertFrameDocument(frame: Node, node: SerializedNode): void {
+    const doc = frame.nodeName === 'IFRAME' ? (frame as HTMLIFrameElement).contentDocument : null;
+    if (!doc) return this.diverged(`a frame document was sent for node ${this.mirror.getId(frame)}, which is not a frame in the view`);
+    this.openDocument(doc, node);
+    for (const child of node.childNodes ?? []) this.insert(node.id, null, child);
   }
 
   /**
@@ -312,25 +373,60 @@ export class Viewer {
     }
     for (const top of tops) {
       if (top.parentId === null) {
-        this.rebuild(top.node, part.viewport ?? this.viewport, part.scroll ?? { x: 0, y: 0 });
+        // The document itself: its children are inserted like everyone else's, below.
+        const { childNodes, ...document } = top.node;
+        if (!this.startDocument(document, part.viewport ?? this.viewport, part.scroll ?? { x: 0, y: 0 })) return;
         this.loading = true;
         // Automation API: the mirror is on screen but the rest of the page is still arriving.
         this.iframe?.setAttribute('data-coview-loading', '');
-      } else if (this.loading && this.iframe?.contentDocument) {
-        this.insert(top.parentId, null, top.node, this.iframe.contentDocument);
+        for (const child of childNodes ?? []) this.insert(document.id, null, child);
+      } else if (this.loading) {
+        this.insert(top.parentId, null, top.node);
+      } else {
+        return this.diverged('a snapshot part arrived without the beginning of its snapshot');
       }
     }
+    if (this.loading) this.shown();
     if (part.done && this.loading) {
       this.loading = false;
       this.iframe?.removeAttribute('data-coview-loading');
       if (part.viewport) this.viewport = part.viewport;
       this.fit();
-      if (part.scroll) {
-        this.lastScroll = part.scroll;
-        this.iframe?.contentWindow?.scrollTo(part.scroll.x, part.scroll.y);
-      }
+      if (part.scroll) this.scrollTo(part.scroll);
+      this.hover(part.hover);
       this.onSnapshotComplete();
     }
+  }
+
+  /** Compares the host's digest with the view's; a mismatch is a divergence. */
+  private checkDigest(expected: Digest): void {
+    const doc = this.iframe?.contentDocument;
+    if (!doc || this.loading) return;
+    const seen = this.digest();
+    if (seen && (seen.count !== expected.count || seen.hash !== expected.hash)) {
+      this.diverged(`the view has ${seen.count} nodes (digest ${seen.hash}), the customer's page ${expected.count} (digest ${expected.hash})`);
+    }
+  }
+
+  /** The view's structure, as the host computes its own (see digestDocument). */
+  digest(): Digest | null {
+    const doc = this.iframe?.contentDocument;
+    if (!doc) return null;
+    const mirror = this.mirror;
+    const steps = digestDocument<Node>(doc, (node) => {
+      const id = mirror.getId(node);
+      return id >= 0 && mirror.getNode(id) === node ? id : -1;
+    }, frameDocumentOf);
+    for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+  }
+
+  /** Divergences seen since this viewer was made (the Automation API and the bench count them). */
+  divergences = 0;
+
+  private diverged(reason: string): void {
+    this.divergences++;
+    console.warn(`[coview] the view diverged from the customer's page: ${reason}`);
+    this.onDiverged(reason);
   }
 
   private applyStylesheet(id: number, cssText: string): void {
@@ -363,15 +459,17 @@ export class Viewer {
 
   private paintCanvas(id: number, dataUrl: string): void {
     const canvas = this.mirror.getNode(id) as HTMLCanvasElement | null;
-    if (canvas?.nodeName !== 'CANVAS' || !/^data:image\/(png|webp|jpeg);base64,/.test(dataUrl)) return;
-    const image = new Image();
-    image.onload = () => {
-      const context = canvas.getContext('2d');
-      if (!context) return;
-      context.clearRect(0, 0, canvas.width, canvas.height);
-      context.drawImage(image, 0, 0, canvas.width, canvas.height);
-    };
-    image.src = dataUrl;
+    if (canvas?.nodeName !== 'CANVAS') return;
+    showCanvasFrame(canvas, dataUrl);
+  }
+
+  /** The frames that came with a subtree's canvases (rrweb's rr_dataURL). */
+  private showCanvases(node: SerializedNode): void {
+    visitSerialized(node, (n) => {
+      const url = n.tagName === 'canvas' ? n.attributes?.rr_dataURL : undefined;
+      const canvas = typeof url === 'string' ? (this.mirror.getNode(n.id) as HTMLCanvasElement | null) : null;
+      if (canvas?.nodeName === 'CANVAS') showCanvasFrame(canvas, url as string);
+    });
   }
 
   private syncMedia(state: Extract<HostMessage, { type: 'media' }>): void {
@@ -422,15 +520,6 @@ export class Viewer {
     }
   }
 
-  private build(node: SerializedNode, doc: Document): Node | null {
-    try {
-      return buildNodeWithSN(node as RrwebNode, { doc, mirror: this.mirror, hackCss: true, cache: this.cache });
-    } catch (error) {
-      console.warn('[coview] could not rebuild a node', error);
-      return null;
-    }
-  }
-
   /** Scales the customer's viewport to the largest size that fits the agent's stage. */
   private fit(): void {
     const { width, height } = this.viewport;
@@ -474,6 +563,54 @@ function takeFrameDocuments(root: SerializedNode): FrameDocument[] {
 
 function putBack(frames: FrameDocument[]): void {
   for (const frame of frames) frame.owner.childNodes?.push(frame.doc);
+}
+
+/** Calls `fn` for `root` and every node under it, frame documents included. */
+function visitSerialized(root: SerializedNode, fn: (node: SerializedNode) => void): void {
+  fn(root);
+  root.childNodes?.forEach((child) => visitSerialized(child, fn));
+}
+
+/**
+ * Shows a canvas frame: drawn into the canvas (so reading the mirror's canvas gives the
+ * customer's pixels) and as its fallback image, which is what a script-less document paints.
+ */
+function showCanvasFrame(canvas: HTMLCanvasElement, dataUrl: string): void {
+  if (!/^data:image\/(png|webp|jpeg);base64,/.test(dataUrl)) return;
+  const doc = canvas.ownerDocument;
+  let picture = canvas.querySelector<HTMLImageElement>(':scope > img[data-coview-canvas]');
+  if (!picture) {
+    picture = doc.createElement('img');
+    picture.setAttribute('data-coview-canvas', '');
+    picture.alt = '';
+    canvas.append(picture);
+  }
+  picture.width = canvas.width;
+  picture.height = canvas.height;
+  picture.src = dataUrl;
+  const image = doc.createElement('img');
+  image.onload = () => {
+    const context = canvas.getContext('2d');
+    if (!context) return;
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    context.drawImage(image, 0, 0, canvas.width, canvas.height);
+  };
+  image.src = dataUrl;
+}
+
+/** A doctype as markup, for document.write (quotes cannot be escaped in a doctype: they are dropped). */
+function doctypeSource(node: SerializedNode): string {
+  const clean = (value: string | undefined) => (value ?? '').replace(/["'>]/g, '');
+  const name = clean(node.name) || 'html';
+  const publicId = clean(node.publicId);
+  const systemId = clean(node.systemId);
+  if (publicId) return `<!DOCTYPE ${name} PUBLIC "${publicId}"${systemId ? ` "${systemId}"` : ''}>`;
+  if (systemId) return `<!DOCTYPE ${name} SYSTEM "${systemId}">`;
+  return `<!DOCTYPE ${name}>`;
+}
+
+function frameDocumentOf(frame: Node): Node | null {
+  return (frame as HTMLIFrameElement).contentDocument ?? null;
 }
 
 function setAttributeSafely(el: Element, name: string, value: string | null): void {

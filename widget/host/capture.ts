@@ -1,9 +1,9 @@
 import { IGNORED_NODE, needMaskingText, serializeNodeWithId, slimDOMDefaults, transformAttribute } from 'rrweb-snapshot';
-import { NodeKind, type AddedNode, type AttributeChange, type FlatNode, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
+import { digestDocument, NodeKind, type AddedNode, type AttributeChange, type FlatNode, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
 import { watchCanvases, watchMedia } from './media.js';
 import { NodeIds } from './node-ids.js';
 import { BLOCK_CLASS, createPrivacy, MASK_TEXT_CLASS, type Privacy } from './privacy.js';
-import { watchStyles } from './styles.js';
+import { repairVarShorthands, watchStyles } from './styles.js';
 import { throttle } from './throttle.js';
 import { watchFieldValues } from './value-watch.js';
 
@@ -17,6 +17,10 @@ export interface CaptureOptions {
   document?: Document;
   /** Longest stretch of snapshot work in one task; the page stays responsive in between. */
   sliceMs?: number;
+  /** At most this many nodes per snapshot part (tests use tiny parts: they must end anywhere). */
+  sliceNodes?: number;
+  /** How often the structure digest is sent while the page is quiet (0: never). */
+  digestIntervalMs?: number;
   /** The site's privacy rules (default: the built-in ones only). */
   privacy?: Privacy;
   /** Node ids shared with the control executor (default: fresh ones). */
@@ -28,6 +32,9 @@ const POINTER_INTERVAL_MS = 40;
 const SLICE_MS = 6;
 /** Changes wait at most this long for an animation frame (background tabs get none). */
 const FLUSH_FALLBACK_MS = 100;
+/** The digest after a snapshot, and then while the page is quiet at most this often. */
+const DIGEST_AFTER_SNAPSHOT_MS = 500;
+const DIGEST_INTERVAL_MS = 5_000;
 
 
 /** A node waiting to be serialized by the snapshot walk, with what it inherits from its parent. */
@@ -60,6 +67,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const topWin = topDoc.defaultView ?? window;
   const ignore = options.ignore ?? (() => false);
   const sliceMs = options.sliceMs ?? SLICE_MS;
+  const sliceNodes = options.sliceNodes ?? Infinity;
+  const digestIntervalMs = options.digestIntervalMs ?? DIGEST_INTERVAL_MS;
   const mirror = options.mirror ?? new NodeIds();
   const privacy = options.privacy ?? createPrivacy();
   // Private mode sends every text through maskTextFn, which lets allowed regions through.
@@ -157,6 +166,9 @@ export function startCapture(options: CaptureOptions): StopCapture {
     const element = el as Element;
     const attributes = node.attributes;
     if ('rr_width' in attributes) sentBlocked.add(element);
+    // A <style> or <link> inlined by rrweb: its var() shorthands survive (see repairVarShorthands).
+    const sheet = (element as HTMLStyleElement).sheet;
+    if (typeof attributes._cssText === 'string' && sheet) attributes._cssText = repairVarShorthands(attributes._cssText, sheet);
     for (const [name, value] of Object.entries(attributes)) {
       // rrweb keeps the raw `value` attribute when the live value is empty: it goes through the rules too.
       if (typeof value === 'string') attributes[name] = privacy.attribute(element, name, value);
@@ -199,7 +211,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
     let firstPart = true;
     while (stack.length > 0) {
       const deadline = performance.now() + sliceMs;
-      while (stack.length > 0 && performance.now() < deadline) {
+      let budget = sliceNodes;
+      while (stack.length > 0 && budget-- > 0 && performance.now() < deadline) {
         const item = stack.pop()!;
         const { node } = item;
         if (ignore(node)) continue;
@@ -227,11 +240,60 @@ export function startCapture(options: CaptureOptions): StopCapture {
         if (stopped) return;
       }
     }
-    ctx.emit({ type: 'snapshot-part', nodes: part, done: true, viewport: viewportOf(topWin), scroll: { x: topWin.scrollX, y: topWin.scrollY } });
+    const hover = hoveredId();
+    ctx.emit({ type: 'snapshot-part', nodes: part, done: true, viewport: viewportOf(topWin), scroll: { x: topWin.scrollX, y: topWin.scrollY }, ...(hover >= 0 ? { hover } : {}) });
     styles.sendAdopted(topDoc);
     roots.forEach((root) => root !== topDoc && styles.sendAdopted(root as Document | ShadowRoot));
     snapshotting = false;
+    // Frames that loaded a new document while the walk was elsewhere: their documents follow now.
+    framesLoadedMeanwhile.forEach((frame) => sendFrameDocument(frame));
+    framesLoadedMeanwhile.clear();
     scheduleFlush();
+    scheduleDigest(DIGEST_AFTER_SNAPSHOT_MS);
+  };
+
+  /** The element under the customer's pointer now (the deepest one that is :hover), or -1. */
+  const hoveredId = (): number => {
+    const chain = topDoc.querySelectorAll(':hover');
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const id = idOf(chain[i]!);
+      if (id >= 0) return id;
+    }
+    return -1;
+  };
+
+  // 1b. The structure digest: the agent compares it with its view and resyncs on a mismatch. It
+  // is walked in slices while the page is quiet; a change during the walk means "try later".
+  let mutationCount = 0;
+  let digestTimer: ReturnType<typeof setTimeout> | undefined;
+  const scheduleDigest = (delayMs: number) => {
+    clearTimeout(digestTimer);
+    if (digestIntervalMs > 0) digestTimer = setTimeout(() => void sendDigest(), delayMs);
+  };
+  const sendDigest = async () => {
+    if (stopped) return;
+    if (snapshotting) return scheduleDigest(digestIntervalMs);
+    flushNow();
+    const startedAt = performance.now();
+    const before = mutationCount;
+    const steps = digestDocument<Node>(topDoc, idOf, (frame) => readableFrameDocument(frame as HTMLIFrameElement));
+    let work = 0;
+    for (;;) {
+      const sliceStart = performance.now();
+      let step = steps.next();
+      while (!step.done && performance.now() - sliceStart < sliceMs) step = steps.next();
+      work += performance.now() - sliceStart;
+      if (step.done) {
+        if (mutationCount === before && pending.length === 0 && !flushScheduled && !snapshotting) ctx.emit({ type: 'digest', ...step.value });
+        break;
+      }
+      await yieldToPage();
+      if (stopped) return;
+      // The page changed under the walk: what it counted is neither before nor after. Later.
+      if (mutationCount !== before || snapshotting) break;
+    }
+    // A big page costs more to walk: never more than ~2% of the customer's main thread.
+    scheduleDigest(Math.max(digestIntervalMs, 50 * work, performance.now() - startedAt));
   };
 
   const pushChildren = (stack: WalkItem[], node: Node, serialized: SerializedNode, needsMask: boolean) => {
@@ -389,6 +451,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
 
   const observer = new MutationObserver(
     safe((records: MutationRecord[]) => {
+      mutationCount++;
       pending.push(...records);
       scheduleFlush();
     }),
@@ -413,23 +476,37 @@ export function startCapture(options: CaptureOptions): StopCapture {
   // 3. Same-origin frames: their documents are captured like the page's own, as children of the
   // <iframe>; a frame that (re)loads sends its new document.
   const watchedFrames = new WeakSet<HTMLIFrameElement>();
+  const framesLoadedMeanwhile = new Set<HTMLIFrameElement>();
+  // The document each frame was last sent with: forgotten when the frame loads another.
+  const sentFrameDocuments = new WeakMap<HTMLIFrameElement, Document>();
   const watchFrame = (frame: HTMLIFrameElement) => {
     if (watchedFrames.has(frame)) return;
     watchedFrames.add(frame);
     const frameDoc = readableFrameDocument(frame);
-    if (frameDoc) watchDocument(frameDoc);
+    if (frameDoc) {
+      watchDocument(frameDoc);
+      sentFrameDocuments.set(frame, frameDoc);
+    }
     const onLoad = safe(() => {
-      const frameId = idOf(frame);
-      const doc = readableFrameDocument(frame);
-      if (frameId < 0 || !doc || snapshotting) return;
+      // During the snapshot the walk may or may not have met the new document yet: decide after it.
+      if (snapshotting) return void framesLoadedMeanwhile.add(frame);
       flushBeforeEvent();
-      if (idOf(doc) >= 0) return;
-      watchDocument(doc);
-      const node = serializeTree(doc);
-      if (node) ctx.emit({ type: 'mutation', removes: [], adds: [{ parentId: frameId, nextId: null, node }], attributes: [], texts: [] });
+      sendFrameDocument(frame);
     });
     frame.addEventListener('load', onLoad);
     cleanups.push(() => frame.removeEventListener('load', onLoad));
+  };
+  /** A frame's current document, unless the agent has it already (or the frame is blocked). */
+  const sendFrameDocument = (frame: HTMLIFrameElement) => {
+    const frameId = idOf(frame);
+    const doc = readableFrameDocument(frame);
+    if (frameId < 0 || !doc || idOf(doc) >= 0 || sentBlocked.has(frame) || privacy.isBlocked(frame)) return;
+    const previous = sentFrameDocuments.get(frame);
+    if (previous) mirror.removeNodeFromMap(previous);
+    sentFrameDocuments.set(frame, doc);
+    watchDocument(doc);
+    const node = serializeTree(doc);
+    if (node) ctx.emit({ type: 'mutation', removes: [], adds: [{ parentId: frameId, nextId: null, node }], attributes: [], texts: [] });
   };
 
   // 4. Form state, scroll, focus, selection, per document (the page's and each frame's).
@@ -557,6 +634,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
     flushNow();
     stopped = true;
     flushCancel();
+    clearTimeout(digestTimer);
     observer.disconnect();
     for (const [target, type, fn] of topListeners) target.removeEventListener(type, fn, { capture: true });
     for (const cleanup of cleanups) {

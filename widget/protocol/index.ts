@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './decode.js';
+export * from './digest.js';
 export * from './messages.js';
 export * from './signaling.js';
 export * from './room-code.js';

@@ -1,4 +1,5 @@
 import { array, bool, int, isRecord, literal, nullable, num, object, optional, str, tagged, type Decoder } from './decode.js';
+import type { Digest } from './digest.js';
 import { CoviewError } from './errors.js';
 
 /**
@@ -96,12 +97,18 @@ export type ControlAction =
 export type HostMessage =
   | { type: 'hello'; v: number; page: PageInfo }
   /** A whole page at once. The agent also builds one of these from a run of `snapshot-part`s. */
-  | { type: 'snapshot'; node: SerializedNode; viewport: Size; scroll: Point }
+  | { type: 'snapshot'; node: SerializedNode; viewport: Size; scroll: Point; hover?: number }
   /**
    * A big page is serialized in slices so the customer's page never freezes; each slice travels
-   * as one part, in document order, and the last one (`done`) carries the viewport and scroll.
+   * as one part, in document order, and the last one (`done`) carries the viewport and scroll, and
+   * `hover`: the element under the customer's pointer, so :hover styles show from the first frame.
    */
-  | { type: 'snapshot-part'; nodes: FlatNode[]; done: boolean; viewport?: Size; scroll?: Point }
+  | { type: 'snapshot-part'; nodes: FlatNode[]; done: boolean; viewport?: Size; scroll?: Point; hover?: number }
+  /**
+   * The structure of everything sent so far (see digest.ts), sent when the page is quiet: the
+   * agent compares it with its view and resyncs when they differ.
+   */
+  | ({ type: 'digest' } & Digest)
   | { type: 'mutation'; removes: number[]; adds: AddedNode[]; attributes: AttributeChange[]; texts: TextChange[] }
   | { type: 'input'; id: number; value: string; checked?: boolean }
   | { type: 'scroll'; id: number; x: number; y: number }
@@ -136,8 +143,8 @@ export type HostMessage =
 
 export type AgentMessage =
   | { type: 'hello'; v: number; name: string }
-  /** Asks for a fresh full snapshot: on the agent's request, or after a lost message. */
-  | { type: 'resync'; reason: 'requested' | 'gap' }
+  /** Asks for a fresh full snapshot: on the agent's request, after a lost message, or when the view diverged. */
+  | { type: 'resync'; reason: ResyncReason }
   /** A page resource the agent's browser failed to load; the customer's browser fetches it. */
   | { type: 'asset-request'; url: string }
   | { type: 'bye' }
@@ -152,6 +159,8 @@ export type AgentMessage =
   | { type: 'act'; action: ControlAction }
   /** The join page is unloading (closed or reloaded): the agent may be back in a moment. */
   | { type: 'away' };
+
+export type ResyncReason = 'requested' | 'gap' | 'diverged';
 
 export type EndOfPage = 'stopped' | 'unloaded' | 'navigating' | 'left-site';
 
@@ -224,14 +233,16 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
       viewport: optional(object<Size>(size)),
     }),
   }),
-  snapshot: object({ type: literal('snapshot'), node: serializedNode, viewport: object<Size>(size), scroll: object<Point>(point) }),
+  snapshot: object({ type: literal('snapshot'), node: serializedNode, viewport: object<Size>(size), scroll: object<Point>(point), hover: optional(int) }),
   'snapshot-part': object({
     type: literal('snapshot-part'),
     nodes: array(object<FlatNode>({ parentId: nullable(int), node: serializedNode })),
     done: bool,
     viewport: optional(object<Size>(size)),
     scroll: optional(object<Point>(point)),
+    hover: optional(int),
   }),
+  digest: object({ type: literal('digest'), count: int, hash: int }),
   mutation: object({
     type: literal('mutation'),
     removes: array(int),
@@ -288,7 +299,7 @@ export const decodeControlAction: Decoder<ControlAction> = tagged<ControlAction>
 
 export const decodeAgentMessage: Decoder<AgentMessage> = tagged<AgentMessage>({
   hello: object({ type: literal('hello'), v: int, name: str(100) }),
-  resync: object({ type: literal('resync'), reason: literal('requested', 'gap') }),
+  resync: object({ type: literal('resync'), reason: literal('requested', 'gap', 'diverged') }),
   'asset-request': object({ type: literal('asset-request'), url: str(8_192) }),
   bye: object({ type: literal('bye') }),
   pointer: object({ type: literal('pointer'), ...point, visible: bool }),

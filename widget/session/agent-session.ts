@@ -9,6 +9,7 @@ import {
   type HostMessage,
   type IceConfig,
   type PageInfo,
+  type ResyncReason,
 } from '../protocol/index.js';
 import { SnapshotAssembler } from '../agent/snapshot-assembly.js';
 import { FramedChannel } from '../transport/channel.js';
@@ -25,7 +26,8 @@ export type AgentState =
   | { status: 'idle' }
   | { status: 'connecting'; code: string }
   | { status: 'waiting'; code: string }
-  | { status: 'live'; code: string; page: PageInfo | null }
+  /** `resyncing`: the view was out of step and a fresh copy is on its way (shown quietly). */
+  | { status: 'live'; code: string; page: PageInfo | null; resyncing?: boolean }
   /** The customer's page is reloading or the connection dropped; the last frame stays on screen. */
   | { status: 'reconnecting'; code: string; page: PageInfo | null; message: string }
   | { status: 'ended'; reason: AgentEndReason; message: string }
@@ -70,6 +72,13 @@ const HOST_NAVIGATION_WAIT_MS = 30_000;
 const STOP_DETAIL_WAIT_MS = 400;
 /** While reconnecting, the host is asked for a new peer this often (its socket may have been down). */
 const ASK_AGAIN_MS = 3_000;
+/**
+ * Automatic resyncs (a lost message, a view that diverged) wait at least this long after the
+ * previous one, doubling while they keep coming (up to AUTO_RESYNC_MAX_GAP_MS): a page that
+ * keeps diverging costs a snapshot now and then, never a storm of them.
+ */
+const AUTO_RESYNC_MIN_GAP_MS = 1_000;
+const AUTO_RESYNC_MAX_GAP_MS = 60_000;
 
 export class AgentSession extends ObservableState<AgentState> {
   private socket: SignalingSocket | null = null;
@@ -86,6 +95,11 @@ export class AgentSession extends ObservableState<AgentState> {
   private readonly assembler = new SnapshotAssembler();
   /** A resync was asked for and its snapshot has not arrived yet. */
   private awaitingSnapshot = false;
+  /** Automatic resyncs this session (the Automation API's data-coview-resyncs). */
+  automaticResyncs = 0;
+  private lastAutoResync = 0;
+  private autoResyncGap = AUTO_RESYNC_MIN_GAP_MS;
+  private resyncTimer: ReturnType<typeof setTimeout> | undefined;
   private requestedAssets = new Set<string>();
 
   constructor(private readonly options: AgentSessionOptions) {
@@ -265,13 +279,45 @@ export class AgentSession extends ObservableState<AgentState> {
     this.peer = peer;
   }
 
-  /** Asks the customer's page for a fresh full snapshot (the Resync button; automatic after a lost message). */
-  resync(reason: 'requested' | 'gap' = 'requested'): void {
+  /**
+   * Asks the customer's page for a fresh full snapshot: at once for the agent's Resync button;
+   * rate-limited when automatic (a lost message, a view that diverged), counted, shown quietly as
+   * "Re-syncing…" and noted in the console panel.
+   */
+  resync(reason: ResyncReason = 'requested'): void {
     if (this.state.status !== 'live' || !this.channel) return;
-    // A burst of gaps needs one snapshot, not one each.
-    if (reason === 'gap' && this.awaitingSnapshot) return;
-    this.awaitingSnapshot = true;
-    this.channel.send({ type: 'resync', reason });
+    if (reason === 'requested') {
+      this.awaitingSnapshot = true;
+      return this.channel.send({ type: 'resync', reason });
+    }
+    // A burst of gaps or divergences needs one snapshot, not one each.
+    if (this.awaitingSnapshot || this.resyncTimer !== undefined) return;
+    const now = Date.now();
+    // Quiet for a while: back to the shortest wait.
+    if (now - this.lastAutoResync > AUTO_RESYNC_MAX_GAP_MS) this.autoResyncGap = AUTO_RESYNC_MIN_GAP_MS;
+    const wait = Math.max(0, this.lastAutoResync + this.autoResyncGap - now);
+    this.setState({ ...this.state, resyncing: true });
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      if (this.state.status !== 'live' || !this.channel) return;
+      this.lastAutoResync = Date.now();
+      this.autoResyncGap = Math.min(AUTO_RESYNC_MAX_GAP_MS, this.autoResyncGap * 2);
+      this.automaticResyncs++;
+      this.awaitingSnapshot = true;
+      this.options.record?.({ type: 'console', level: 'warn', text: `[Coview] The view was out of step with the customer's page (${reason === 'gap' ? 'a message was lost' : 'a change could not be shown'}): fetching a fresh copy.` });
+      this.channel.send({ type: 'resync', reason });
+    }, wait);
+  }
+
+  /** The view no longer matches the customer's page (the viewer says so): heal it with a resync. */
+  diverged(): void {
+    this.resync('diverged');
+  }
+
+  /** A whole snapshot is in: any resync that was asked for is answered. */
+  private snapshotArrived(): void {
+    this.awaitingSnapshot = false;
+    if (this.state.status === 'live' && this.state.resyncing && this.resyncTimer === undefined) this.setState({ ...this.state, resyncing: false });
   }
 
   /** Asks the customer's browser for a file the agent's browser could not load. */
@@ -311,7 +357,7 @@ export class AgentSession extends ObservableState<AgentState> {
       try {
         const whole = this.assembler.add(message);
         if (whole) {
-          this.awaitingSnapshot = false;
+          this.snapshotArrived();
           this.options.record?.(whole);
         }
       } catch (error) {
@@ -319,7 +365,7 @@ export class AgentSession extends ObservableState<AgentState> {
         return this.resync('gap');
       }
     } else {
-      if (message.type === 'snapshot') this.awaitingSnapshot = false;
+      if (message.type === 'snapshot') this.snapshotArrived();
       this.options.record?.(message);
     }
     if (message.type === 'hello') {
@@ -403,6 +449,8 @@ export class AgentSession extends ObservableState<AgentState> {
 
   private closeAll(): void {
     clearInterval(this.askTimer);
+    clearTimeout(this.resyncTimer);
+    this.resyncTimer = undefined;
     clearTimeout(this.giveUpTimer);
     this.giveUpTimer = undefined;
     const peer = this.peer;

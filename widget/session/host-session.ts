@@ -54,6 +54,11 @@ export interface StartOptions extends PrivacyOptions {
   onJoinRequest?: (agent: Agent) => boolean | Promise<boolean>;
   /** Decides the agent's request for remote control without the prompt. Return true to grant. */
   onControlRequest?: (agent: Agent) => boolean | Promise<boolean>;
+  /**
+   * Testing and debugging: at most this many nodes per snapshot part (parts then end anywhere,
+   * right after the document node included). The default is time-based slices of 6 ms.
+   */
+  snapshotSliceNodes?: number;
 }
 
 /**
@@ -564,6 +569,7 @@ export class HostSession extends ObservableState<HostState> {
         ignore: this.options.ignore,
         privacy: this.privacy,
         mirror: this.mirror,
+        ...(this.startOptions.snapshotSliceNodes ? { sliceNodes: Math.max(1, Math.floor(this.startOptions.snapshotSliceNodes)) } : {}),
         onError: (error) => console.warn('[coview] capture error:', error),
       });
       return true;

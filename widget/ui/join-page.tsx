@@ -27,7 +27,14 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
   const [name, setName] = useState(() => localStorage.getItem('coview.agentName') ?? '');
 
   useEffect(() => {
-    const viewer = new Viewer(stageRef.current!, undefined, (url) => sessionRef.current?.requestAsset(url));
+    const viewer = new Viewer(
+      stageRef.current!,
+      undefined,
+      (url) => sessionRef.current?.requestAsset(url),
+      undefined,
+      // A change the view could not apply, or a digest that disagrees: heal with a resync.
+      () => sessionRef.current?.diverged(),
+    );
     const player = (playerRef.current = new TimelinePlayer(viewer));
     let redraw: ReturnType<typeof setTimeout> | undefined;
     const unsubscribePlayer = player.subscribe(() => {
@@ -54,6 +61,9 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
       setState(next);
       const html = document.documentElement;
       html.setAttribute('data-coview-state', next.status);
+      // Automation API: how often the view healed itself, and whether it is doing so now.
+      html.setAttribute('data-coview-resyncs', String(session.automaticResyncs));
+      html.toggleAttribute('data-coview-resyncing', next.status === 'live' && next.resyncing === true);
       if (next.status === 'ended') html.setAttribute('data-coview-reason', next.reason);
       else if (next.status === 'error') html.setAttribute('data-coview-reason', next.errorCode);
       else html.removeAttribute('data-coview-reason');
@@ -191,7 +201,7 @@ function statusText(state: AgentState): string {
     case 'waiting':
       return "Waiting for the customer's approval…";
     case 'live':
-      return 'Live';
+      return state.resyncing ? 'Live · Re-syncing…' : 'Live';
     case 'reconnecting':
       return state.message;
     case 'ended':
