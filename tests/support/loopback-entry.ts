@@ -4,8 +4,8 @@
 import { deflateSync } from 'fflate';
 import { SnapshotAssembler } from '../../widget/agent/snapshot-assembly.js';
 import { Viewer } from '../../widget/agent/viewer.js';
-import { startCapture } from '../../widget/host/capture.js';
-import { decodeHostMessage, type HostMessage } from '../../widget/protocol/index.js';
+import { startCapture, type StopCapture } from '../../widget/host/capture.js';
+import { decodeHostMessage, type Digest, type HostMessage } from '../../widget/protocol/index.js';
 import { FramedChannel } from '../../widget/transport/channel.js';
 
 interface Loopback {
@@ -14,6 +14,14 @@ interface Loopback {
   rendered: Promise<void>;
   /** Settles when the last part of the first snapshot is shown. */
   complete: Promise<void>;
+  /**
+   * What the host session does on a resync: capture starts again (new ids, a new snapshot in
+   * tiny parts). `during` runs between the snapshot's tasks, so the page changes under it.
+   * Settles once the new snapshot is shown.
+   */
+  resync(during?: () => void): Promise<void>;
+  /** The structure of what the customer's side sent, and of what the view built. */
+  digests(): { host: Digest; view: Digest | null };
   errors: string[];
   mirror(): Document;
 }
@@ -28,10 +36,16 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
   const errors: string[] = [];
   let resolveRendered = () => {};
   const rendered = new Promise<void>((resolve) => (resolveRendered = resolve));
-  let resolveComplete = () => {};
-  const complete = new Promise<void>((resolve) => (resolveComplete = resolve));
+  let completed: (() => void)[] = [];
+  const nextComplete = () => new Promise<void>((resolve) => completed.push(resolve));
+  const complete = nextComplete();
+  const onComplete = () => {
+    const waiting = completed;
+    completed = [];
+    waiting.forEach((resolve) => resolve());
+  };
   // As on the join page: parts are shown as they come, and a divergence is an error here.
-  const viewer = new Viewer(stage, resolveRendered, undefined, resolveComplete, (reason) => errors.push(`diverged: ${reason}`));
+  const viewer = new Viewer(stage, resolveRendered, undefined, onComplete, (reason) => errors.push(`diverged: ${reason}`));
   const assembler = new SnapshotAssembler();
   const receiver = new FramedChannel<never, HostMessage>({ write: () => true, onDrain: () => {} }, decodeHostMessage, {
     onMessage: (message) => {
@@ -55,17 +69,33 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
     // Synchronous deflate, so a flush shows on the agent before the test compares.
     (bytes) => deflateSync(bytes),
   );
-  const stop = startCapture({
-    emit: (message) => sender.send(message),
-    ignore: (node) => node === stage || stage.contains(node),
-    onError: (error) => errors.push(String(error)),
-    ...options,
-  });
+  const capture = (extra: LoopbackOptions = {}): StopCapture =>
+    startCapture({
+      emit: (message) => sender.send(message),
+      ignore: (node) => node === stage || stage.contains(node),
+      onError: (error) => errors.push(String(error)),
+      ...options,
+      ...extra,
+    });
+  let stop = capture();
   return {
     flush: () => stop.flush(),
-    stop,
+    stop: () => stop(),
     rendered,
     complete,
+    async resync(during = () => {}) {
+      stop();
+      const shown = nextComplete();
+      let done = false;
+      void shown.then(() => (done = true));
+      stop = capture({ sliceNodes: 3 });
+      while (!done) {
+        during();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      stop.flush();
+    },
+    digests: () => ({ host: stop.digest(), view: viewer.digest() }),
     errors,
     mirror: () => stage.querySelector('iframe')!.contentDocument!,
   };

@@ -35,7 +35,10 @@ export class AssetCache {
 
   /** Points images and stylesheets under `root` at the files we hold. */
   rewrite(root: Node): void {
-    if (this.byUrl.size === 0 || (root.nodeType !== Node.ELEMENT_NODE && root.nodeType !== Node.DOCUMENT_NODE)) return;
+    if (this.byUrl.size === 0) return;
+    // A stylesheet's text can arrive apart from its <style> (a snapshot part may end in between).
+    if (root.nodeType === Node.TEXT_NODE && root.parentNode?.nodeName === 'STYLE') return this.rewriteText(root as Text);
+    if (root.nodeType !== Node.ELEMENT_NODE && root.nodeType !== Node.DOCUMENT_NODE) return;
     const scope = root as Element | Document;
     const images = [...(scope.nodeName === 'IMG' ? [scope as HTMLImageElement] : []), ...Array.from(scope.querySelectorAll('img'))];
     for (const img of images) {
@@ -46,12 +49,13 @@ export class AssetCache {
     }
     const styles = [...(scope.nodeName === 'STYLE' ? [scope as Element] : []), ...Array.from(scope.querySelectorAll('style'))];
     for (const style of styles) {
-      for (const text of Array.from(style.childNodes)) {
-        if (text.nodeType !== Node.TEXT_NODE) continue;
-        const rewritten = this.rewriteCss((text as Text).data);
-        if (rewritten !== (text as Text).data) (text as Text).data = rewritten;
-      }
+      for (const text of Array.from(style.childNodes)) if (text.nodeType === Node.TEXT_NODE) this.rewriteText(text as Text);
     }
+  }
+
+  private rewriteText(text: Text): void {
+    const rewritten = this.rewriteCss(text.data);
+    if (rewritten !== text.data) text.data = rewritten;
   }
 
   rewriteCss(css: string): string {

@@ -1,5 +1,5 @@
 import { adaptCssForReplay, buildNodeWithSN, createCache, createMirror, createSandboxedIframe, type BuildCache, type Mirror } from 'rrweb-snapshot';
-import { digestDocument, NodeKind, type Digest, type HostMessage, type SerializedNode, type Size } from '../protocol/index.js';
+import { digestDocumentNow, NodeKind, type Digest, type HostMessage, type SerializedNode, type Size } from '../protocol/index.js';
 import { AssetCache } from './assets.js';
 import { sanitizeHostMessage } from './sanitize.js';
 
@@ -413,11 +413,11 @@ export class Viewer {
     const doc = this.iframe?.contentDocument;
     if (!doc) return null;
     const mirror = this.mirror;
-    const steps = digestDocument<Node>(doc, (node) => {
+    const idOf = (node: Node) => {
       const id = mirror.getId(node);
       return id >= 0 && mirror.getNode(id) === node ? id : -1;
-    }, frameDocumentOf);
-    for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+    };
+    return digestDocumentNow<Node>(doc, idOf, frameDocumentOf);
   }
 
   /** Divergences seen since this viewer was made (the Automation API and the bench count them). */

@@ -1,5 +1,5 @@
 import { IGNORED_NODE, needMaskingText, serializeNodeWithId, slimDOMDefaults, transformAttribute } from 'rrweb-snapshot';
-import { digestDocument, NodeKind, type AddedNode, type AttributeChange, type FlatNode, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
+import { digestDocument, digestDocumentNow, NodeKind, type AddedNode, type Digest, type AttributeChange, type FlatNode, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
 import { watchCanvases, watchMedia } from './media.js';
 import { NodeIds } from './node-ids.js';
 import { BLOCK_CLASS, createPrivacy, MASK_TEXT_CLASS, type Privacy } from './privacy.js';
@@ -55,6 +55,8 @@ export type StopCapture = (() => void) & {
   flush(): void;
   /** Settles once the last snapshot part has been handed to `emit`. */
   snapshotSent: Promise<void>;
+  /** The structure digest of what has been sent, now, in one go (tests compare it with the view's). */
+  digest(): Digest;
 };
 
 /**
@@ -276,7 +278,15 @@ export function startCapture(options: CaptureOptions): StopCapture {
     flushNow();
     const startedAt = performance.now();
     const before = mutationCount;
-    const steps = digestDocument<Node>(topDoc, idOf, (frame) => readableFrameDocument(frame as HTMLIFrameElement));
+    // A frame between two documents (reloading, its load event not yet here) is not quiet either.
+    let framesSettled = true;
+    const sentFrameDocumentOf = (frame: Node): Node | null => {
+      const doc = readableFrameDocument(frame as HTMLIFrameElement);
+      const sent = sentFrameDocuments.get(frame as HTMLIFrameElement);
+      if ((doc && idOf(doc) < 0) || (sent && doc !== sent)) framesSettled = false;
+      return doc;
+    };
+    const steps = digestDocument<Node>(topDoc, idOf, sentFrameDocumentOf);
     let work = 0;
     for (;;) {
       const sliceStart = performance.now();
@@ -284,7 +294,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
       while (!step.done && performance.now() - sliceStart < sliceMs) step = steps.next();
       work += performance.now() - sliceStart;
       if (step.done) {
-        if (mutationCount === before && pending.length === 0 && !flushScheduled && !snapshotting) ctx.emit({ type: 'digest', ...step.value });
+        if (framesSettled && mutationCount === before && pending.length === 0 && !flushScheduled && !snapshotting) ctx.emit({ type: 'digest', ...step.value });
         break;
       }
       await yieldToPage();
@@ -649,7 +659,11 @@ export function startCapture(options: CaptureOptions): StopCapture {
     onPointerMove.cancel();
     onSelection.cancel();
   };
-  return Object.assign(stop, { flush: () => flushBeforeEvent(), snapshotSent });
+  const digestNow = (): Digest => {
+    flushBeforeEvent();
+    return digestDocumentNow<Node>(topDoc, idOf, frameDocumentOf);
+  };
+  return Object.assign(stop, { flush: () => flushBeforeEvent(), snapshotSent, digest: digestNow });
 }
 
 // Meta refresh/CSP/cookies never leave: they mean nothing in a mirror and one could navigate it.
@@ -662,6 +676,8 @@ function isField(el: Element): el is HTMLInputElement | HTMLTextAreaElement | HT
 function isCheckable(el: Element): boolean {
   return el.tagName === 'INPUT' && ((el as HTMLInputElement).type === 'checkbox' || (el as HTMLInputElement).type === 'radio');
 }
+
+const frameDocumentOf = (frame: Node): Node | null => readableFrameDocument(frame as HTMLIFrameElement);
 
 /** The document inside a same-origin frame, once it has one; null for cross-origin frames. */
 export function readableFrameDocument(frame: HTMLIFrameElement): Document | null {

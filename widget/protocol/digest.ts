@@ -85,3 +85,9 @@ function mix(id: number, parent: number, previous: number): number {
   h ^= h >>> 16;
   return h;
 }
+
+/** The same walk in one go (the agent's view, and tests). */
+export function digestDocumentNow<N extends WalkNode>(doc: N, idOf: (node: N) => number, frameDocument: (frame: N) => N | null): Digest {
+  const steps = digestDocument(doc, idOf, frameDocument, Infinity);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
