@@ -497,7 +497,8 @@ export class HostSession extends ObservableState<HostState> {
     this.saved.clear();
     void this.endLives('stopped');
     this.socket?.emit('host:stop');
-    this.closeSocket();
+    // The socket stays open (Close or Try again reuse or close it): closing it now would cut off
+    // the two packets above before the server relays them, and leave the agent waiting.
     this.room = null;
     const message = code === 'ERR_WEBRTC_UNSUPPORTED' ? NO_WEBRTC_MESSAGE : "Couldn't connect to your support agent. Try again, or try another browser.";
     this.setState({ status: 'error', message, errorCode: code });
