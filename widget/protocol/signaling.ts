@@ -68,6 +68,22 @@ export interface ServerToClientEvents {
   'server:restarting': () => void;
 }
 
+/**
+ * Sent by a host in place of an offer (as a `signal`'s `data`, relayed unread like any signal)
+ * when it cannot create a peer connection at all: the agent stops waiting and says why.
+ */
+export interface PeerFailure { type: 'coview:peer-failed'; code: 'ERR_WEBRTC_UNSUPPORTED' | 'ERR_PEER' }
+export const decodePeerFailure: Decoder<PeerFailure> = object<PeerFailure>({ type: literal('coview:peer-failed'), code: literal('ERR_WEBRTC_UNSUPPORTED', 'ERR_PEER') });
+/** A signal's data that is a PeerFailure, else null (an ordinary SDP or ICE signal). */
+export function peerFailureIn(data: unknown): PeerFailure | null {
+  if ((data as { type?: unknown } | null)?.type !== 'coview:peer-failed') return null;
+  try {
+    return decodePeerFailure(data);
+  } catch {
+    return null;
+  }
+}
+
 /** The largest signal payload relayed; SDP offers with many candidates stay well under it. */
 export const MAX_SIGNAL_BYTES = 64 * 1024;
 

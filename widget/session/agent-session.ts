@@ -3,6 +3,7 @@ import {
   decodeHostMessage,
   EXAMPLE_ROOM_CODE,
   normalizeRoomCode,
+  peerFailureIn,
   PROTOCOL_VERSION,
   type AgentMessage,
   type EndReason,
@@ -13,9 +14,10 @@ import {
 } from '../protocol/index.js';
 import { SnapshotAssembler } from '../agent/snapshot-assembly.js';
 import { FramedChannel } from '../transport/channel.js';
+import { nextWait } from './join-decisions.js';
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
-import { createPeer, type PeerLink } from '../transport/peer.js';
+import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
 import { connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
 
 /**
@@ -79,6 +81,21 @@ const ASK_AGAIN_MS = 3_000;
  */
 const AUTO_RESYNC_MIN_GAP_MS = 1_000;
 const AUTO_RESYNC_MAX_GAP_MS = 60_000;
+/**
+ * The agent never waits forever. Once the customer allowed, their page is on screen within a few
+ * seconds or something is in the way (a firewall, no TURN server): say so after this long.
+ */
+export const CONNECT_TIMEOUT_MS = 20_000;
+/** A customer who has not answered the consent prompt in this long is not going to. */
+export const APPROVAL_TIMEOUT_MS = 3 * 60_000;
+
+const connectTimeout = () => new CoviewError('ERR_CONNECT_TIMEOUT', "Couldn't connect to the customer's browser. Ask them to check their connection and share again.");
+const approvalTimeout = () => new CoviewError('ERR_APPROVAL_TIMEOUT', "The customer didn't answer your request to see their screen. Ask them to look for it on their page, then join again.");
+/** What the agent reads when the customer's browser could not create a peer (it says so instead of an offer). */
+const PEER_FAILED_MESSAGES = {
+  ERR_WEBRTC_UNSUPPORTED: "The customer's browser can't share their screen. Ask them to open the page in another browser, such as Chrome, Firefox, Edge or Safari.",
+  ERR_PEER: "Couldn't connect to the customer's browser. Ask them to check their connection and share again.",
+} as const;
 
 export class AgentSession extends ObservableState<AgentState> {
   private socket: SignalingSocket | null = null;
@@ -101,9 +118,15 @@ export class AgentSession extends ObservableState<AgentState> {
   private autoResyncGap = AUTO_RESYNC_MIN_GAP_MS;
   private resyncTimer: ReturnType<typeof setTimeout> | undefined;
   private requestedAssets = new Set<string>();
+  /** The wait being timed before live (see CONNECT_TIMEOUT_MS), if any. */
+  private wait: { status: 'waiting' | 'connecting'; timer: ReturnType<typeof setTimeout> } | null = null;
+  /** Counts closeAll(): an await that comes back to another number belongs to a session that is over. */
+  private generation = 0;
 
   constructor(private readonly options: AgentSessionOptions) {
     super({ status: 'idle' });
+    // Every way into and out of a wait goes through setState: time the waits there, in one place.
+    this.subscribe((state) => this.timeWaits(state.status));
   }
 
   async join(rawCode: string, name: string): Promise<void> {
@@ -112,20 +135,40 @@ export class AgentSession extends ObservableState<AgentState> {
     if (!code) {
       return this.fail(new CoviewError('ERR_BAD_CODE', `That doesn't look like a share code: it has 9 letters and digits, like ${EXAMPLE_ROOM_CODE}.`));
     }
+    // Checked before the customer is asked: their Allow could never lead anywhere.
+    if (!webrtcSupported()) {
+      return this.fail(new CoviewError('ERR_WEBRTC_UNSUPPORTED', "This browser can't show the customer's screen: WebRTC is missing or turned off. Open the join page in another browser."));
+    }
+    // A session before this one in the same tab leaves nothing behind: the new host numbers its peers from 1.
+    this.peerNumber = 0;
+    this.page = null;
+    this.requestedAssets.clear();
+    this.automaticResyncs = 0;
+    this.lastAutoResync = 0;
+    this.autoResyncGap = AUTO_RESYNC_MIN_GAP_MS;
     this.setState({ status: 'connecting', code });
+    const generation = this.generation;
     try {
       const socket = await this.connect();
       const token = this.options.token;
       const joined = await request((s) => s.emitWithAck('agent:join', { code, name, ...(token ? { token } : {}) }), socket);
+      // Left, timed out or failed meanwhile: this attempt is over.
+      if (generation !== this.generation) return;
       this.ice = joined;
       this.me = { code, agentId: joined.agentId, agentKey: joined.agentKey, name: joined.name };
       this.save();
       // The customer may have answered already (join:accepted arrives before this ack resolves).
       if (this.statusNow() === 'connecting' && !this.peer) this.setState({ status: 'waiting', code });
     } catch (error) {
+      if (generation !== this.generation) return;
       this.closeAll();
       this.fail(error);
     }
+  }
+
+  /** Back to the start screen after a session ended or failed (the join page's "Join another session"). */
+  reset(): void {
+    if (this.state.status === 'ended' || this.state.status === 'error') this.setState({ status: 'idle' });
   }
 
   /** Sends to the customer's page while live (pointer, drawing, control); false when it could not. */
@@ -182,7 +225,13 @@ export class AgentSession extends ObservableState<AgentState> {
 
   private async connect(): Promise<SignalingSocket> {
     if (this.socket) return this.socket;
+    const generation = this.generation;
     const socket = await connectSignaling(this.options.serverUrl);
+    // The session was left while the socket opened (a new one may be opening its own): drop this one.
+    if (generation !== this.generation) {
+      socket.close();
+      throw new CoviewError('ERR_CHANNEL_CLOSED', 'The session was closed while connecting.');
+    }
     this.socket = socket;
     this.wireSocket(socket);
     onReconnect(socket, () => {
@@ -221,8 +270,15 @@ export class AgentSession extends ObservableState<AgentState> {
       if (this.state.status === 'waiting') this.setState({ status: 'connecting', code: this.state.code });
     });
     socket.on('signal', ({ data, peer }) => {
+      // The customer's browser could not create a peer: no offer is coming.
+      const failure = peerFailureIn(data);
+      if (failure) return this.giveUp(new CoviewError(failure.code, PEER_FAILED_MESSAGES[failure.code]));
       const number = peer ?? 1;
-      if (number > this.peerNumber) this.newPeer(number);
+      try {
+        if (number > this.peerNumber) this.newPeer(number);
+      } catch (error) {
+        return this.giveUp(error);
+      }
       if (number === this.peerNumber) this.peer?.signal(data);
     });
     socket.on('session:ended', ({ reason }) => this.onSessionEnded(reason));
@@ -432,6 +488,30 @@ export class AgentSession extends ObservableState<AgentState> {
     this.setState({ status: 'ended', reason, message });
   }
 
+  /** Times the waits before live: 'waiting' by APPROVAL_TIMEOUT_MS, 'connecting' by CONNECT_TIMEOUT_MS. */
+  private timeWaits(status: AgentState['status']): void {
+    const next = nextWait(this.wait?.status ?? null, status);
+    if (next === 'keep') return;
+    clearTimeout(this.wait?.timer);
+    this.wait = null;
+    if (!next) return;
+    const [ms, error] = next === 'waiting' ? [APPROVAL_TIMEOUT_MS, approvalTimeout] : [CONNECT_TIMEOUT_MS, connectTimeout];
+    const timer = setTimeout(() => {
+      this.wait = null;
+      this.giveUp(error());
+    }, ms);
+    this.wait = { status: next, timer };
+  }
+
+  /** Gives up on this session with a clear error; the server forgets us, so the customer is not left asking. */
+  private giveUp(error: unknown): void {
+    this.saved.clear();
+    this.socket?.emit('agent:leave');
+    this.closeAll();
+    this.me = null;
+    this.fail(error);
+  }
+
   private fail(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     const errorCode = error instanceof CoviewError ? error.code : 'ERR_UNKNOWN';
@@ -448,6 +528,7 @@ export class AgentSession extends ObservableState<AgentState> {
   }
 
   private closeAll(): void {
+    this.generation++;
     clearInterval(this.askTimer);
     clearTimeout(this.resyncTimer);
     this.resyncTimer = undefined;

@@ -9,7 +9,7 @@ import { createPrivacy, maskText, redactText, redactUrl, type Privacy, type Priv
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
 import { FramedChannel } from '../transport/channel.js';
-import { createPeer, type PeerLink } from '../transport/peer.js';
+import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
 import { connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
 
 /** Sent ahead of queued bulk data: the agent should see the pointer move even during a big snapshot. */
@@ -44,7 +44,8 @@ export type HostState =
     }
   /** The connection to the agent dropped (network, reload on either side); a new one is on its way. */
   | { status: 'reconnecting'; code: string; agent: Agent }
-  | { status: 'error'; message: string };
+  /** `errorCode`: the CoviewError's code when there is one (published as `data-coview-host-reason`). */
+  | { status: 'error'; message: string; errorCode?: string };
 
 export interface StartOptions extends PrivacyOptions {
   /**
@@ -97,6 +98,8 @@ const RESUME_WITHIN_MS = 10 * 60_000;
 /** How long an agent whose join page unloaded has to come back before they count as gone. */
 const AGENT_RETURN_MS = 5_000;
 const RETRY_MAX_MS = 5_000;
+/** What the customer reads when their browser cannot share at all: no jargon, nothing to look up. */
+const NO_WEBRTC_MESSAGE = "This browser can't share your screen. Open this page in another browser, such as Chrome, Firefox, Edge or Safari, and try again.";
 /** How many agents may watch at once (the server takes back at most this many on a resume). */
 export const MAX_AGENTS = 4;
 
@@ -175,6 +178,8 @@ export class HostSession extends ObservableState<HostState> {
     this.startOptions = options;
     this.setState({ status: 'starting' });
     try {
+      // Checked before the server is asked for a room: a code handed out here could never connect.
+      if (!webrtcSupported()) throw new CoviewError('ERR_WEBRTC_UNSUPPORTED', NO_WEBRTC_MESSAGE);
       const socket = await this.connect();
       const code = await this.newRoom(socket);
       this.setState({ status: 'waiting', code });
@@ -182,7 +187,7 @@ export class HostSession extends ObservableState<HostState> {
     } catch (error) {
       this.closeSocket();
       const message = error instanceof Error ? error.message : String(error);
-      this.setState({ status: 'error', message });
+      this.setState({ status: 'error', message, ...(error instanceof CoviewError ? { errorCode: error.code } : {}) });
       throw error;
     }
   }
@@ -459,20 +464,49 @@ export class HostSession extends ObservableState<HostState> {
     live.number = number;
     this.save();
     const { agent } = live;
-    const peer = createPeer(
-      { initiator: true, ...this.ice },
-      {
-        signal: (data) => this.socket?.emit('signal', { to: agent.id, data, peer: number }),
-        connect: () => this.onPeerConnected(live, peer),
-        data: (frame) => {
-          if (live.peer === peer) live.channel?.receive(frame);
+    let peer: PeerLink;
+    try {
+      peer = createPeer(
+        { initiator: true, ...this.ice },
+        {
+          signal: (data) => this.socket?.emit('signal', { to: agent.id, data, peer: number }),
+          connect: () => this.onPeerConnected(live, peer),
+          data: (frame) => {
+            if (live.peer === peer) live.channel?.receive(frame);
+          },
+          close: (error) => {
+            if (!this.isCurrent(live) || live.peer !== peer) return;
+            // No WebRTC here: retrying would fail the same way, forever.
+            if (error?.code === 'ERR_WEBRTC_UNSUPPORTED') this.peerFailed(live, error);
+            else this.peerLost(live);
+          },
         },
-        close: () => {
-          if (this.isCurrent(live) && live.peer === peer) this.peerLost(live);
-        },
-      },
-    );
+      );
+    } catch (error) {
+      return this.peerFailed(live, error);
+    }
     live.peer = peer;
+  }
+
+  /**
+   * No peer can be made for this agent: their attempt ends with a clear error on both sides
+   * (the agent is told in place of an offer) instead of "connecting" forever.
+   */
+  private peerFailed(live: Live, error: unknown): void {
+    if (!this.isCurrent(live)) return;
+    console.error('[coview] could not open a connection to the agent:', error);
+    const code = error instanceof CoviewError && error.code === 'ERR_WEBRTC_UNSUPPORTED' ? 'ERR_WEBRTC_UNSUPPORTED' : 'ERR_PEER';
+    this.socket?.emit('signal', { to: live.agent.id, data: { type: 'coview:peer-failed', code }, peer: live.number });
+    // Others watching carry on; the agent who could not connect is let go.
+    if (this.lives.size > 1) return void this.agentGone(live, '');
+    this.saved.clear();
+    void this.endLives('stopped');
+    this.socket?.emit('host:stop');
+    // The socket stays open (Close or Try again reuse or close it): closing it now would cut off
+    // the two packets above before the server relays them, and leave the agent waiting.
+    this.room = null;
+    const message = code === 'ERR_WEBRTC_UNSUPPORTED' ? NO_WEBRTC_MESSAGE : "Couldn't connect to your support agent. Try again, or try another browser.";
+    this.setState({ status: 'error', message, errorCode: code });
   }
 
   /** The peer failed: say so, and try a new one (backing off) until the agent answers or leaves. */

@@ -35,13 +35,31 @@ export interface PeerOptions {
 const WATCH_INTERVAL_MS = 250;
 const DISCONNECTED_GRACE_MS = 1_500;
 
+/**
+ * Whether this browser can open a peer connection at all: WebRTC can be disabled by policy
+ * (Firefox's media.peerconnection.enabled) or missing (WebKitGTK). Read now, not at load time as
+ * simple-peer's WEBRTC_SUPPORT is: the same lookup simple-peer's constructor makes.
+ */
+export function webrtcSupported(scope: object = globalThis): boolean {
+  const g = scope as Record<string, unknown>;
+  return typeof (g.RTCPeerConnection ?? g.webkitRTCPeerConnection ?? g.mozRTCPeerConnection) === 'function';
+}
+
+/** Throws a CoviewError (`ERR_WEBRTC_UNSUPPORTED`, or `ERR_PEER`) when no peer can be made here. */
 export function createPeer(options: PeerOptions, events: PeerEvents): PeerLink {
-  const peer = new SimplePeer({
-    initiator: options.initiator,
-    config: { iceServers: options.iceServers, ...(options.iceTransportPolicy ? { iceTransportPolicy: options.iceTransportPolicy } : {}) },
-    trickle: true,
-    wrtc: options.wrtc,
-  });
+  let peer: SimplePeer.Instance;
+  try {
+    peer = new SimplePeer({
+      initiator: options.initiator,
+      config: { iceServers: options.iceServers, ...(options.iceTransportPolicy ? { iceTransportPolicy: options.iceTransportPolicy } : {}) },
+      trickle: true,
+      wrtc: options.wrtc,
+    });
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    if (code === 'ERR_WEBRTC_SUPPORT') throw new CoviewError('ERR_WEBRTC_UNSUPPORTED', 'This browser has no WebRTC, which screen sharing needs.', { cause });
+    throw new CoviewError('ERR_PEER', `The peer-to-peer connection could not be created (${code ?? String(cause)}).`, { cause });
+  }
   let closed = false;
   const close = (error?: CoviewError) => {
     if (closed) return;
@@ -82,7 +100,10 @@ export function createPeer(options: PeerOptions, events: PeerEvents): PeerLink {
   peer.on('data', (chunk: Uint8Array) => events.data(chunk));
   peer.on('close', () => close());
   peer.on('error', (err: Error & { code?: string }) =>
-    close(new CoviewError('ERR_PEER', `The peer-to-peer connection failed (${err.code ?? err.message}).`, { cause: err })),
+    // RTCPeerConnection's constructor threw (WebRTC blocked by policy or an extension): no new peer will do better.
+    err.code === 'ERR_PC_CONSTRUCTOR'
+      ? close(new CoviewError('ERR_WEBRTC_UNSUPPORTED', 'This browser refused to open a WebRTC connection, which screen sharing needs.', { cause: err }))
+      : close(new CoviewError('ERR_PEER', `The peer-to-peer connection failed (${err.code ?? err.message}).`, { cause: err })),
   );
 
   return {

@@ -23,6 +23,9 @@ export function mountHostWidget(session: HostSession, doc: Document = document):
     // Several agents: how many watch now, and whether the code is open for one more (asking: one asks to join).
     host.setAttribute('data-coview-agents', String(state.status === 'sharing' ? state.agents.length : 0));
     host.setAttribute('data-coview-invite', state.status !== 'sharing' ? 'off' : state.asking ? 'asking' : state.inviting ? 'open' : 'off');
+    // Why sharing failed, as a stable error code (ERR_WEBRTC_UNSUPPORTED, ERR_SIGNALING_UNREACHABLE, …).
+    if (state.status === 'error' && state.errorCode) host.setAttribute('data-coview-host-reason', state.errorCode);
+    else host.removeAttribute('data-coview-host-reason');
   });
   mountHostOverlay(shadow, session);
   render(<HostWidget session={session} />, mount);
@@ -144,17 +147,20 @@ function HostWidget({ session }: { session: HostSession }) {
         </>
       );
     }
-    case 'error':
+    case 'error': {
+      // Trying again in a browser without WebRTC would fail the same way.
+      const canRetry = state.errorCode !== 'ERR_WEBRTC_UNSUPPORTED';
       return (
         <section class="panel" role="alert" aria-label="Screen sharing">
           <h2>Sharing could not start</h2>
           <p class="hint">{state.message}</p>
           <div class="actions">
             <button class="secondary" onClick={stop}>Close</button>
-            <button class="primary" onClick={start}>Try again</button>
+            {canRetry && <button class="primary" onClick={start}>Try again</button>}
           </div>
         </section>
       );
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Viewer } from '../agent/viewer.js';
 import { AgentSession, type AgentState } from '../session/agent-session.js';
+import { joinAction } from '../session/join-decisions.js';
 import { TimelinePlayer, type TimelineEntry } from '../agent/timeline.js';
 import { decodeRecording, withAssets } from '../agent/recording.js';
 import { CoviewError } from '../protocol/index.js';
@@ -8,14 +9,25 @@ import { Toolbox } from './toolbox.js';
 import { AgentTools } from '../agent/tools.js';
 import { AgentToolbar } from './agent-toolbar.js';
 
+/** What one session is shown with: the mirror, its timeline and the agent's tools over it. */
+interface View {
+  viewer: Viewer;
+  player: TimelinePlayer;
+  tools: AgentTools;
+  close(): void;
+}
+
 /**
  * The agent's page: type the customer's code, wait for their consent, then see their page live.
  * Publishes the Automation API markers on <html>: data-coview-state and data-coview-reason.
+ * Every session starts on a fresh View, so nothing of an earlier one (a frozen mirror, its
+ * timeline) is left in the next; the tab never needs a reload to join again.
  */
 export function JoinPage({ serverUrl }: { serverUrl: string }) {
   const stageRef = useRef<HTMLDivElement>(null);
   const sessionRef = useRef<AgentSession | null>(null);
   const playerRef = useRef<TimelinePlayer | null>(null);
+  const freshViewRef = useRef<() => void>(() => {});
   // The toolbox re-renders at most every 100 ms however fast the page changes.
   const [, setToolsVersion] = useState(0);
   const [recording, setRecording] = useState<string | null>(null);
@@ -25,38 +37,62 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
   const [tools, setTools] = useState<AgentTools | null>(null);
   const [code, setCode] = useState(() => decodeURIComponent(location.hash.slice(1)));
   const [name, setName] = useState(() => localStorage.getItem('coview.agentName') ?? '');
+  const nameRef = useRef(name);
+  nameRef.current = name;
 
   useEffect(() => {
-    const viewer = new Viewer(
-      stageRef.current!,
-      undefined,
-      (url) => sessionRef.current?.requestAsset(url),
-      undefined,
-      // A change the view could not apply, or a digest that disagrees: heal with a resync.
-      () => sessionRef.current?.diverged(),
-    );
-    const player = (playerRef.current = new TimelinePlayer(viewer));
+    const stage = stageRef.current!;
     let redraw: ReturnType<typeof setTimeout> | undefined;
-    const unsubscribePlayer = player.subscribe(() => {
-      document.documentElement.setAttribute('data-coview-timeline', player.live ? 'live' : 'past');
+    const rerender = () => {
       redraw ??= setTimeout(() => {
         redraw = undefined;
         setToolsVersion((v) => v + 1);
       }, 100);
-    });
-    let agentTools: AgentTools | null = null;
+    };
+    let view: View | null = null;
+    const freshView = () => {
+      view?.close();
+      const viewer = new Viewer(
+        stage,
+        undefined,
+        (url) => sessionRef.current?.requestAsset(url),
+        undefined,
+        // A change the view could not apply, or a digest that disagrees: heal with a resync.
+        () => sessionRef.current?.diverged(),
+      );
+      const player = new TimelinePlayer(viewer);
+      const unsubscribePlayer = player.subscribe(() => {
+        document.documentElement.setAttribute('data-coview-timeline', player.live ? 'live' : 'past');
+        rerender();
+      });
+      const tools = new AgentTools(stage, viewer, (message) => sessionRef.current?.send(message) ?? false);
+      view = {
+        viewer,
+        player,
+        tools,
+        close() {
+          unsubscribePlayer();
+          tools.destroy();
+          viewer.destroy();
+        },
+      };
+      playerRef.current = player;
+      document.documentElement.removeAttribute('data-coview-timeline');
+      setTools(tools);
+      rerender();
+    };
+    freshViewRef.current = freshView;
+    freshView();
     const session = new AgentSession({
       serverUrl,
       token: agentToken(),
       onHostMessage: (message) => {
-        player.onLive(message);
-        agentTools?.handle(message);
+        view?.player.onLive(message);
+        view?.tools.handle(message);
       },
-      record: (message) => player.record(message),
+      record: (message) => view?.player.record(message),
     });
     sessionRef.current = session;
-    agentTools = new AgentTools(stageRef.current!, viewer, (message) => session.send(message));
-    setTools(agentTools);
     const unsubscribe = session.subscribe((next) => {
       setState(next);
       const html = document.documentElement;
@@ -68,10 +104,12 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
       else if (next.status === 'error') html.setAttribute('data-coview-reason', next.errorCode);
       else html.removeAttribute('data-coview-reason');
       // The last frame stays on screen when a session ends: the agent may still need to read it.
-      if (next.status === 'ended' || next.status === 'error') {
-        viewer.freeze();
-        agentTools?.reset();
+      if (next.status === 'ended') {
+        view?.viewer.freeze();
+        view?.tools.reset();
       }
+      // A failed join shows the form again: nothing half-built or frozen waits behind it.
+      if (next.status === 'error') freshView();
     });
     // Unloading may be a reload: the session is kept for the next page, which resumes it.
     const onUnload = () => session.away();
@@ -79,25 +117,52 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
     void session.resume();
     return () => {
       removeEventListener('pagehide', onUnload);
-      unsubscribePlayer();
       clearTimeout(redraw);
       unsubscribe();
       session.leave();
-      agentTools?.destroy();
-      viewer.destroy();
+      view?.close();
     };
   }, [serverUrl]);
 
-  // Opening /join#K7Q-M2X-9FD joins straight away (links pasted into a ticket or chat).
+  /** Joins `rawCode` on a fresh view; another session on screen is left first, the same one is kept. */
+  const joinCode = (rawCode: string) => {
+    const session = sessionRef.current;
+    if (!session || recording) return;
+    const action = joinAction(rawCode, session.current);
+    if (action === 'ignore' || action === 'stay') return;
+    if (action === 'switch') session.leave();
+    freshViewRef.current();
+    void session.join(rawCode, nameRef.current.trim() || 'Support agent');
+  };
+  const joinCodeRef = useRef(joinCode);
+  joinCodeRef.current = joinCode;
+
+  // Opening /join#K7Q-M2X-9FD joins straight away (links pasted into a ticket or chat), and so
+  // does a new #CODE in this tab later: the page is not reloaded for it, only its hash changes.
   useEffect(() => {
-    if (code && location.hash) void sessionRef.current?.join(code, name.trim() || 'Support agent');
+    const fromHash = () => decodeURIComponent(location.hash.slice(1));
+    if (fromHash()) joinCodeRef.current(fromHash());
+    const onHashChange = () => {
+      if (!fromHash()) return;
+      setCode(fromHash());
+      joinCodeRef.current(fromHash());
+    };
+    addEventListener('hashchange', onHashChange);
+    return () => removeEventListener('hashchange', onHashChange);
   }, []);
 
   const join = (event: Event) => {
     event.preventDefault();
-    const agentName = name.trim() || 'Support agent';
     localStorage.setItem('coview.agentName', name.trim());
-    void sessionRef.current?.join(code, agentName);
+    joinCode(code);
+  };
+  /** "Join another session": back to the form in this page (the name stays), on a fresh view. */
+  const joinAnother = () => {
+    freshViewRef.current();
+    setCode('');
+    // The old #CODE would not fire hashchange if opened again.
+    if (location.hash) history.replaceState(null, '', `${location.pathname}${location.search}`);
+    sessionRef.current?.reset();
   };
   // "Open recording": a saved session, checked by the protocol decoders, shown without a server.
   const openRecording = async (file: File | undefined) => {
@@ -145,7 +210,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
           </button>
         )}
         {state.status === 'ended' && (
-          <button class="leave" onClick={() => location.assign(location.pathname)}>
+          <button class="leave" onClick={joinAnother}>
             Join another session
           </button>
         )}
