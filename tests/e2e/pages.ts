@@ -62,7 +62,7 @@ export class AgentPage {
 
   static async open(context: BrowserContext, url: string): Promise<AgentPage> {
     const page = await context.newPage();
-    page.on('pageerror', (error) => console.error('[agent page error]', error));
+    page.on('pageerror', (error) => console.error('[agent page error]', error.stack ?? error));
     await page.goto(url);
     return new AgentPage(page);
   }

@@ -1,14 +1,15 @@
 /**
  * The structure a person sees: elements with their id/class/title/data-* attributes and their
- * non-blank text, without scripts and without Coview's own UI. Self-contained (no closures), so
- * it can be sent into any page as source text and run there.
+ * non-blank text, without scripts and without Coview's own UI. Text in a masked region counts as
+ * "(masked)" and a blocked element as empty, on both sides: that is what the agent is meant to
+ * see. Self-contained (no closures), so it can be sent into any page as source text and run there.
  */
 export function domSignature(doc: Document): string {
   const out: string[] = [];
   const walk = (node: Node) => {
     if (node.nodeType === 3) {
       const text = (node.textContent ?? '').trim();
-      if (text) out.push(JSON.stringify(text));
+      if (text) out.push(node.parentElement?.closest('[data-coview-mask]') ? '(masked)' : JSON.stringify(text));
       return;
     }
     if (node.nodeType !== 1) return;
@@ -20,7 +21,7 @@ export function domSignature(doc: Document): string {
       .map((a) => `${a.name}=${JSON.stringify(a.name === 'class' ? a.value.replace(/(^|\s):hover(?=\s|$)/g, '').trim() : a.value)}`)
       .sort();
     out.push(`<${[tag, ...attrs].join(' ')}>`);
-    el.childNodes.forEach(walk);
+    if (!el.hasAttribute('data-coview-block')) el.childNodes.forEach(walk);
     out.push(`</${tag}>`);
   };
   walk(doc.body);

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { throttledJoin } from '../support/throttled-join.js';
+import { useHarness } from './harness.js';
+
+const h = useHarness();
+
+describe('every join shows the whole page, on a slow customer device too', () => {
+  it('the demo shop, joined 5 times with the customer CPU throttled 4×, snapshot parts of 5 nodes and the page changing meanwhile, is equal on the agent within 10 s every time, in the page\'s own document mode', async () => {
+    const outcomes = [];
+    for (let i = 0; i < 5; i++) {
+      const outcome = await throttledJoin(h, `${h.server.url}/`);
+      outcomes.push(outcome);
+      await outcome.customer.page.context().close();
+      await outcome.agent.page.context().close();
+    }
+    const summary = outcomes.map((o) => ({ equal: o.equal, ms: o.msToEqual, resyncs: o.resyncs, divergences: o.divergences.length, mode: `${o.customerMode}/${o.agentMode}` }));
+    console.info('[joins] demo shop', JSON.stringify(summary));
+    for (const outcome of outcomes) {
+      expect(outcome.equal, outcome.difference).toBe(true);
+      // Nothing was left to heal: the mirror was right without an automatic resync.
+      expect(outcome.divergences).toEqual([]);
+      expect(outcome.resyncs).toBe(0);
+      expect(outcome.agentMode).toBe(outcome.customerMode);
+    }
+    expect(outcomes[0]!.customerMode).toBe('CSS1Compat');
+  });
+
+  it('a quirks-mode page stays in quirks mode on the agent, and a standards page in standards mode', async () => {
+    const quirks = await throttledJoin(h, `${h.fixtures.url}/quirks.html`, { cpuRate: 1, churnMs: 200 });
+    expect(quirks.equal, quirks.difference).toBe(true);
+    expect([quirks.customerMode, quirks.agentMode]).toEqual(['BackCompat', 'BackCompat']);
+    // <html> keeps its attributes (direction, language, classes): they change the layout.
+    const html = await quirks.agent.inMirror((doc) => [doc.documentElement.dir, doc.documentElement.lang, doc.documentElement.className].join(' '));
+    expect(html).toBe('rtl ar page-root');
+  });
+});
