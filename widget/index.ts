@@ -1,3 +1,4 @@
+import { noteCssSources } from './host/css-sources.js';
 import type { PrivacyOptions } from './host/privacy.js';
 import { HostSession, type Agent, type HostState, type StartOptions } from './session/host-session.js';
 import { mountHostWidget } from './ui/host-widget.js';
@@ -52,6 +53,8 @@ export function privacyFrom(script: HTMLScriptElement | null): PrivacyOptions {
 
 function install(): void {
   if (window.Coview) return; // pasted twice: one widget is enough
+  // From page load on: CSS-in-JS rules are inserted long before anyone shares (see css-sources.ts).
+  noteCssSources();
   const script = document.currentScript as HTMLScriptElement | null;
   let widgetRoot: HTMLElement | null = null;
   const session = new HostSession({

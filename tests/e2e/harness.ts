@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, newPerson } from '../support/browser.js';
 import { startFixtureServer } from '../support/fixture-server.js';
 import { startServer } from '../support/server.js';
@@ -54,6 +54,8 @@ export class Harness {
       customerViewport = undefined as { width: number; height: number } | undefined,
       prepareCustomer = async (_context: BrowserContext) => {},
       prepareAgent = async (_context: BrowserContext) => {},
+      /** Runs on the customer's page before sharing starts. */
+      beforeStart = async (_page: Page) => {},
     } = {},
   ): Promise<{ customer: CustomerPage; agent: AgentPage }> {
     const customerContext = await this.person(customerViewport);
@@ -64,6 +66,7 @@ export class Harness {
     await agentContext.grantPermissions(['microphone'], { origin: joinUrl });
     await prepareAgent(agentContext);
     const agent = await AgentPage.open(agentContext, `${joinUrl}/join`);
+    await beforeStart(customer.page);
     const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
     await agent.join(code);
     await agent.waitForState('live', 30_000);

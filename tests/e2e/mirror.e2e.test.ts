@@ -18,6 +18,26 @@ describe('styles on the agent', () => {
     const { customer, agent } = await h.liveSession('styles.html', { customerViewport: { width: 1000, height: 700 } });
     const hostStyle = (selector: string, property: string) => customer.page.locator(selector).evaluate((el, prop) => getComputedStyle(el).getPropertyValue(prop), property);
 
+    // var() in shorthands, partly overridden by a longhand: borders, padding and accents are kept.
+    for (const [selector, property] of [
+      ['#var-border', 'border-top-color'],
+      ['#var-border', 'border-top-width'],
+      ['#var-border', 'border-right-style'],
+      ['#var-border', 'border-left-style'],
+      ['#var-adopted', 'padding-top'],
+      ['#var-adopted', 'padding-left'],
+      ['#var-adopted', 'border-bottom-color'],
+      ['#var-adopted', 'border-bottom-style'],
+      ['#var-style', 'margin-bottom'],
+      ['#var-style', 'margin-top'],
+      ['#var-style', 'border-left-color'],
+      ['#var-style', 'border-left-style'],
+    ] as const) {
+      const value = await hostStyle(selector, property);
+      expect(['rgb(0, 0, 0)', '0px', 'none', ''], `${selector} ${property} on the customer's page`).not.toContain(value);
+      expect(await agentStyle(agent, selector, property), `${selector} ${property}`).toBe(value);
+    }
+
     // Present when the agent joined.
     for (const [selector, color] of [['#plain-text', 'rgb(0, 0, 255)'], ['#cij-text', 'rgb(200, 0, 0)'], ['#adopted-text', 'rgb(0, 150, 150)'], ['#media-text', 'rgb(128, 0, 128)']] as const) {
       expect(await hostStyle(selector, 'color')).toBe(color);
@@ -53,12 +73,24 @@ describe('styles on the agent', () => {
     expect(await agentStyle(agent, '#hover-target', 'background-color')).toBe('rgb(255, 255, 255)');
     await customer.page.locator('#hover-target').hover();
     await eventually(() => agentStyle(agent, '#hover-target', 'background-color'), (v) => v === 'rgb(255, 200, 0)', 5_000);
+    // The page rewrites the hovered element's class: it is still under the pointer.
+    await customer.page.evaluate(() => (document.getElementById('hover-target')!.className = 'rewritten'));
+    await eventually(() => agent.frame.locator('#hover-target').getAttribute('class'), (c) => c?.split(' ').includes('rewritten') ?? false, 5_000);
+    expect(await agentStyle(agent, '#hover-target', 'background-color')).toBe('rgb(255, 200, 0)');
     await customer.page.mouse.move(5, 5);
     await eventually(() => agentStyle(agent, '#hover-target', 'background-color'), (v) => v === 'rgb(255, 255, 255)', 5_000);
   });
 });
 
 describe('where the customer is', () => {
+  it('the element under a pointer that rests there since before sharing shows :hover from the first frame', async () => {
+    const { customer, agent } = await h.liveSession('styles.html', {
+      customerViewport: { width: 1000, height: 700 },
+      beforeStart: async (page) => page.locator('#hover-target').hover(),
+    });
+    expect(await agentStyle(agent, '#hover-target', 'background-color')).toBe('rgb(255, 200, 0)');
+  });
+
   it('the field the customer is typing in and the text they select show on the agent', async () => {
     const { customer, agent } = await h.liveSession('secrets.html');
     await customer.page.locator('#username').focus();

@@ -1,5 +1,6 @@
 import { stringifyStylesheet } from 'rrweb-snapshot';
 import { patch, type CaptureContext } from './capture.js';
+import { cssSourceOf } from './css-sources.js';
 
 /** Sheet changes wait this long so a CSS-in-JS burst of insertRule calls goes out as one message. */
 const COALESCE_MS = 16;
@@ -119,11 +120,11 @@ const EMPTY_DECLARATION = /[\w-]:\s*;/;
 /**
  * Chromium serializes a CSSOM rule whose shorthand uses var() and is partly overridden by a
  * longhand (`border: 1px solid var(--c); border-right-style: dashed`) as empty longhands
- * (`border-top-color: ; …`): the shorthand's text exists only inside the engine, so the agent
- * would lose the border. CSS-in-JS libraries, adopted sheets and web components write rules
- * exactly this way. For each such rule, the shorthand's text is read back by taking its
- * overriding longhands out for a moment (the shorthand then serializes) and putting them back at
- * once, in the same order, which the cascade cannot tell from before.
+ * (`border-top-color: ; …`). The shorthand's text then exists only inside the engine: no CSSOM
+ * call gives it back. CSS-in-JS libraries, adopted sheets and web components write rules exactly
+ * this way, and the agent would lose the border. Such rules are rewritten from their source
+ * text: what the page passed to insertRule/replaceSync (noted by css-sources.ts), or the
+ * <style> element's own text.
  */
 export function repairVarShorthands(text: string, sheet: CSSStyleSheet): string {
   if (!EMPTY_DECLARATION.test(text)) return text;
@@ -131,10 +132,9 @@ export function repairVarShorthands(text: string, sheet: CSSStyleSheet): string 
   const visit = (rules: CSSRuleList | undefined) => {
     if (!rules) return;
     for (const rule of Array.from(rules)) {
-      const style = (rule as CSSStyleRule).style;
-      if (style && EMPTY_DECLARATION.test(rule.cssText)) {
-        const repaired = repairedRule(rule, style);
-        if (repaired) out = out.split(rule.cssText).join(repaired);
+      if ('selectorText' in rule && EMPTY_DECLARATION.test(rule.cssText)) {
+        const declarations = cssSourceOf(rule as CSSStyleRule);
+        if (declarations) out = out.split(rule.cssText).join(`${(rule as CSSStyleRule).selectorText} { ${declarations} }`);
       }
       visit((rule as CSSGroupingRule).cssRules);
     }
@@ -145,69 +145,4 @@ export function repairVarShorthands(text: string, sheet: CSSStyleSheet): string 
     // A sheet that cannot be read (cross-origin) was not stringified either.
   }
   return out;
-}
-
-function repairedRule(rule: CSSRule, style: CSSStyleDeclaration): string | null {
-  const head = rule.cssText.slice(0, rule.cssText.indexOf('{')).trim();
-  const names = Array.from(style);
-  const pending = names.filter((name) => style.getPropertyValue(name) === '');
-  const done = new Set<string>();
-  const declarations: string[] = [];
-  const emitted = new Set<string>();
-  for (const name of names) {
-    if (done.has(name)) continue;
-    const value = style.getPropertyValue(name);
-    if (value !== '') {
-      declarations.push(`${name}: ${value}${style.getPropertyPriority(name) ? ' !important' : ''};`);
-      continue;
-    }
-    const shorthand = shorthandOf(style, name, names);
-    if (!shorthand) continue;
-    for (const member of pending) if (isMember(shorthand.name, member)) done.add(member);
-    if (emitted.has(shorthand.name)) continue;
-    emitted.add(shorthand.name);
-    declarations.push(`${shorthand.name}: ${shorthand.value}${shorthand.important ? ' !important' : ''};`);
-  }
-  if (declarations.length === 0) return null;
-  // The shorthand must come before the longhands that override it.
-  const shorthandsFirst = [...declarations.filter((d) => emitted.has(d.slice(0, d.indexOf(':')))), ...declarations.filter((d) => !emitted.has(d.slice(0, d.indexOf(':'))))];
-  return `${head} { ${shorthandsFirst.join(' ')} }`;
-}
-
-/** The var() shorthand that set the (empty) longhand `name`, read back as described above. */
-function shorthandOf(style: CSSStyleDeclaration, name: string, names: string[]): { name: string; value: string; important: boolean } | null {
-  for (const candidate of shorthandCandidates(name)) {
-    if (!isMember(candidate, name)) continue;
-    const overriding = names.filter((other) => other !== candidate && isMember(candidate, other) && style.getPropertyValue(other) !== '');
-    const saved = overriding.map((other) => [other, style.getPropertyValue(other), style.getPropertyPriority(other)] as const);
-    for (const [other] of saved) style.removeProperty(other);
-    const value = style.getPropertyValue(candidate);
-    const important = style.getPropertyPriority(candidate) === 'important';
-    for (const [other, v, priority] of saved) style.setProperty(other, v, priority);
-    if (value.includes('var(')) return { name: candidate, value, important };
-  }
-  return null;
-}
-
-/** Shorthands that may contain `name`, widest first: its dash prefixes and a few without one. */
-function shorthandCandidates(name: string): string[] {
-  const parts = name.split('-');
-  const prefixes: string[] = [];
-  for (let i = 1; i < parts.length; i++) prefixes.push(parts.slice(0, i).join('-'));
-  return [...OTHER_SHORTHANDS, ...prefixes];
-}
-const OTHER_SHORTHANDS = ['font', 'inset', 'gap', 'place-content', 'place-items', 'place-self', 'text-decoration', 'list-style', 'grid', 'grid-template', 'grid-area', 'flex-flow', 'white-space', 'text-wrap'];
-
-const memberCache = new Map<string, boolean>();
-/** Whether setting shorthand `shorthand` sets `longhand`, asked of a detached declaration. */
-function isMember(shorthand: string, longhand: string): boolean {
-  const key = `${shorthand} ${longhand}`;
-  let member = memberCache.get(key);
-  if (member === undefined) {
-    const scratch = document.createElement('div').style;
-    scratch.setProperty(shorthand, 'initial');
-    member = shorthand !== longhand && scratch.getPropertyValue(longhand) !== '';
-    memberCache.set(key, member);
-  }
-  return member;
 }
