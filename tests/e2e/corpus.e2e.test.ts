@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ const SNAPSHOT_SLICE_OPTIONS: Record<string, unknown> = { snapshotSliceMs: 0 };
 
 /** A slow phone: the customer's renderer runs 4× slower than this machine. */
 const CPU_THROTTLING_RATE = 4;
-const JOINS_PER_PAGE = 5;
+const JOINS_PER_PAGE = Number(process.env.COVIEW_CORPUS_JOINS ?? 5);
 /** From the agent's Join click to a mirror whose DOM equals the customer's. */
 const MIRROR_DEADLINE_MS = 10_000;
 /** The goal: at most 1 % of the viewport's pixels differ. */
@@ -33,6 +33,9 @@ const PAGES = CORPUS.filter((page) => !ONLY || ONLY.includes(page.name));
 const h = useHarness();
 let corpus: Awaited<ReturnType<typeof startCorpusServer>>;
 beforeAll(async () => {
+  // Pictures of an earlier run would be mistaken for this one's.
+  mkdirSync(OUT, { recursive: true });
+  for (const file of readdirSync(OUT)) if (file.endsWith('.png') || file === 'results.json') rmSync(join(OUT, file));
   corpus = await startCorpusServer(h.server.url);
 });
 afterAll(async () => {
@@ -181,7 +184,7 @@ async function throttledJoin(page: CorpusPage, seed: number) {
         await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_THROTTLING_RATE });
       },
       beforeJoin: async (customer) => {
-        await customer.page.locator(page.ready).first().waitFor({ timeout: 30_000 });
+        await customer.page.locator(page.ready).first().waitFor({ state: 'attached', timeout: 15_000 });
         await page.setup?.(customer.page);
         await customer.page.evaluate(startChurn, [seed, 8_000] as [number, number]);
         joinClickedAt = Date.now();
@@ -258,7 +261,7 @@ describe('the page corpus: real pages from npm packages, on a slow phone, changi
           const seenByAgent = await agentMirrorShot(agent.page, CUSTOMER_VIEWPORT);
           const { ratio, diff, width, height } = comparePng(seenByCustomer, seenByAgent);
           const result: PixelResult = { page: page.name, state, ratio };
-          if (!match.equal) result.failure = `DOM differs: ${match.difference.slice(0, 200)}`;
+          if (!match.equal) result.failure = `DOM differs ${match.difference}`;
           if (ratio > MAX_PIXEL_RATIO || !match.equal) {
             const base = `${page.name}-${state.replace(/ /g, '-')}`;
             result.files = [save(`${base}-customer`, seenByCustomer), save(`${base}-agent`, seenByAgent), save(`${base}-diff`, diff)];
