@@ -52,7 +52,8 @@ const todomvc = (framework: string, notes: string): CorpusPage => ({
   package: 'todomvc',
   path: `examples/${framework}/index.html`,
   notes,
-  ready: '#todo-list',
+  // Always rendered (the list itself only once there are to-dos, in React and Ember).
+  ready: '#new-todo',
   setup: addTodos,
   interaction: { click: '#todo-list li:first-child .toggle' },
 });
