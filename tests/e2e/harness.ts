@@ -43,8 +43,12 @@ export class Harness {
   }
 
   /**
-   * A live session on a fixture page (`path` under tests/fixtures/html, with a query if any).
+   * A live session on a fixture page (`path` under tests/fixtures/html, with a query if any), or
+   * on any page that embeds the widget when `path` is a full http(s) URL (the page corpus).
    * `recordWire` records what the customer's page puts on its data channels (read it with readWire).
+   * `preparePage` runs on the customer's tab before it loads (CPU throttling), `beforeJoin` after
+   * it loaded and before sharing starts; `startOptions` go to `Coview.start` next to the automatic
+   * consent; `loadTimeoutMs` bounds the wait for the agent's whole first picture.
    */
   async liveSession(
     path: string,
@@ -54,24 +58,27 @@ export class Harness {
       customerViewport = undefined as { width: number; height: number } | undefined,
       prepareCustomer = async (_context: BrowserContext) => {},
       prepareAgent = async (_context: BrowserContext) => {},
-      /** Runs on the customer's page before sharing starts. */
-      beforeStart = async (_page: Page) => {},
+      preparePage = async (_page: Page) => {},
+      beforeJoin = async (_customer: CustomerPage) => {},
+      startOptions = {} as Record<string, unknown>,
+      loadTimeoutMs = 30_000,
     } = {},
   ): Promise<{ customer: CustomerPage; agent: AgentPage }> {
     const customerContext = await this.person(customerViewport);
     await prepareCustomer(customerContext);
     if (recordWire) await recordWireOf(customerContext);
-    const customer = await CustomerPage.open(customerContext, `${this.fixtures.url}/${path}`);
+    const url = /^https?:\/\//.test(path) ? path : `${this.fixtures.url}/${path}`;
+    const customer = await CustomerPage.open(customerContext, url, preparePage);
     const agentContext = await this.person({ width: 1280, height: 800 });
     await agentContext.grantPermissions(['microphone'], { origin: joinUrl });
     await prepareAgent(agentContext);
     const agent = await AgentPage.open(agentContext, `${joinUrl}/join`);
-    await beforeStart(customer.page);
-    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await beforeJoin(customer);
+    const { code } = await customer.page.evaluate((options) => window.Coview!.start({ ...options, onJoinRequest: () => true }), startOptions);
     await agent.join(code);
-    await agent.waitForState('live', 30_000);
+    await agent.waitForState('live', loadTimeoutMs);
     // Big pages are shown while they arrive; tests look at the whole page.
-    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor({ timeout: 30_000 });
+    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor({ timeout: loadTimeoutMs });
     return { customer, agent };
   }
 }

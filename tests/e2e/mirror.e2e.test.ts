@@ -86,7 +86,7 @@ describe('where the customer is', () => {
   it('the element under a pointer that rests there since before sharing shows :hover from the first frame', async () => {
     const { customer, agent } = await h.liveSession('styles.html', {
       customerViewport: { width: 1000, height: 700 },
-      beforeStart: async (page) => page.locator('#hover-target').hover(),
+      beforeJoin: async (c) => c.page.locator('#hover-target').hover(),
     });
     expect(await agentStyle(agent, '#hover-target', 'background-color')).toBe('rgb(255, 200, 0)');
   });

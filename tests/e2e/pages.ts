@@ -19,9 +19,11 @@ export class CustomerPage {
     this.widget = page.locator('[data-coview-widget]');
   }
 
-  static async open(context: BrowserContext, url: string): Promise<CustomerPage> {
+  /** `prepare` runs on the new tab before it loads the page (e.g. CPU throttling). */
+  static async open(context: BrowserContext, url: string, prepare: (page: Page) => Promise<void> = async () => {}): Promise<CustomerPage> {
     const page = await context.newPage();
     page.on('pageerror', (error) => console.error('[customer page error]', error));
+    await prepare(page);
     await page.goto(url);
     await page.waitForFunction(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]') !== null);
     return new CustomerPage(page);
