@@ -9,12 +9,8 @@ import { agentMirrorShot, comparePng, customerShot } from '../support/pixels.js'
 import { useHarness } from './harness.js';
 import type { AgentPage, CustomerPage } from './pages.js';
 
-/**
- * TODO(product): the test-only knob that makes the widget send its snapshot in the smallest
- * slices (a slice may end anywhere, also right after the document node). Not wired up yet:
- * `Coview.start` ignores options it does not know, so today this changes nothing.
- */
-const SNAPSHOT_SLICE_OPTIONS: Record<string, unknown> = { snapshotSliceMs: 0 };
+/** Snapshot parts of at most 5 nodes: a part may end anywhere, right after the document node too. */
+const SNAPSHOT_SLICE_OPTIONS: Record<string, unknown> = { snapshotSliceNodes: 5 };
 
 /** A slow phone: the customer's renderer runs 4× slower than this machine. */
 const CPU_THROTTLING_RATE = 4;

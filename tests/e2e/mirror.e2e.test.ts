@@ -84,7 +84,7 @@ describe('styles on the agent', () => {
 
 describe('where the customer is', () => {
   it('the element under a pointer that rests there since before sharing shows :hover from the first frame', async () => {
-    const { customer, agent } = await h.liveSession('styles.html', {
+    const { agent } = await h.liveSession('styles.html', {
       customerViewport: { width: 1000, height: 700 },
       beforeJoin: async (c) => c.page.locator('#hover-target').hover(),
     });

@@ -8,6 +8,9 @@ export function domSignature(doc: Document): string {
   const out: string[] = [];
   const walk = (node: Node) => {
     if (node.nodeType === 3) {
+      // A stylesheet's text is compared by how the page looks (pixels), not by its spelling: the
+      // agent gets the rules the browser parsed (`{fill:#fff}` arrives as `{ fill: rgb(255, 255, 255); }`).
+      if (node.parentElement?.tagName.toLowerCase() === 'style') return;
       const text = (node.textContent ?? '').trim();
       if (text) out.push(node.parentElement?.closest('[data-coview-mask]') ? '(masked)' : JSON.stringify(text));
       return;

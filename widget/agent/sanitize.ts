@@ -22,12 +22,15 @@ export const REMOVED_TAG = 'coview-removed';
 
 const VALID_TAG = /^[a-z][a-z0-9._:-]*$/i;
 const CUSTOM_ELEMENT = /^[a-z][a-z0-9._]*-[a-z0-9._-]*$/;
+// Control characters are exactly what this must refuse.
+// oxlint-disable-next-line no-control-regex
 const VALID_ATTRIBUTE = /^[^\s"'>/=\u0000-\u001f\u007f]+$/;
 // After removing whitespace and control characters, as browsers do when they parse a URL scheme.
 const ACTIVE_URL = /^(?:javascript|vbscript|livescript):|^data:(?:text\/html|application\/(?:xhtml|x?javascript|ecmascript)|image\/svg)/i;
 
 /** True when a value would run code or load an active document if used as a URL. */
 export function isActiveUrl(value: string): boolean {
+  // oxlint-disable-next-line no-control-regex
   return ACTIVE_URL.test(value.replace(/[\u0000-\u0020\u007f-\u009f]+/g, ''));
 }
 

@@ -187,6 +187,8 @@ export function startDevtoolsCapture(options: DevtoolsCaptureOptions): () => voi
         const info = active ? xhrInfo.get(this) : undefined;
         if (info) {
           info.start = win.performance.now();
+          // The listener below reads this request (an arrow would too, but this names it).
+          // oxlint-disable-next-line no-this-alias
           const xhr = this;
           xhr.addEventListener(
             'loadend',
