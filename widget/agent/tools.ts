@@ -148,7 +148,8 @@ export class AgentTools {
       [doc, 'mousemove', this.onMouseMove as EventListener, { capture: true, passive: true }],
       [doc, 'mousedown', this.onMouseDown as EventListener, { capture: true }],
       [doc, 'mouseup', this.onMouseUp as EventListener, { capture: true }],
-      [doc.documentElement, 'mouseleave', this.onMouseLeave as EventListener, { passive: true }],
+      // On the document, capturing: the mirror's <html> may not be built yet (it comes in a later part).
+      [doc, 'mouseleave', this.onMouseLeave as EventListener, { capture: true, passive: true }],
       [doc, 'wheel', this.onWheel as EventListener, { capture: true, passive: false }],
       [doc, 'keydown', this.onKeyDown as EventListener, { capture: true }],
       [doc, 'paste', this.onPaste as EventListener, { capture: true }],
@@ -179,7 +180,10 @@ export class AgentTools {
     }
   };
 
-  private readonly onMouseLeave = () => this.sendPointer(0, 0, false);
+  private readonly onMouseLeave = (event: Event) => {
+    // Every element's mouseleave passes by; only leaving the page's root element counts.
+    if (event.target === (event.target as Node).ownerDocument?.documentElement) this.sendPointer(0, 0, false);
+  };
 
   private readonly onMouseDown = (event: MouseEvent) => {
     if (event.button !== 0) return;

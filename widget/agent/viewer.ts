@@ -226,16 +226,18 @@ export class Viewer {
    * Makes `doc` an empty document in the customer's document mode, known by `node`'s id.
    *
    * The mode (quirks, limited quirks, standards) is decided by the HTML parser from the doctype
-   * and never changes afterwards, so the document is written with the page's doctype and closed
-   * (which finishes parsing), then emptied: the page's own nodes are inserted as DOM. Writing
-   * nothing and closing an opened document would give quirks mode and the parser's own
-   * <html><head><body>, which is what broke snapshots whose first part ended at the document.
+   * and never changes afterwards, so the document is written with the page's doctype (the host
+   * puts it on the document node) and closed, which finishes parsing, then emptied: the page's
+   * own nodes are inserted as DOM. Writing nothing and closing an opened document would give
+   * quirks mode and the parser's own <html><head><body>, which is what broke snapshots whose
+   * first part ended right after the document node. Done once per document, before anyone
+   * listens to it: document.open() removes every listener.
    */
-  private openDocument(doc: Document, node: SerializedNode, doctype?: SerializedNode): void {
+  private openDocument(doc: Document, node: SerializedNode): void {
     const old = this.mirror.getId(doc);
     if (old >= 0) this.mirror.removeNodeFromMap(doc);
     doc.open();
-    doc.write(doctype ? doctypeSource(doctype) : node.compatMode === 'BackCompat' ? '' : '<!DOCTYPE html>');
+    doc.write(node.name ? doctypeSource(node) : node.compatMode === 'BackCompat' ? '' : '<!DOCTYPE html>');
     doc.close();
     while (doc.firstChild) doc.removeChild(doc.firstChild);
     this.mirror.add(doc, { ...node, childNodes: [] } as RrwebNode);
@@ -315,10 +317,6 @@ export class Viewer {
     if (!parent) return this.diverged(`a node was sent under ${parentId}, which the view does not have`);
     if (node.type === NodeKind.Document) return this.insertFrameDocument(parent, node);
     const doc = parent.nodeType === Node.DOCUMENT_NODE ? (parent as Document) : parent.ownerDocument!;
-    // The page's doctype opens its document: written with it, the document gets the page's exact mode.
-    if (node.type === NodeKind.DocumentType && parent.nodeType === Node.DOCUMENT_NODE && !doc.firstChild) {
-      this.openDocument(doc, this.mirror.getMeta(doc) as SerializedNode, node);
-    }
     // Sent again (it moved while the snapshot was being taken): the newer copy wins.
     const stale = this.mirror.getNode(node.id);
     if (stale) {
@@ -600,7 +598,7 @@ function showCanvasFrame(canvas: HTMLCanvasElement, dataUrl: string): void {
 
 /** A doctype as markup, for document.write (quotes cannot be escaped in a doctype: they are dropped). */
 function doctypeSource(node: SerializedNode): string {
-  const clean = (value: string | undefined) => (value ?? '').replace(/["'>]/g, '');
+  const clean = (value: string | undefined) => (value ?? '').replace(/["'<>]/g, '');
   const name = clean(node.name) || 'html';
   const publicId = clean(node.publicId);
   const systemId = clean(node.systemId);

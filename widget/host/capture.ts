@@ -183,6 +183,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const serializeTree = (node: Node): SerializedNode | null => {
     const doc = node.nodeType === Node.DOCUMENT_NODE ? (node as Document) : node.ownerDocument!;
     const out = serializeNodeWithId(node, serializeOptions(doc, 'tree')) as SerializedNode | null;
+    if (out?.type === NodeKind.Document) describeDoctype(out, doc);
     if (out) scrubTree(out);
     return out;
   };
@@ -226,6 +227,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
         const serialized = serializeNodeWithId(node, serializeOptions(doc, needsMask ? 'shallowMasked' : 'shallow')) as SerializedNode | null;
         if (!serialized) continue;
         delete serialized.childNodes;
+        if (serialized.type === NodeKind.Document) describeDoctype(serialized, node as Document);
         if (item.isShadow) serialized.isShadow = true;
         scrubValue(serialized);
         emitted.add(serialized.id);
@@ -668,6 +670,20 @@ export function startCapture(options: CaptureOptions): StopCapture {
 
 // Meta refresh/CSP/cookies never leave: they mean nothing in a mirror and one could navigate it.
 const SLIM_DOM = slimDOMDefaults({ script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true, headMetaHttpEquiv: true });
+
+/**
+ * A document node carries its doctype (name and ids) and always its mode: the agent writes that
+ * doctype into its empty document so the HTML parser picks the same mode (quirks, limited quirks
+ * or standards) as the customer's did, whichever part its nodes arrive in.
+ */
+function describeDoctype(serialized: SerializedNode, doc: Document): void {
+  serialized.compatMode = doc.compatMode;
+  const doctype = doc.doctype;
+  if (!doctype) return;
+  serialized.name = doctype.name;
+  if (doctype.publicId) serialized.publicId = doctype.publicId;
+  if (doctype.systemId) serialized.systemId = doctype.systemId;
+}
 
 function isField(el: Element): el is HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement {
   return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT';

@@ -28,6 +28,7 @@ export interface SerializedNode {
   isShadowHost?: boolean;
   rootId?: number;
   compatMode?: string;
+  /** A doctype's name and ids; on a document node, its doctype's (the agent writes it to get the same mode). */
   name?: string;
   publicId?: string;
   systemId?: string;
