@@ -66,10 +66,12 @@ export class Viewer {
   show(messages: HostMessage[]): void {
     const frozen = this.frozen;
     this.frozen = false;
+    this.replaying = true;
     try {
       for (const message of messages) this.apply(message);
     } finally {
       this.frozen = frozen;
+      this.replaying = false;
     }
   }
 
@@ -424,8 +426,10 @@ export class Viewer {
   private diverged(reason: string): void {
     this.divergences++;
     console.warn(`[coview] the view diverged from the customer's page: ${reason}`);
-    this.onDiverged(reason);
+    // A moment of the past that does not rebuild cleanly is not a reason to resync the live page.
+    if (!this.replaying) this.onDiverged(reason);
   }
+  private replaying = false;
 
   private applyStylesheet(id: number, cssText: string): void {
     const el = this.mirror.getNode(id) as Element | null;
