@@ -200,7 +200,8 @@ export async function startCorpusServer(coviewServer: string, pages: readonly Co
         return void res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(html);
       }
       // Web fonts and icons are fetched with CORS by some pages (and by the agent's mirror).
-      res.writeHead(200, { 'content-type': type, 'access-control-allow-origin': '*' }).end(await readFile(file));
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': type, 'access-control-allow-origin': '*' }).end(body);
     } catch {
       res.writeHead(404).end('not found');
     }
