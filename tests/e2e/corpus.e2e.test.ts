@@ -9,8 +9,11 @@ import { agentMirrorShot, comparePng, customerShot } from '../support/pixels.js'
 import { useHarness } from './harness.js';
 import type { AgentPage, CustomerPage } from './pages.js';
 
-/** Snapshot parts of at most 5 nodes: a part may end anywhere, right after the document node too. */
-const SNAPSHOT_SLICE_OPTIONS: Record<string, unknown> = { snapshotSliceNodes: 5 };
+/**
+ * Snapshot parts of a few nodes, so parts end anywhere (the first one right after the document
+ * node): 5 nodes, or about 1/100 of the page on big pages, so a join stays a few seconds long.
+ */
+const sliceNodesFor = (page: Page) => page.evaluate(() => Math.max(5, Math.ceil((document.getElementsByTagName('*').length * 2) / 100)));
 
 /** A slow phone: the customer's renderer runs 4× slower than this machine. */
 const CPU_THROTTLING_RATE = 4;
@@ -165,6 +168,8 @@ async function mirrorMatches(customer: CustomerPage, agent: AgentPage, deadline:
  */
 async function throttledJoin(page: CorpusPage, seed: number) {
   const contexts: BrowserContext[] = [];
+  // Filled in once the page is ready (the harness reads it when it starts sharing).
+  const startOptions: Record<string, unknown> = {};
   let joinClickedAt = 0;
   let customerTab: Page | undefined;
   try {
@@ -182,12 +187,13 @@ async function throttledJoin(page: CorpusPage, seed: number) {
         await page.setup?.(customer.page);
         // The phone is slow from here on: while the widget starts, takes the snapshot and sends it.
         // (Loading the page itself throttled only makes the run long; it is not what is tested.)
+        startOptions.snapshotSliceNodes = await sliceNodesFor(customer.page);
         const cdp = await customer.page.context().newCDPSession(customer.page);
         await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_THROTTLING_RATE });
         await customer.page.evaluate(startChurn, [seed, 8_000] as [number, number]);
         joinClickedAt = Date.now();
       },
-      startOptions: SNAPSHOT_SLICE_OPTIONS,
+      startOptions,
       loadTimeoutMs: MIRROR_DEADLINE_MS,
     });
     return { ...session, joinClickedAt, contexts, error: null };
