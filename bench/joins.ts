@@ -18,7 +18,8 @@
  * `npm run bench:joins` alone. Environment: BENCH_JOINS (joins per page, default 3),
  * BENCH_JOIN_PAGES (comma-separated page names to run only those, e.g. "docs 5k,swagger-ui").
  */
-import { pathToFileURL } from 'node:url';
+import { statSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import { Harness } from '../tests/e2e/harness.js';
 import { CORPUS, startCorpusServer, type CorpusPage } from '../tests/support/corpus.js';
@@ -75,6 +76,15 @@ interface PageResult {
   pixels: { ratio: number; width: number; height: number; domEqual: boolean; difference: string } | { error: string } | null;
 }
 
+/** firstDifference's message, shortened to where the two part ways on each side. */
+function compactDifference(difference: string): string {
+  const parts = /^at (\d+): customer …([\s\S]*)… agent …([\s\S]*)…$/.exec(difference);
+  if (!parts) return oneLine(difference);
+  const at = Math.min(Number(parts[1]), 120);
+  const around = (text: string) => oneLine(text.slice(Math.max(0, at - 60), at + 110), 400);
+  return `at ${parts[1]}: customer …${around(parts[2]!)}… agent …${around(parts[3]!)}…`;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `promise`, or a rejection after `ms` (the promise is left to settle on its own, quietly). */
@@ -92,7 +102,7 @@ async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promis
  * The harness as throttledJoin sees it, with every browser context it opens remembered (to close
  * them all, also after a timeout) and WebRTC allowed on loopback for the corpus origin too.
  */
-function trackedHarness(h: Harness, extraOrigin: string) {
+function trackedHarness(h: Harness, corpusOrigin: string) {
   const contexts: BrowserContext[] = [];
   let closed = false;
   const view = Object.create(h) as Harness;
@@ -102,7 +112,8 @@ function trackedHarness(h: Harness, extraOrigin: string) {
     if (closed) await context.close().catch(() => {});
     // tsx compiles with keepNames: functions sent to page.evaluate call a `__name` helper.
     await allowTsxEvaluate(context);
-    await context.grantPermissions(['microphone'], { origin: extraOrigin });
+    await context.grantPermissions(['microphone'], { origin: corpusOrigin });
+    await context.route((url) => url.origin === corpusOrigin && !servable(url), (route) => route.fulfill({ status: 404, body: 'not found' }));
     return context;
   };
   return {
@@ -112,6 +123,22 @@ function trackedHarness(h: Harness, extraOrigin: string) {
       await Promise.all(contexts.map((context) => context.close().catch(() => {})));
     },
   };
+}
+
+const NODE_MODULES = fileURLToPath(new URL('../node_modules/', import.meta.url));
+
+/**
+ * Workaround: the corpus server (tests/support/corpus.ts) answers a file that is not there (the
+ * ionicons cheatsheet's ../assets/fonts/*.woff2) with headers and then no body, so the page's load
+ * never ends (and throws ERR_HTTP_HEADERS_SENT in this process). Such requests get their 404 here.
+ */
+function servable(url: URL): boolean {
+  if (url.pathname.startsWith('/__corpus/') || url.pathname.endsWith('/')) return true;
+  try {
+    return statSync(`${NODE_MODULES}${decodeURIComponent(url.pathname).replace(/^\/+/, '')}`).isFile();
+  } catch {
+    return false;
+  }
 }
 
 const oneLine = (text: string, max = 260) => {
@@ -145,10 +172,10 @@ async function comparePixels(outcome: JoinOutcome, page: BenchPage): Promise<Non
   return { ratio, width, height, domEqual, difference };
 }
 
-async function benchPage(h: Harness, extraOrigin: string, page: BenchPage, log: (line: string) => void): Promise<PageResult> {
+async function benchPage(h: Harness, corpusOrigin: string, page: BenchPage, log: (line: string) => void): Promise<PageResult> {
   const result: PageResult = { page, elements: null, joins: [], pixels: null };
   for (let n = 1; n <= JOINS; n++) {
-    const tracked = trackedHarness(h, extraOrigin);
+    const tracked = trackedHarness(h, corpusOrigin);
     try {
       const outcome = await bounded(
         throttledJoin(tracked.h, page.url, { cpuRate: CPU_RATE, sliceNodes: page.sliceNodes ?? SLICE_NODES, churnMs: CHURN_MS, equalWithinMs: EQUAL_WITHIN_MS }),
@@ -156,7 +183,7 @@ async function benchPage(h: Harness, extraOrigin: string, page: BenchPage, log: 
         'join',
       );
       const record: JoinRecord = { equal: outcome.equal, ms: outcome.msToEqual, resyncs: outcome.resyncs, divergences: outcome.divergences, modes: `${outcome.customerMode}/${outcome.agentMode}` };
-      if (!outcome.equal) record.failure = oneLine(outcome.difference);
+      if (!outcome.equal) record.failure = compactDifference(outcome.difference);
       result.joins.push(record);
       if (result.elements === null) {
         result.elements = await bounded(outcome.customer.page.evaluate(() => document.body.getElementsByTagName('*').length), 5_000, 'element count').catch(() => null);
@@ -201,11 +228,16 @@ export async function benchJoins(env: JoinsEnv, heading = 'Joins'): Promise<void
       ` the page changing for ${(CHURN_MS / 1000).toFixed(1)} s meanwhile; ${JOINS} join${JOINS === 1 ? '' : 's'} per page, each equal within ${EQUAL_WITHIN_MS / 1000} s or failed`,
   );
   const results: PageResult[] = [];
+  // A failure outside any join (a server under test throwing) is printed, not fatal.
+  const stray: string[] = [];
+  const onStray = (error: unknown) => void stray.push(oneLine(String((error as Error)?.stack ?? error).split('\n').slice(0, 2).join(' '), 200));
+  process.on('unhandledRejection', onStray);
   const progress = process.env.BENCH_JOINS_QUIET ? () => {} : (line: string) => console.error(line);
   try {
     for (const page of pages) results.push(await benchPage(h, corpus.url, page, progress));
   } finally {
-    await corpus.close();
+    process.off('unhandledRejection', onStray);
+    await bounded(corpus.close(), 10_000, 'closing the corpus server').catch(() => {});
   }
 
   const w = [22, 10, 9, 9, 10, 10, 10, 9, 9, 10, 10, 10];
@@ -239,7 +271,7 @@ export async function benchJoins(env: JoinsEnv, heading = 'Joins'): Promise<void
         ` (${times.length} equal join${times.length === 1 ? '' : 's'}${times.length < 20 ? ', so p95 is the slowest of them' : ''}${failed ? `; ${failed} never equal, not in the times` : ''})`,
     );
   }
-  console.log(`   docs 5k, 6 ms parts = the 5k page without snapshotSliceNodes (the widget's default slicing), not counted in "all".`);
+  if (results.some((r) => r.page.sliceNodes !== undefined)) console.log(`   docs 5k, 6 ms parts = the 5k page without snapshotSliceNodes (the widget's default slicing), not counted in "all".`);
   console.log('   equal = joins whose mirror reached the customer\'s DOM (tests/support/dom-signature.ts) / joins tried; median, p95, max: Join click → equal, equal joins only;');
   console.log('   resyncs = automatic resyncs (data-coview-resyncs on the join page) and diverged = "[coview] the view diverged" warnings, in all and per 100 joins;');
   console.log(`   pixels = differing pixels / all (pixelmatch 0.1), the customer's ${CUSTOMER_VIEWPORT.width}×${CUSTOMER_VIEWPORT.height} viewport vs the agent's mirror at scale 1,`);
@@ -254,8 +286,9 @@ export async function benchJoins(env: JoinsEnv, heading = 'Joins'): Promise<void
       for (const warning of [...new Set(j.divergences)]) problems.push(`${r.page.name} join ${i + 1}: ${oneLine(warning, 200)}`);
     });
     if (r.pixels && 'error' in r.pixels) problems.push(`${r.page.name} pixels: ${r.pixels.error}`);
-    else if (r.pixels && !r.pixels.domEqual) problems.push(`${r.page.name} pixels shot with the DOMs different: ${oneLine(r.pixels.difference)}`);
+    else if (r.pixels && !r.pixels.domEqual) problems.push(`${r.page.name} pixels shot with the DOMs different: ${compactDifference(r.pixels.difference)}`);
   }
+  for (const [message, count] of new Map([...new Set(stray)].map((m) => [m, stray.filter((x) => x === m).length]))) problems.push(`outside the joins, ${count}×: ${message}`);
   if (problems.length) {
     console.log('   failures (first difference):');
     for (const problem of problems) console.log(`   - ${problem}`);
