@@ -39,6 +39,8 @@ const EQUAL_WITHIN_MS = 10_000;
 const JOIN_BOUND_MS = 40_000;
 /** The pixel comparison after a join (ready, setup, equal DOM again, two screenshots), at most. */
 const PIXELS_BOUND_MS = 45_000;
+/** After a failed join: how much longer to watch, to tell a slow mirror from a wrong one. */
+const LATE_MS = 20_000;
 /** The goal for the 5k-node page: p95 Join click → equal DOM. */
 const GOAL_5K_P95_MS = 1_500;
 const CUSTOMER_VIEWPORT = { width: 1280, height: 720 };
@@ -146,6 +148,19 @@ const oneLine = (text: string, max = 260) => {
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 };
 
+/** Watches the two DOMs for `ms`: when they are first equal, or how they differ at the end. */
+async function equalWithin(outcome: JoinOutcome, ms: number): Promise<{ equal: boolean; at?: number; difference: string }> {
+  const expected = () => outcome.customer.page.evaluate(`(${domSignature.toString()})(document)`) as Promise<string>;
+  const seen = () => outcome.agent.inMirror(new Function('doc', `return doc.body ? (${domSignature.toString()})(doc) : ''`) as (doc: Document) => string);
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const [a, b] = [await expected(), (await seen()) ?? ''];
+    if (a === b) return { equal: true, at: Date.now(), difference: '' };
+    if (Date.now() > deadline) return { equal: false, difference: b ? firstDifference(a, b) : 'the mirror has no body' };
+    await sleep(200);
+  }
+}
+
 /** After a join: the page rendered and set up as a person would see it, equal on both sides again, then both pictures. */
 async function comparePixels(outcome: JoinOutcome, page: BenchPage): Promise<NonNullable<PageResult['pixels']>> {
   const { customer, agent } = outcome;
@@ -176,6 +191,7 @@ async function benchPage(h: Harness, corpusOrigin: string, page: BenchPage, log:
   const result: PageResult = { page, elements: null, joins: [], pixels: null };
   for (let n = 1; n <= JOINS; n++) {
     const tracked = trackedHarness(h, corpusOrigin);
+    const joinedAt = Date.now();
     try {
       const outcome = await bounded(
         throttledJoin(tracked.h, page.url, { cpuRate: CPU_RATE, sliceNodes: page.sliceNodes ?? SLICE_NODES, churnMs: CHURN_MS, equalWithinMs: EQUAL_WITHIN_MS }),
@@ -183,7 +199,14 @@ async function benchPage(h: Harness, corpusOrigin: string, page: BenchPage, log:
         'join',
       );
       const record: JoinRecord = { equal: outcome.equal, ms: outcome.msToEqual, resyncs: outcome.resyncs, divergences: outcome.divergences, modes: `${outcome.customerMode}/${outcome.agentMode}` };
-      if (!outcome.equal) record.failure = compactDifference(outcome.difference);
+      if (!outcome.equal) {
+        const loading = await bounded(outcome.agent.page.locator('[data-coview-frame][data-coview-loading]').count(), 5_000, 'loading flag').catch(() => 0);
+        const late = await bounded(equalWithin(outcome, LATE_MS), LATE_MS + 15_000, 'late check').catch(() => ({ equal: false, at: undefined, difference: '' }));
+        const after = late.equal
+          ? `equal late, ${((late.at! - joinedAt) / 1000).toFixed(1)} s after Join`
+          : `still different ${LATE_MS / 1000} s later`;
+        record.failure = `${compactDifference(outcome.difference)} [at ${EQUAL_WITHIN_MS / 1000} s the mirror was ${loading ? 'still loading' : 'complete'}; ${after}]`;
+      }
       result.joins.push(record);
       if (result.elements === null) {
         result.elements = await bounded(outcome.customer.page.evaluate(() => document.body.getElementsByTagName('*').length), 5_000, 'element count').catch(() => null);
