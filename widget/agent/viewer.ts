@@ -165,6 +165,7 @@ export class Viewer {
     return sheet;
   }
   private readonly viewerSheets = new WeakMap<Window, CSSStyleSheet>();
+  private readonly adoptedSheets = new WeakMap<Window, Map<string, CSSStyleSheet>>();
 
   /** The mirror's documents: the page's and those of its frames. */
   private documents(): Document[] {
@@ -451,9 +452,18 @@ export class Viewer {
     const root = target?.nodeType === Node.DOCUMENT_NODE ? (target as Document) : ((target as Element | null)?.shadowRoot ?? null);
     const win = (root?.nodeType === Node.DOCUMENT_NODE ? (root as Document) : root?.ownerDocument)?.defaultView as (Window & typeof globalThis) | null | undefined;
     if (!root || !win) return;
+    // Web components adopt one constructed sheet in every instance's shadow root (hundreds of
+    // icons): one sheet per text and window, shared as on the customer's page.
+    let byText = this.adoptedSheets.get(win);
+    if (!byText) this.adoptedSheets.set(win, (byText = new Map()));
     const sheets = texts.map((text) => {
-      const sheet = new win.CSSStyleSheet();
-      sheet.replaceSync(this.assets.rewriteCss(adaptCssForReplay(text, this.cache)));
+      const css = this.assets.rewriteCss(adaptCssForReplay(text, this.cache));
+      let sheet = byText.get(css);
+      if (!sheet) {
+        sheet = new win.CSSStyleSheet();
+        sheet.replaceSync(css);
+        byText.set(css, sheet);
+      }
       return sheet;
     });
     root.adoptedStyleSheets = root.nodeType === Node.DOCUMENT_NODE ? [...sheets, this.viewerSheet(win)] : sheets;
