@@ -6,7 +6,7 @@ import { useHarness } from './harness.js';
 const h = useHarness();
 
 describe('mirror fuzz', () => {
-  it('after each of 3,000 random change batches (frames reloading, shadow roots attached late, <html> and doctype changes, resyncs mid-churn) the agent DOM equals the customer DOM', async () => {
+  it('after each of 3,000 random change batches (frames reloading, shadow roots attached late, <html> and doctype changes, resyncs mid-churn) the agent DOM equals the customer DOM', { timeout: 180_000 }, async () => {
     const page = await (await h.browser.newContext()).newPage();
     page.on('pageerror', (error) => console.error('[fuzz page error]', error));
     await page.goto(`${h.fixtures.url}/fuzz.html`);
