@@ -229,7 +229,7 @@ export async function benchJoins(env: JoinsEnv, heading = 'Joins'): Promise<void
   ];
   const pages = all.filter((page) => !ONLY || ONLY.includes(page.name));
   console.log(
-    `\n${heading}: Join click → agent's DOM equal to the customer's, customer CPU throttled ${CPU_RATE}×, snapshot parts of 5 nodes (about 1/100 of the page on big pages, the first part the document node alone),` +
+    `\n${heading}: Join click → agent's DOM equal to the customer's, customer CPU throttled ${CPU_RATE}×, snapshot parts of 5 nodes (about 1/50 of the page on big pages, the first part the document node alone),` +
       ` the page changing for ${(CHURN_MS / 1000).toFixed(1)} s meanwhile; ${JOINS} join${JOINS === 1 ? '' : 's'} per page, each equal within ${EQUAL_WITHIN_MS / 1000} s or failed`,
   );
   const results: PageResult[] = [];

@@ -6,14 +6,10 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { CORPUS, installedVersion, startCorpusServer, type CorpusPage } from '../support/corpus.js';
 import { domSignature, firstDifference } from '../support/dom-signature.js';
 import { agentMirrorShot, comparePng, customerShot } from '../support/pixels.js';
+import { partSizeFor } from '../support/throttled-join.js';
 import { useHarness } from './harness.js';
 import type { AgentPage, CustomerPage } from './pages.js';
 
-/**
- * Snapshot parts of a few nodes, so parts end anywhere (the first one right after the document
- * node): 5 nodes, or about 1/100 of the page on big pages, so a join stays a few seconds long.
- */
-const sliceNodesFor = (page: Page) => page.evaluate(() => Math.max(5, Math.ceil((document.getElementsByTagName('*').length * 2) / 100)));
 
 /** A slow phone: the customer's renderer runs 4× slower than this machine. */
 const CPU_THROTTLING_RATE = 4;
@@ -187,7 +183,7 @@ async function throttledJoin(page: CorpusPage, seed: number) {
         await page.setup?.(customer.page);
         // The phone is slow from here on: while the widget starts, takes the snapshot and sends it.
         // (Loading the page itself throttled only makes the run long; it is not what is tested.)
-        startOptions.snapshotSliceNodes = await sliceNodesFor(customer.page);
+        startOptions.snapshotSliceNodes = await partSizeFor(customer.page);
         const cdp = await customer.page.context().newCDPSession(customer.page);
         await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_THROTTLING_RATE });
         await customer.page.evaluate(startChurn, [seed, 8_000] as [number, number]);

@@ -25,7 +25,7 @@ export interface ThrottledJoinOptions {
   cpuRate?: number;
   /**
    * Nodes per snapshot part (tiny: parts end anywhere, right after the document node included).
-   * Default: 5, or about 1/100 of the page on big pages, so a join stays a few seconds long.
+   * Default: partSizeFor(page).
    */
   sliceNodes?: number;
   /** How long the page keeps changing after the agent clicks Join (ms): over the whole snapshot. */
@@ -49,7 +49,7 @@ export async function throttledJoin(h: Harness, url: string, options: ThrottledJ
   agent.page.on('console', (message) => {
     if (message.text().includes('the view diverged')) divergences.push(message.text());
   });
-  const sliceNodes = options.sliceNodes ?? (await customer.page.evaluate(() => Math.max(5, Math.ceil((document.getElementsByTagName('*').length * 2) / 100))));
+  const sliceNodes = options.sliceNodes ?? (await partSizeFor(customer.page));
   const cdp = await customerContext.newCDPSession(customer.page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuRate });
   const { code } = await customer.page.evaluate((slice) => window.Coview!.start({ onJoinRequest: () => true, snapshotSliceNodes: slice }), sliceNodes);
@@ -76,6 +76,15 @@ export async function throttledJoin(h: Harness, url: string, options: ThrottledJ
   const customerMode = await customer.page.evaluate(() => document.compatMode);
   const agentMode = (await agent.inMirror((doc) => doc.compatMode)) ?? '(none)';
   return { equal: msToEqual !== null, msToEqual, resyncs, divergences, difference, customerMode, agentMode, customer, agent };
+}
+
+/**
+ * Snapshot parts for tests: 5 nodes, or about 1/50 of the page on big pages (each part is a task
+ * of its own on a throttled phone, and a forced layout when the page changes in between), so parts
+ * end anywhere — the first one right after the document node — and a join stays a few seconds.
+ */
+export function partSizeFor(page: Page): Promise<number> {
+  return page.evaluate(() => Math.max(5, Math.ceil((document.getElementsByTagName('*').length * 2) / 50)));
 }
 
 /**
