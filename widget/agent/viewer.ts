@@ -291,6 +291,9 @@ export class Viewer {
         this.diverged(`an attribute change names node ${change.id}, which the view does not have`);
         continue;
       }
+      // A nested frame shows only what the customer's page sent: it never loads a page itself
+      // (the sanitizer could not tell this change was an <iframe>'s).
+      if ((el.nodeName === 'IFRAME' || el.nodeName === 'FRAME') && /^(src|srcdoc)$/i.test(change.name)) continue;
       setAttributeSafely(el as Element, change.name, change.value);
       // The page rewrote `class`: the customer's pointer is still over it.
       if (change.name === 'class' && this.hovered.includes(el as Element)) (el as Element).classList.add(':hover');
@@ -455,7 +458,8 @@ export class Viewer {
     // Web components adopt one constructed sheet in every instance's shadow root (hundreds of
     // icons): one sheet per text and window, shared as on the customer's page.
     let byText = this.adoptedSheets.get(win);
-    if (!byText) this.adoptedSheets.set(win, (byText = new Map()));
+    // Pages that keep rewriting their sheets would grow this without end: start over now and then.
+    if (!byText || byText.size > 500) this.adoptedSheets.set(win, (byText = new Map()));
     const sheets = texts.map((text) => {
       const css = this.assets.rewriteCss(adaptCssForReplay(text, this.cache));
       let sheet = byText.get(css);

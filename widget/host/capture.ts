@@ -277,7 +277,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
   let digestTimer: ReturnType<typeof setTimeout> | undefined;
   const scheduleDigest = (delayMs: number) => {
     clearTimeout(digestTimer);
-    if (digestIntervalMs > 0) digestTimer = setTimeout(() => void sendDigest(), delayMs);
+    // Never into the host page: a failed walk is reported, and the next one is scheduled anyway.
+    if (digestIntervalMs > 0) digestTimer = setTimeout(() => void sendDigest().catch((error) => (options.onError?.(error), scheduleDigest(digestIntervalMs))), delayMs);
   };
   const sendDigest = async () => {
     if (stopped) return;
@@ -285,13 +286,14 @@ export function startCapture(options: CaptureOptions): StopCapture {
     flushNow();
     const startedAt = performance.now();
     const before = mutationCount;
-    // A frame between two documents (reloading, its load event not yet here) is not quiet either.
+    // Frames count with the document they were sent with (none: blocked, cross-origin, never
+    // sent). A frame between two documents (reloading, its load event not yet here) is not quiet.
     let framesSettled = true;
     const sentFrameDocumentOf = (frame: Node): Node | null => {
-      const doc = readableFrameDocument(frame as HTMLIFrameElement);
       const sent = sentFrameDocuments.get(frame as HTMLIFrameElement);
-      if ((doc && idOf(doc) < 0) || (sent && doc !== sent)) framesSettled = false;
-      return doc;
+      const now = readableFrameDocument(frame as HTMLIFrameElement);
+      if (sent && now && now !== sent) framesSettled = false;
+      return sent && idOf(sent) >= 0 ? sent : null;
     };
     const steps = digestDocument<Node>(topDoc, idOf, sentFrameDocumentOf);
     let work = 0;
@@ -324,7 +326,10 @@ export function startCapture(options: CaptureOptions): StopCapture {
     if (serialized.type === NodeKind.Element && el.shadowRoot) el.shadowRoot.childNodes.forEach((child) => children.push({ node: child, isShadow: true }));
     if (serialized.type === NodeKind.Element && serialized.tagName === 'iframe') {
       const frameDoc = readableFrameDocument(el as HTMLIFrameElement);
-      if (frameDoc) children.push({ node: frameDoc, isShadow: false });
+      if (frameDoc) {
+        children.push({ node: frameDoc, isShadow: false });
+        sentFrameDocuments.set(el as HTMLIFrameElement, frameDoc);
+      }
     }
     // Reverse onto the stack so children come off it in document order.
     for (let i = children.length - 1; i >= 0; i--) {
@@ -429,6 +434,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
       for (const name of names) attributes.push({ id, name, value: attributeForWire(el, name) });
     });
 
+    // An ancestor swapped for a placeholder in this batch took its subtree's ids with it.
+    const liveAttributes = attributes.filter((change) => idOf(mirror.getNode(change.id)) >= 0);
     const texts: TextChange[] = [];
     textTargets.forEach((node) => {
       const id = idOf(node);
@@ -438,8 +445,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
       texts.push({ id, value: parentStyle ? text : privacy.text(node, text) });
     });
 
-    if (removes.length || adds.length || attributes.length || texts.length) {
-      ctx.emit({ type: 'mutation', removes, adds, attributes, texts });
+    if (removes.length || adds.length || liveAttributes.length || texts.length) {
+      ctx.emit({ type: 'mutation', removes, adds, attributes: liveAttributes, texts });
     }
   };
 
@@ -500,10 +507,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
     if (watchedFrames.has(frame)) return;
     watchedFrames.add(frame);
     const frameDoc = readableFrameDocument(frame);
-    if (frameDoc) {
-      watchDocument(frameDoc);
-      sentFrameDocuments.set(frame, frameDoc);
-    }
+    if (frameDoc) watchDocument(frameDoc);
     const onLoad = safe(() => {
       // During the snapshot the walk may or may not have met the new document yet: decide after it.
       if (snapshotting) return void framesLoadedMeanwhile.add(frame);
@@ -517,8 +521,16 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const sendFrameDocument = (frame: HTMLIFrameElement) => {
     const frameId = idOf(frame);
     const doc = readableFrameDocument(frame);
-    if (frameId < 0 || !doc || idOf(doc) >= 0 || sentBlocked.has(frame) || privacy.isBlocked(frame)) return;
     const previous = sentFrameDocuments.get(frame);
+    if (frameId < 0 || sentBlocked.has(frame) || privacy.isBlocked(frame) || (doc && idOf(doc) >= 0)) return;
+    if (!doc) {
+      // Now cross-origin (or gone): the agent forgets the document it had, and so do we.
+      const previousId = previous ? idOf(previous) : -1;
+      if (previous) mirror.removeNodeFromMap(previous);
+      sentFrameDocuments.delete(frame);
+      if (previousId >= 0) ctx.emit({ type: 'mutation', removes: [previousId], adds: [], attributes: [], texts: [] });
+      return;
+    }
     if (previous) mirror.removeNodeFromMap(previous);
     sentFrameDocuments.set(frame, doc);
     watchDocument(doc);
