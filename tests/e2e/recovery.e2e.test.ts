@@ -88,8 +88,9 @@ describe('the join page recovers from every error state', () => {
     expect(await agent.page.evaluate(() => (window as { sameTab?: boolean }).sameTab)).toBe(true);
 
     // The timeline holds the new session only: its page, none of the first one's clicks.
-    const pages = await agent.page.locator('[data-coview-marker="page"]').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
-    expect(pages.length).toBeGreaterThan(0);
+    // The toolbox redraws at most every 100 ms: the new snapshot's marker follows the mirror shortly.
+    const markers = () => agent.page.locator('[data-coview-marker="page"]').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
+    const pages = await eventually(markers, (labels) => labels.length > 0, 5_000);
     for (const label of pages) {
       expect(label).toContain('Inbox');
       expect(label).not.toContain('Northwind');
