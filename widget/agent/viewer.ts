@@ -329,6 +329,12 @@ export class Viewer {
       stale.parentNode?.removeChild(stale);
       this.mirror.removeNodeFromMap(stale);
     }
+    // A <style> built apart from its text got a text of rrweb's own from its `_cssText` (the
+    // whole sheet, with no id). That text is this node: adopt it, or the sheet would be doubled.
+    if (node.type === NodeKind.Text && parent.nodeName === 'STYLE') {
+      const standIn = Array.from(parent.childNodes).find((child) => child.nodeType === Node.TEXT_NODE && !this.mirror.hasNode(child));
+      if (standIn) return this.mirror.add(standIn, node as RrwebNode);
+    }
     const frames = takeFrameDocuments(node);
     try {
       const built = buildNodeWithSN(node as RrwebNode, { doc, mirror: this.mirror, hackCss: true, cache: this.cache });

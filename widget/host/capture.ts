@@ -41,7 +41,11 @@ const DIGEST_INTERVAL_MS = 5_000;
 
 
 /** A node waiting to be serialized by the snapshot walk, with what it inherits from its parent. */
-interface WalkItem { node: Node; parentId: number | null; isShadow: boolean; needsMask: boolean }
+/**
+ * One node still to serialize in the snapshot walk. `sheetText`: a text node of a <style> whose
+ * whole sheet already went as its `_cssText`, so the text itself need not be sent again.
+ */
+interface WalkItem { node: Node; parentId: number | null; isShadow: boolean; needsMask: boolean; sheetText?: boolean }
 
 /** The capture's view of the page, shared by its parts (styles, media, the snapshot walk). */
 export interface CaptureContext {
@@ -220,7 +224,12 @@ export function startCapture(options: CaptureOptions): StopCapture {
       // With parts counted in nodes (tests), the first one is the document node alone: the
       // boundary that once left agents with an empty mirror is crossed on every such snapshot.
       let budget = firstPart && sliceNodes !== Infinity ? 1 : sliceNodes;
-      while (stack.length > 0 && budget-- > 0 && performance.now() < deadline) {
+      // A <style>'s text nodes go in the same part as the <style>: rrweb rebuilds the element's
+      // text from its `_cssText` only over the children it is given, and without them it adds a
+      // text of its own, which the later part's text would then duplicate (two @font-face rules
+      // for one family, one never loaded).
+      const sheetTextNext = () => stack.at(-1)?.sheetText === true;
+      while (stack.length > 0 && ((budget-- > 0 && performance.now() < deadline) || sheetTextNext())) {
         const item = stack.pop()!;
         const { node } = item;
         if (ignore(node)) continue;
@@ -232,6 +241,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
         const serialized = serializeNodeWithId(node, serializeOptions(doc, needsMask ? 'shallowMasked' : 'shallow')) as SerializedNode | null;
         if (!serialized) continue;
         delete serialized.childNodes;
+        // As rrweb's own snapshot does: the sheet's text travels once, in `_cssText`.
+        if (item.sheetText && serialized.type === NodeKind.Text) serialized.textContent = '';
         if (serialized.type === NodeKind.Document) describeDoctype(serialized, node as Document);
         if (item.isShadow) serialized.isShadow = true;
         scrubValue(serialized);
@@ -331,10 +342,13 @@ export function startCapture(options: CaptureOptions): StopCapture {
         sentFrameDocuments.set(el as HTMLIFrameElement, frameDoc);
       }
     }
+    const sheetText = serialized.type === NodeKind.Element && serialized.tagName === 'style' && typeof serialized.attributes?._cssText === 'string';
     // Reverse onto the stack so children come off it in document order.
     for (let i = children.length - 1; i >= 0; i--) {
       const child = children[i]!;
-      stack.push({ node: child.node, parentId: serialized.id, isShadow: child.isShadow, needsMask: child.node.nodeType === Node.DOCUMENT_NODE ? false : needsMask });
+      const item: WalkItem = { node: child.node, parentId: serialized.id, isShadow: child.isShadow, needsMask: child.node.nodeType === Node.DOCUMENT_NODE ? false : needsMask };
+      if (sheetText && child.node.nodeType === Node.TEXT_NODE) item.sheetText = true;
+      stack.push(item);
     }
   };
 
