@@ -12,6 +12,12 @@ export interface JoinOutcome {
   resyncs: number;
   /** "[coview] the view diverged…" warnings: changes the view could not apply. */
   divergences: string[];
+  /**
+   * Measured in the agent's page, from the Join click: the session live, and the last snapshot
+   * part shown (the mirror whole). Null if not seen within the time allowed.
+   */
+  msToLive: number | null;
+  msToComplete: number | null;
   /** Where the two differed last, when they never became equal. */
   difference: string;
   customerMode: string;
@@ -28,7 +34,7 @@ export interface ThrottledJoinOptions {
    * Default: partSizeFor(page).
    */
   sliceNodes?: number;
-  /** How long the page keeps changing after the agent clicks Join (ms): over the whole snapshot. */
+  /** How long the page keeps changing after the agent clicks Join (ms): over the whole snapshot. 0: a quiet page. */
   churnMs?: number;
   equalWithinMs?: number;
 }
@@ -53,7 +59,8 @@ export async function throttledJoin(h: Harness, url: string, options: ThrottledJ
   const cdp = await customerContext.newCDPSession(customer.page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuRate });
   const { code } = await customer.page.evaluate((slice) => window.Coview!.start({ onJoinRequest: () => true, snapshotSliceNodes: slice }), sliceNodes);
-  await startChurn(customer.page, churnMs);
+  if (churnMs > 0) await startChurn(customer.page, churnMs);
+  await agent.page.evaluate(watchJoinMilestones);
   const joinedAt = Date.now();
   await agent.join(code);
   const expected = () => customer.page.evaluate(`(${domSignature.toString()})(document)`) as Promise<string>;
@@ -61,11 +68,20 @@ export async function throttledJoin(h: Harness, url: string, options: ThrottledJ
   let msToEqual: number | null = null;
   let difference = '';
   const deadline = joinedAt + equalWithinMs;
+  // Comparing two 5k-node DOMs costs the throttled customer's page hundreds of ms, which would
+  // slow the very join being timed: compare only once the agent's page says the mirror is whole.
+  const whole = () => agent.page.evaluate(() => (window as unknown as { __joinMilestones: { msToComplete: number | null } }).__joinMilestones.msToComplete !== null);
   while (Date.now() < deadline) {
+    const checkedAt = Date.now();
+    if (!(await whole())) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      continue;
+    }
     const churning = await customer.page.evaluate(() => (window as unknown as { __churning?: boolean }).__churning === true);
     const [a, b] = [await expected(), await seen()];
     if (!churning && a === b) {
-      msToEqual = Date.now() - joinedAt;
+      // Equal as of the check's start: the comparison's own time is not the join's.
+      msToEqual = checkedAt - joinedAt;
       break;
     }
     difference = b ? firstDifference(a, b) : 'the mirror has no body';
@@ -75,7 +91,29 @@ export async function throttledJoin(h: Harness, url: string, options: ThrottledJ
   const resyncs = Number((await agent.page.locator('html').getAttribute('data-coview-resyncs')) ?? 0);
   const customerMode = await customer.page.evaluate(() => document.compatMode);
   const agentMode = (await agent.inMirror((doc) => doc.compatMode)) ?? '(none)';
-  return { equal: msToEqual !== null, msToEqual, resyncs, divergences, difference, customerMode, agentMode, customer, agent };
+  const { msToLive, msToComplete } = await agent.page.evaluate(() => (window as unknown as { __joinMilestones: { msToLive: number | null; msToComplete: number | null } }).__joinMilestones);
+  return { equal: msToEqual !== null, msToEqual, msToLive, msToComplete, resyncs, divergences, difference, customerMode, agentMode, customer, agent };
+}
+
+/** In the agent's page: times from the Join click to "live" and to the whole first mirror. */
+function watchJoinMilestones(): void {
+  const milestones = { msToLive: null as number | null, msToComplete: null as number | null };
+  (window as unknown as { __joinMilestones: typeof milestones }).__joinMilestones = milestones;
+  let clickedAt: number | null = null;
+  document.addEventListener('click', (event) => {
+    if (clickedAt === null && (event.target as Element).closest?.('button')?.textContent?.trim() === 'Join') clickedAt = performance.now();
+  }, true);
+  const check = () => {
+    if (clickedAt === null) return;
+    const live = document.documentElement.getAttribute('data-coview-state') === 'live';
+    if (live && milestones.msToLive === null) milestones.msToLive = performance.now() - clickedAt;
+    const frame = document.querySelector<HTMLIFrameElement>('[data-coview-frame]');
+    const shown = (frame?.contentDocument?.body?.childElementCount ?? 0) > 0;
+    if (live && milestones.msToComplete === null && frame && shown && !frame.hasAttribute('data-coview-loading')) {
+      milestones.msToComplete = performance.now() - clickedAt;
+    }
+  };
+  new MutationObserver(check).observe(document.documentElement, { attributes: true, subtree: true, attributeFilter: ['data-coview-state', 'data-coview-loading'] });
 }
 
 /**
