@@ -11,6 +11,9 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
+          // A few unit tests are seconds of honest CPU (deflating megabytes, thousands of fuzz
+          // cases); with both cores busy they take several times that. Not a wait: a bound.
+          testTimeout: 30_000,
         },
       },
       {

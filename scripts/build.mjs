@@ -9,7 +9,29 @@ const require = createRequire(import.meta.url);
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const root = new URL('..', import.meta.url).pathname;
 
+/**
+ * rrweb-snapshot 2.x checks that a page has not patched the DOM accessors it uses, and lists
+ * `querySelector`/`querySelectorAll` as *accessors* of Element (they are methods, with no getter).
+ * So the check always fails for Element, and rrweb builds a hidden <iframe> for a clean prototype
+ * on the first snapshot: a new browsing context, 100–500 ms of the customer's main thread on a
+ * slow phone, right when sharing starts. Listed as methods, the check passes on an unpatched page
+ * and still catches a patched one. The build fails if rrweb's text changes, so this is never lost silently.
+ */
+const rrwebUntaintedCheck = {
+  name: 'rrweb-untainted-check',
+  setup(b) {
+    b.onLoad({ filter: /rrweb-snapshot[\\/]dist[\\/]rrweb-snapshot\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const accessors = /(testableAccessors = \{[\s\S]*?Element: \[\s*"shadowRoot"),\s*"querySelector",\s*"querySelectorAll"\s*\]/;
+      const methods = /(testableMethods = \{[\s\S]*?Element: )\[\]/;
+      if (!accessors.test(text) || !methods.test(text)) throw new Error(`rrweb-snapshot changed: update the untainted-check fix in scripts/build.mjs (${args.path})`);
+      return { contents: text.replace(accessors, '$1]').replace(methods, '$1["querySelector", "querySelectorAll"]'), loader: 'js' };
+    });
+  },
+};
+
 const browser = {
+  plugins: [rrwebUntaintedCheck],
   bundle: true,
   format: 'iife',
   platform: 'browser',

@@ -22,6 +22,22 @@ describe('what the agent sees of the customer', () => {
 });
 
 describe('sessions', () => {
+  it('sharing adds no frame to the customer’s page (rrweb’s clean-prototype <iframe> is not built on an unpatched page)', async () => {
+    const { customer, agent } = await h.liveSession('layout.html', {
+      beforeJoin: async (c) => {
+        await c.page.evaluate(() => {
+          const w = window as unknown as { __framesAdded: number };
+          w.__framesAdded = 0;
+          new MutationObserver((records) => {
+            for (const record of records) for (const node of Array.from(record.addedNodes)) if (node.nodeName === 'IFRAME') w.__framesAdded++;
+          }).observe(document, { childList: true, subtree: true });
+        });
+      },
+    });
+    await eventually(() => agent.inMirror((doc) => doc.querySelectorAll('#messages').length), (n) => n === 1);
+    expect(await customer.page.evaluate(() => (window as unknown as { __framesAdded: number }).__framesAdded)).toBe(0);
+  });
+
   it('data-server points the widget at another Coview server than the one it loads from', async () => {
     const other = await startServer();
     try {

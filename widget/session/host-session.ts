@@ -4,7 +4,7 @@ import { fetchPageAsset, pageFontUrls } from '../host/assets.js';
 import { startCapture } from '../host/capture.js';
 import { HostControl } from '../host/control.js';
 import { startDevtoolsCapture } from '../host/devtools.js';
-import { pageInfo } from '../host/page-info.js';
+import { pageInfo, warmTimeZone } from '../host/page-info.js';
 import { createPrivacy, maskText, redactText, redactUrl, type Privacy, type PrivacyOptions } from '../host/privacy.js';
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
@@ -183,6 +183,7 @@ export class HostSession extends ObservableState<HostState> {
       const socket = await this.connect();
       const code = await this.newRoom(socket);
       this.setState({ status: 'waiting', code });
+      warmTimeZone();
       return { code };
     } catch (error) {
       this.closeSocket();
