@@ -6,7 +6,7 @@ import { eventually } from './pages.js';
 const h = useHarness();
 
 describe('every join shows the whole page, on a slow customer device too', () => {
-  it('the demo shop, joined 5 times with the customer CPU throttled 4×, snapshot parts of 5 nodes and the page changing meanwhile, is equal on the agent within 10 s every time, in the page\'s own document mode', async () => {
+  it('the demo shop, joined 5 times with the customer CPU throttled 4×, snapshot parts of 5 nodes and the page changing meanwhile, is equal on the agent within 10 s every time, in the page\'s own document mode', { timeout: 180_000 }, async () => {
     const outcomes = [];
     for (let i = 0; i < 5; i++) {
       const outcome = await throttledJoin(h, `${h.server.url}/`);
