@@ -44,13 +44,14 @@ export type EndReason = 'host-stopped' | 'host-left' | 'expired' | 'locked';
 export interface ClientToServerEvents {
   'host:create': (ack: (res: Ack<RoomCreated>) => void) => void;
   'host:decide': (decision: HostDecision) => void;
-  'host:stop': () => void;
+  /** The ack (optional) says the server has it: see closeAfterLastWord. */
+  'host:stop': (ack?: (res: Ack<Record<string, never>>) => void) => void;
   /** While sharing: re-opens the room's code for one more agent to join (with the customer's consent). */
   'host:invite': (request: Record<string, never>, ack: (res: Ack<Invited>) => void) => void;
   'host:resume': (request: HostResume, ack: (res: Ack<RoomResumed>) => void) => void;
   'agent:join': (request: JoinRequest, ack: (res: Ack<Joined>) => void) => void;
   'agent:resume': (request: AgentResume, ack: (res: Ack<AgentResumed>) => void) => void;
-  'agent:leave': () => void;
+  'agent:leave': (ack?: (res: Ack<Record<string, never>>) => void) => void;
   signal: (message: SignalOut) => void;
   /** The agent lost its peer connection and asks the host for a new one. */
   'peer:restart': (request: { peer: number }) => void;

@@ -18,7 +18,7 @@ import { nextWait } from './join-decisions.js';
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
 import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
-import { connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
+import { closeAfterLastWord, connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
 
 /**
  * What the agent's join page shows. `status` is also published as `data-coview-state` on the
@@ -488,7 +488,7 @@ export class AgentSession extends ObservableState<AgentState> {
     if (this.state.status === 'ended') return;
     this.saved.clear();
     // Whatever ended it, the server can forget us now.
-    this.socket?.emit('agent:leave');
+    this.leaveServer();
     this.closeAll();
     this.me = null;
     this.setState({ status: 'ended', reason, message });
@@ -512,10 +512,17 @@ export class AgentSession extends ObservableState<AgentState> {
   /** Gives up on this session with a clear error; the server forgets us, so the customer is not left asking. */
   private giveUp(error: unknown): void {
     this.saved.clear();
-    this.socket?.emit('agent:leave');
+    this.leaveServer();
     this.closeAll();
     this.me = null;
     this.fail(error);
+  }
+
+  /** Tells the server this agent is gone (the customer then gets a new code at once) and lets go of the socket. */
+  private leaveServer(): void {
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) closeAfterLastWord(socket, 'agent:leave');
   }
 
   private fail(error: unknown): void {

@@ -10,7 +10,7 @@ import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
 import { FramedChannel } from '../transport/channel.js';
 import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
-import { connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
+import { closeAfterLastWord, connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
 
 /** Sent ahead of queued bulk data: the agent should see the pointer move even during a big snapshot. */
 const PRIORITY_TYPES = new Set<HostMessage['type']>(['pointer', 'click', 'scroll', 'viewport']);
@@ -275,8 +275,9 @@ export class HostSession extends ObservableState<HostState> {
     const wasSharing = this.lives.size > 0;
     this.saved.clear();
     await this.endLives('stopped');
-    this.socket?.emit('host:stop');
-    this.closeSocket();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) closeAfterLastWord(socket, 'host:stop');
     this.room = null;
     this.setState(wasSharing ? { status: 'idle', notice: 'You stopped sharing.' } : { status: 'idle' });
   }

@@ -45,6 +45,26 @@ export function onReconnect(socket: SignalingSocket, onBack: () => void): void {
   socket.on('connect', () => onBack());
 }
 
+/**
+ * Sends a last word (`agent:leave`, `host:stop`), then closes the socket once the server has it.
+ * Closed at once, the packet could still be waiting in the socket's buffer (a transport upgrade,
+ * a busy machine) and be lost with it: the other side would then wait out the server's grace
+ * period for someone who already left. Closes anyway after `ms`. The socket's own listeners are
+ * removed first: nothing that arrives meanwhile is for the caller any more.
+ */
+export function closeAfterLastWord(socket: SignalingSocket, word: 'agent:leave' | 'host:stop', ms = 2_000): void {
+  socket.removeAllListeners();
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(timer);
+    socket.close();
+  };
+  const timer = setTimeout(close, ms);
+  socket.emit(word, close);
+}
+
 /** Unwraps an `Ack`: its error becomes a CoviewError with the server's code and message. */
 export function unwrap<T extends object>(ack: Ack<T>): T {
   if (!ack.ok) throw new CoviewError(ack.error.code, ack.error.message);
