@@ -1,7 +1,7 @@
 import { adaptCssForReplay, buildNodeWithSN, createCache, createMirror, createSandboxedIframe, type BuildCache, type Mirror } from 'rrweb-snapshot';
 import { digestDocumentNow, NodeKind, type Digest, type HostMessage, type SerializedNode, type Size } from '../protocol/index.js';
 import { AssetCache } from './assets.js';
-import { sanitizeHostMessage } from './sanitize.js';
+import { sanitizeAttribute, sanitizeHostMessage } from './sanitize.js';
 
 // rrweb-snapshot's own node type; our protocol's SerializedNode is its validated wire form.
 type RrwebNode = Parameters<typeof buildNodeWithSN>[0];
@@ -288,7 +288,11 @@ export class Viewer {
         this.diverged(`an attribute change names node ${change.id}, which the view does not have`);
         continue;
       }
-      setAttributeSafely(el as Element, change.name, change.value);
+      // Sanitized with its element's tag, exactly like a snapshot node (an <iframe>'s new src loads
+      // nothing). A refused value is skipped, not removed: removing srcdoc would navigate the frame.
+      const safe = change.value === null ? null : sanitizeAttribute((el as Element).tagName, change.name, change.value);
+      if (safe === undefined) continue;
+      setAttributeSafely(el as Element, change.name, safe === null ? null : String(safe));
       // The page rewrote `class`: the customer's pointer is still over it.
       if (change.name === 'class' && this.hovered.includes(el as Element)) (el as Element).classList.add(':hover');
     }

@@ -1,5 +1,5 @@
 import type { HostMessage } from '../protocol/index.js';
-import { BLOCK_CLASS, BLOCK_SELECTOR } from './privacy.js';
+import type { Privacy } from './privacy.js';
 
 /** Larger files are not worth a data channel (and are rarely what is missing). */
 export const MAX_ASSET_BYTES = 5 * 1024 * 1024;
@@ -8,22 +8,26 @@ export const MAX_ASSET_BYTES = 5 * 1024 * 1024;
  * Files the agent's browser cannot load itself (behind the customer's login cookies, on their
  * localhost or VPN) are fetched by the customer's browser and sent over the data channel.
  *
- * Only files the page itself shows are served — an <img> in the page or a font in its
- * stylesheets — and only images and fonts: an agent cannot use this to read any other URL with
- * the customer's cookies.
+ * Only files the mirror itself shows under the site's rule are served — an <img> the rule shows
+ * or a font in the page's stylesheets — and only images and fonts: an agent cannot use this to
+ * read any other URL with the customer's cookies, nor a blocked or masked picture.
+ *
+ * `url` is the address as the agent has it, which is the wire form (`privacy.url`: query values
+ * redacted); the file is fetched from the page's own address that has that wire form.
  */
-export async function fetchPageAsset(doc: Document, url: string): Promise<Extract<HostMessage, { type: 'asset' | 'asset-missing' }>> {
+export async function fetchPageAsset(doc: Document, url: string, privacy: Privacy): Promise<Extract<HostMessage, { type: 'asset' | 'asset-missing' }>> {
   const missing = (reason: string) => ({ type: 'asset-missing' as const, url, reason });
   if (!/^https?:/i.test(url)) return missing('Only http(s) files are sent.');
-  const kind = pageReferenceOf(doc, url);
-  if (!kind) return missing('The page does not show this file.');
+  const reference = pageReferenceOf(doc, url, privacy);
+  if (!reference) return missing('The page does not show this file.');
+  const { kind, source } = reference;
   let response: Response;
   try {
-    response = await fetch(url, { credentials: 'include' });
+    response = await fetch(source, { credentials: 'include' });
   } catch {
     try {
       // A cross-origin file without CORS for credentials may still be readable without them.
-      response = await fetch(url, { credentials: 'same-origin' });
+      response = await fetch(source, { credentials: 'same-origin' });
     } catch {
       return missing('The customer\'s browser could not read this file (cross-origin).');
     }
@@ -68,11 +72,16 @@ export function pageFontUrls(doc: Document): string[] {
   return [...urls];
 }
 
-function pageReferenceOf(doc: Document, url: string): 'image' | 'font' | null {
+function pageReferenceOf(doc: Document, url: string, privacy: Privacy): { kind: 'image' | 'font'; source: string } | null {
   for (const img of Array.from(doc.images)) {
-    if ((img.currentSrc === url || img.src === url) && !img.closest(`${BLOCK_SELECTOR}, .${BLOCK_CLASS}`)) return 'image';
+    // The one rule: a picture the mirror does not show (blocked, masked, private mode) is never served.
+    if (privacy.decide(img) !== 'show') continue;
+    for (const source of [img.currentSrc, img.src]) {
+      if (source && privacy.url(source, doc) === url) return { kind: 'image', source };
+    }
   }
-  return pageFontUrls(doc).includes(url) ? 'font' : null;
+  const font = pageFontUrls(doc).find((source) => privacy.url(source, doc) === url);
+  return font ? { kind: 'font', source: font } : null;
 }
 
 async function contentHash(bytes: Uint8Array): Promise<string> {

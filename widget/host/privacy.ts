@@ -16,7 +16,27 @@ export const BLOCK_CLASS = 'coview-block';
 export const ALLOW_SELECTOR = '[data-coview-allow]';
 
 /** Attributes that carry words a person reads: masked like text inside masked regions. */
-export const TEXT_ATTRIBUTES: ReadonlySet<string> = new Set(['title', 'alt', 'placeholder', 'aria-label', 'aria-description', 'aria-valuetext', 'label']);
+export const TEXT_ATTRIBUTES: ReadonlySet<string> = new Set(['title', 'alt', 'placeholder', 'aria-label', 'aria-description', 'aria-valuetext', 'aria-roledescription', 'aria-placeholder', 'label']);
+
+/**
+ * Inside masked regions (and everywhere in private mode outside data-coview-allow) only these
+ * attributes pass: they shape layout and carry no words or identifiers of the customer's. Text
+ * attributes are masked word by word, field values by the field rules; everything else (href,
+ * src, srcset, data-*, name, for, content, other aria-*, …) is dropped. `id` and `class` are the
+ * page's own styling hooks and pass, unless they look like data (see `looksLikeData`). rrweb's
+ * own markers (rr_width, _cssText, …) describe layout and styles.
+ */
+export const MASKED_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'id', 'class', 'style', 'lang', 'charset', 'width', 'height', 'type', 'role', 'dir', 'hidden', 'colspan', 'rowspan', 'span', 'cols', 'rows', 'size', 'align', 'valign',
+  'disabled', 'readonly', 'open', 'tabindex', 'draggable', 'aria-hidden', 'aria-expanded', 'aria-disabled', 'aria-level', 'aria-modal',
+  // SVG geometry (icons): shapes and paint, no text.
+  'viewbox', 'xmlns', 'preserveaspectratio', 'fill', 'stroke', 'stroke-width', 'stroke-linecap', 'stroke-linejoin', 'fill-rule', 'clip-rule', 'opacity',
+  'd', 'x', 'y', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'rx', 'ry', 'points', 'transform',
+  'rr_width', 'rr_height', '_csstext', 'rr_open_mode', 'rr_scrollleft', 'rr_scrolltop',
+]);
+
+/** Attributes whose value is a URL (or a list of them): on the wire they go through `wireUrl`. */
+export const URL_ATTRIBUTES: ReadonlySet<string> = new Set(['href', 'src', 'xlink:href', 'background', 'poster', 'data', 'cite', 'longdesc', 'action', 'formaction', 'ping', 'manifest', 'codebase', 'usemap']);
 
 // Fields whose content is a secret by what the browser autofills into them.
 const SECRET_AUTOCOMPLETE = /\b(cc-number|cc-csc|cc-exp|one-time-code|current-password|new-password)\b/i;
@@ -25,6 +45,122 @@ const SECRET_AUTOCOMPLETE = /\b(cc-number|cc-csc|cc-exp|one-time-code|current-pa
 const onceSecret = new WeakSet<Element>();
 
 const FIELD_TAGS = new Set(['input', 'textarea', 'select']);
+
+// ---------------------------------------------------------------------------------------------
+// The one rule. Every path that serializes, watches, serves or acts on a node asks `decide`.
+
+export type Decision = 'show' | 'mask' | 'block';
+
+/**
+ * The little of a DOM node the rule reads, so it is a pure function that unit tests can run on
+ * plain objects: elements have `closest`, shadow roots a `host`, documents a `defaultView`
+ * (whose `frameElement` is the <iframe> a same-origin frame's document hangs off).
+ */
+export interface RuleNode {
+  readonly nodeType: number;
+  readonly parentNode: RuleNode | null;
+  closest?(selector: string): RuleNode | null;
+  getRootNode?(): RuleNode;
+  readonly host?: RuleNode | null;
+  readonly defaultView?: { readonly frameElement: RuleNode | null } | null;
+}
+
+/** Selectors of one site's rules (see `rulesOf`). */
+export interface Rules {
+  /** An element matching this, and everything under it (shadow trees and frames included), is blocked. */
+  readonly block: string;
+  /** … is masked. */
+  readonly mask: string;
+  /** Private mode: only what is under an element matching this is shown; null when not private. */
+  readonly allow: string | null;
+  /** Media (pictures, canvases, players): blocked when masked, and in private mode outside allowed regions. */
+  readonly media: string;
+  /** Frames: blocked in private mode outside allowed regions; masked like any element otherwise. */
+  readonly frames: string;
+}
+
+const MEDIA = 'img, picture, video, audio, canvas, image, object, embed';
+const FRAMES = 'iframe, frame';
+
+/** The built-in rules only (data-coview-mask / -block and their classes). */
+export const BUILT_IN_RULES: Rules = { block: `${BLOCK_SELECTOR}, .${BLOCK_CLASS}`, mask: `${MASK_TEXT_SELECTOR}, .${MASK_TEXT_CLASS}`, allow: null, media: MEDIA, frames: FRAMES };
+
+/** The element a node's rule starts from, or its root when it has none (a document, a shadow root's text). */
+function boundaryOf(node: RuleNode): { el: RuleNode | null; root: RuleNode | null } {
+  if (node.nodeType === 1) return { el: node, root: null };
+  if (node.nodeType === 9 || node.nodeType === 11) return { el: null, root: node };
+  const parent = node.parentNode;
+  if (!parent) return { el: null, root: null };
+  return parent.nodeType === 1 ? { el: parent, root: null } : { el: null, root: parent };
+}
+
+/** Where the rule continues above a tree: a shadow root's host, a frame document's <iframe>. */
+function aboveRoot(root: RuleNode): RuleNode | null {
+  if (root.nodeType === 11) return root.host ?? null;
+  if (root.nodeType === 9) {
+    try {
+      return root.defaultView?.frameElement ?? null;
+    } catch {
+      return null; // a cross-origin parent: the rule stops at this document
+    }
+  }
+  return null;
+}
+
+/**
+ * Whether `node` is shown, masked or blocked under `rules`. A shadow root's host counts as its
+ * parent, and so does a same-origin frame document's <iframe>: a masked host masks its shadow
+ * trees and its frames' documents, a blocked one blocks them, whatever attaches or loads later.
+ * Block wins over mask, mask over allow. Media are blocked wherever they would be masked.
+ */
+export function decide(node: RuleNode | null | undefined, rules: Rules): Decision {
+  if (!node) return 'show';
+  // The element of each tree on the way up, innermost first.
+  const chain: RuleNode[] = [];
+  let current: RuleNode | null = node;
+  while (current && chain.length < 64) {
+    const { el, root } = boundaryOf(current);
+    if (el) {
+      if (el.closest!(rules.block)) return 'block';
+      chain.push(el);
+      current = aboveRoot(el.getRootNode ? el.getRootNode() : el);
+    } else {
+      current = root ? aboveRoot(root) : null;
+    }
+  }
+  const privateMode = rules.allow !== null;
+  let masked = false;
+  let allowed = !privateMode;
+  // Outermost tree first: what is masked or allowed above a media element decides it. Media and
+  // frames are looked for only where something would be hidden (the common case stays two lookups).
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const el = chain[i]!;
+    const maskedHere: boolean = masked || el.closest!(rules.mask) !== null;
+    const allowedHere: boolean = allowed || el.closest!(rules.allow!) !== null;
+    if (maskedHere || !allowedHere) {
+      const media = el.closest!(rules.media);
+      if (media && (masked || media.closest!(rules.mask) || !(allowed || (privateMode && media.closest!(rules.allow!))))) return 'block';
+      if (!allowed) {
+        const frame = el.closest!(rules.frames);
+        if (frame && !frame.closest!(rules.allow!)) return 'block';
+      }
+    }
+    masked = maskedHere;
+    allowed = allowedHere;
+  }
+  return masked || !allowed ? 'mask' : 'show';
+}
+
+/** The rules of a site's options (selectors already checked). */
+export function rulesOf(options: PrivacyOptions): Rules {
+  return {
+    block: [BUILT_IN_RULES.block, options.blockSelector].filter(Boolean).join(', '),
+    mask: [BUILT_IN_RULES.mask, options.maskSelector].filter(Boolean).join(', '),
+    allow: options.privateByDefault === true ? ALLOW_SELECTOR : null,
+    media: MEDIA,
+    frames: FRAMES,
+  };
+}
 
 /** A secret by its kind alone (password, card, one-time code, hidden), whatever the site's options. */
 export function isSecretField(el: Element): boolean {
@@ -36,7 +172,7 @@ export function isSecretField(el: Element): boolean {
     type === 'password' ||
     type === 'hidden' ||
     SECRET_AUTOCOMPLETE.test(el.getAttribute('autocomplete') ?? '') ||
-    el.closest(`${MASK_TEXT_SELECTOR}, .${MASK_TEXT_CLASS}`) !== null;
+    decide(el as unknown as RuleNode, BUILT_IN_RULES) !== 'show';
   if (secret) onceSecret.add(el);
   return secret;
 }
@@ -57,6 +193,42 @@ export function maskText(text: string): string {
   return text.replace(/\S+/g, '•••');
 }
 
+/** An id or class that carries data rather than a styling hook (an e-mail, a long number, a token). */
+export function looksLikeData(value: string): boolean {
+  return /@|\d{5,}/.test(value) || redactText(value) !== value;
+}
+
+/**
+ * A URL as it goes on the wire, from any attribute, stylesheet, asset request or message:
+ * resolved against the *redacted* address of its document (so `#main` never carries the page's
+ * `?reset_token=…`), then redacted (`redactUrl`). data: URLs are content, not addresses.
+ */
+export function wireUrl(raw: string, base: string): string {
+  const value = raw.trim();
+  if (value === '' || /^data:/i.test(value)) return raw;
+  let url: URL;
+  try {
+    url = new URL(value, redactUrl(base));
+  } catch {
+    return redactUrl(value);
+  }
+  return redactUrl(url.href);
+}
+
+/** Every URL in a srcset ("a.png 1x, b.png 2x") through `wireUrl`. */
+export function wireSrcset(srcset: string, base: string): string {
+  return srcset
+    .split(',')
+    .map((candidate) => candidate.replace(/^(\s*)(\S+)/, (_m, space: string, url: string) => space + wireUrl(url, base)))
+    .join(',');
+}
+
+/** Every url(…) in CSS through `wireUrl`. */
+export function wireCss(css: string, base: string): string {
+  if (!css.includes('url(')) return css;
+  return css.replace(/url\(\s*(['"]?)([^'")]*)\1\s*\)/gi, (_m, quote: string, url: string) => `url(${quote}${wireUrl(url, base)}${quote})`);
+}
+
 /** The site owner's privacy options (`Coview.start(options)` or the script tag's data attributes). */
 export interface PrivacyOptions {
   /** CSS selector: text, field values and text attributes of matching elements (and inside them) are masked. */
@@ -72,26 +244,34 @@ export interface PrivacyOptions {
 /** One site's privacy rules, ready for capture, control and the devtools redaction. */
 export interface Privacy {
   readonly options: Readonly<PrivacyOptions>;
+  readonly rules: Rules;
   /** Selectors for rrweb-snapshot (block check is `matches`, mask check is `closest`). */
   readonly blockSelector: string;
   readonly maskSelector: string;
-  /** True when text in or under `node` must be masked. */
+  /** The one rule (`decide`) under this site's options. */
+  decide(node: Node | null | undefined): Decision;
+  /** True when text in or under `node` must be masked (or is not sent at all). */
   isMasked(node: Node): boolean;
-  /** True when `el` is replaced by a placeholder (or sits inside one). */
-  isBlocked(el: Element): boolean;
+  /** True when `el` is replaced by a placeholder (or sits inside one, across shadow and frame boundaries). */
+  isBlocked(el: Node): boolean;
   /** True when a field's value must never be sent as typed. */
   isMaskedField(el: Element): boolean;
   fieldValue(el: Element, value: string): string;
   /** Whether a checkbox/radio's checked state may be sent. */
   showsChecked(el: Element): boolean;
   text(node: Node | null, text: string): string;
-  /** An attribute's value as it may be sent (value/title/alt/placeholder/aria-label inside masked regions). */
-  attribute(el: Element, name: string, value: string): string;
-  /** Values the customer typed into masked fields right now: never repeated in a console message. */
+  /**
+   * An attribute's value as it may be sent, or null when it must not be: URLs redacted, and
+   * inside masked regions only `MASKED_ATTRIBUTES` pass (text attributes masked).
+   */
+  attribute(el: Element, name: string, value: string, decision?: Decision): string | null;
+  /** A URL as it may be sent (see `wireUrl`), relative to `doc`'s address. */
+  url(url: string, doc: Document): string;
+  /** Remembers a document or shadow root, so values typed into its masked fields are known to `secretValues`. */
+  noteRoot(root: Document | ShadowRoot): void;
+  /** Values the customer typed into masked fields right now, in `doc` and every root noted: never repeated in a console message. */
   secretValues(doc: Document): string[];
 }
-
-const MEDIA = 'img, picture, video, audio, canvas, svg image, iframe, object, embed';
 
 /** Throws ERR_BAD_OPTIONS naming the option when a selector is not valid CSS. */
 function checkSelector(selector: string | undefined, option: string): string | undefined {
@@ -114,34 +294,34 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
   const userBlock = checkSelector(options.blockSelector, 'blockSelector');
   const privateMode = options.privateByDefault === true;
   const maskAllInputs = options.maskAllInputs === true;
+  const rules = rulesOf({ ...options, maskSelector: userMask, blockSelector: userBlock });
 
-  const maskSelector = [MASK_TEXT_SELECTOR, `.${MASK_TEXT_CLASS}`, userMask].filter(Boolean).join(', ');
-  // Private mode blocks media outside allowed regions: a photo or a scanned ID is content too.
-  const privateMedia = privateMode ? MEDIA.split(', ').map((m) => `${m}:not(${ALLOW_SELECTOR} *):not(${ALLOW_SELECTOR})`).join(', ') : undefined;
-  const blockSelector = [BLOCK_SELECTOR, `.${BLOCK_CLASS}`, userBlock, privateMedia].filter(Boolean).join(', ');
+  const maskSelector = rules.mask;
+  // For rrweb-snapshot's own per-element check (within one tree): the snapshot walk and every
+  // other path then ask `decide`, which also crosses shadow and frame boundaries.
+  const privateMedia = privateMode ? `${MEDIA}, ${FRAMES}`.split(', ').map((m) => `${m}:not(${ALLOW_SELECTOR} *):not(${ALLOW_SELECTOR})`).join(', ') : undefined;
+  const blockSelector = [rules.block, privateMedia].filter(Boolean).join(', ');
 
-  const elementOf = (node: Node): Element | null => (node.nodeType === 1 ? (node as Element) : node.parentElement);
-
-  const isMasked = (node: Node): boolean => {
-    const el = elementOf(node);
-    if (!el) return false;
-    if (el.closest(maskSelector)) return true;
-    return privateMode && !el.closest(ALLOW_SELECTOR);
-  };
-
-  const isBlocked = (el: Element): boolean => el.closest(blockSelector) !== null;
+  const decideNode = (node: Node | null | undefined): Decision => decide(node as unknown as RuleNode | null, rules);
+  const isMasked = (node: Node): boolean => decideNode(node) !== 'show';
+  const isBlocked = (node: Node): boolean => decideNode(node) === 'block';
 
   const isMaskedField = (el: Element): boolean => {
     if (isSecretField(el)) return true;
     if (!FIELD_TAGS.has(el.tagName.toLowerCase())) return false;
-    if (maskAllInputs) return !isCheckable(el);
+    if (maskAllInputs) return !isCheckable(el) || isMasked(el);
     return isMasked(el);
   };
 
+  const roots = new Set<Document | ShadowRoot>();
+  const urlOf = (url: string, doc: Document) => wireUrl(url, doc.baseURI || doc.URL);
+
   const privacy: Privacy = {
     options: { ...options },
+    rules,
     blockSelector,
     maskSelector,
+    decide: decideNode,
     isMasked,
     isBlocked,
     isMaskedField,
@@ -154,23 +334,57 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
     },
     showsChecked: (el) => !isSecretField(el) && !isMasked(el),
     text: (node, text) => (node && isMasked(node) ? maskText(text) : text),
-    attribute(el, name, value) {
+    attribute(el, name, value, decision) {
       const lower = name.toLowerCase();
-      if (lower === 'value' && FIELD_TAGS.has(el.tagName.toLowerCase())) return privacy.fieldValue(el, value);
-      if (!isMasked(el)) return value;
-      if (lower === 'value') return value === '' ? '' : MASK;
-      if (TEXT_ATTRIBUTES.has(lower)) return maskText(value);
+      const tag = el.tagName.toLowerCase();
+      if (lower === 'value' && FIELD_TAGS.has(tag)) return privacy.fieldValue(el, value);
+      // The frame's HTML source, rules not applied: its document is captured on its own.
+      if (lower === 'srcdoc') return null;
+      const d = decision ?? decideNode(el);
+      if (d !== 'show') {
+        if (lower === 'value') return value === '' ? '' : MASK;
+        if (TEXT_ATTRIBUTES.has(lower)) return maskText(value);
+        // A stylesheet is the page's, not the customer's: it keeps its address (redacted below).
+        const stylesheet = tag === 'link' && /\bstylesheet\b/i.test(el.getAttribute('rel') ?? '') && (lower === 'href' || lower === 'rel' || lower === 'media');
+        if (!MASKED_ATTRIBUTES.has(lower) && !stylesheet) return null;
+        if ((lower === 'id' || lower === 'class') && looksLikeData(value)) return null;
+      }
+      const doc = el.ownerDocument;
+      if (URL_ATTRIBUTES.has(lower)) return tag === 'use' && value.startsWith('#') ? value : urlOf(value, doc);
+      if (lower === 'srcset' || lower === 'imagesrcset') return wireSrcset(value, doc.baseURI || doc.URL);
+      if (lower === 'style' || lower === '_csstext') return wireCss(value, doc.baseURI || doc.URL);
       return value;
     },
+    url: urlOf,
+    noteRoot(root) {
+      roots.add(root);
+    },
     secretValues(doc) {
-      const out: string[] = [];
-      for (const tag of FIELD_TAGS) {
-        for (const el of doc.getElementsByTagName(tag)) {
+      const out = new Set<string>();
+      const seen = new Set<Document | ShadowRoot>();
+      const visit = (root: Document | ShadowRoot) => {
+        if (seen.has(root)) return;
+        seen.add(root);
+        for (const el of root.querySelectorAll('input, textarea, select')) {
           const value = (el as HTMLInputElement).value;
-          if (value && value.length >= 3 && isMaskedField(el)) out.push(value);
+          if (value && value.length >= 3 && isMaskedField(el)) out.add(value);
         }
+        // Same-origin frames: their fields too, whether or not capture watches them.
+        for (const frame of root.querySelectorAll('iframe')) {
+          try {
+            const inner = (frame as HTMLIFrameElement).contentDocument;
+            if (inner) visit(inner);
+          } catch {
+            // cross-origin: not ours to read, and capture never sends it either
+          }
+        }
+      };
+      visit(doc);
+      for (const root of roots) {
+        if (root.isConnected) visit(root);
+        else roots.delete(root);
       }
-      return out;
+      return [...out];
     },
   };
   return privacy;
