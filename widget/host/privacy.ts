@@ -38,6 +38,8 @@ export const MASKED_ATTRIBUTES: ReadonlySet<string> = new Set([
 /** Attributes whose value is a URL (or a list of them): on the wire they go through `wireUrl`. */
 export const URL_ATTRIBUTES: ReadonlySet<string> = new Set(['href', 'src', 'xlink:href', 'background', 'poster', 'data', 'cite', 'longdesc', 'action', 'formaction', 'ping', 'manifest', 'codebase', 'usemap']);
 
+const RENDERING_META = /^(viewport|color-scheme|theme-color|supported-color-schemes)$/i;
+
 // Fields whose content is a secret by what the browser autofills into them.
 const SECRET_AUTOCOMPLETE = /\b(cc-number|cc-csc|cc-exp|one-time-code|current-password|new-password)\b/i;
 
@@ -338,8 +340,11 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
       const lower = name.toLowerCase();
       const tag = el.tagName.toLowerCase();
       if (lower === 'value' && FIELD_TAGS.has(tag)) return privacy.fieldValue(el, value);
-      // The frame's HTML source, rules not applied: its document is captured on its own.
-      if (lower === 'srcdoc') return null;
+      // The frame's HTML source, rules not applied: its document is captured on its own. A CSP
+      // nonce is a secret of the page's; a <meta>'s content (csrf-token, api keys…) only for the
+      // few names that shape rendering.
+      if (lower === 'srcdoc' || lower === 'nonce') return null;
+      if (tag === 'meta' && lower === 'content' && !RENDERING_META.test(el.getAttribute('name') ?? '')) return null;
       const d = decision ?? decideNode(el);
       if (d !== 'show') {
         if (lower === 'value') return value === '' ? '' : MASK;
@@ -420,12 +425,29 @@ export function redactUrl(url: string, options: RedactUrlOptions = {}): string {
   const beforeHash = hashAt >= 0 ? url.slice(0, hashAt) : url;
   const hash = hashAt >= 0 ? url.slice(hashAt + 1) : null;
   const queryAt = beforeHash.indexOf('?');
-  const base = stripCredentials(queryAt >= 0 ? beforeHash.slice(0, queryAt) : beforeHash);
+  const base = redactPath(stripCredentials(queryAt >= 0 ? beforeHash.slice(0, queryAt) : beforeHash));
   let out = base;
   if (queryAt >= 0) out += `?${redactPairs(beforeHash.slice(queryAt + 1), keep)}`;
   // Fragments carry OAuth tokens (#access_token=…); a plain anchor (#section-2) stays readable.
   if (hash !== null) out += `#${hash.includes('=') ? redactPairs(hash, keep) : hash}`;
   return out;
+}
+
+/** Path segments that are e-mail addresses or tokens (reset links, magic links, API keys) become [redacted]. */
+function redactPath(url: string): string {
+  // An address, not a place: mailto:, tel:, sms: keep only their scheme.
+  const opaque = url.match(/^(mailto|tel|sms|callto|facetime):/i);
+  if (opaque) return `${opaque[0]}${REDACTED}`;
+  const authorityEnd = url.match(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i)?.[0].length ?? 0;
+  const path = url.slice(authorityEnd);
+  if (path === '') return url;
+  return url.slice(0, authorityEnd) + path.split('/').map((segment) => (isSecretSegment(segment) ? REDACTED : segment)).join('/');
+}
+
+function isSecretSegment(segment: string): boolean {
+  if (segment.length < 6) return false;
+  const decoded = safeDecode(segment);
+  return EMAIL_ONE.test(decoded) || TOKEN_SHAPES.some((shape) => shape.test(decoded)) || OPAQUE_TOKEN_ONE.test(decoded);
 }
 
 function redactPairs(query: string, keep: Set<string>): string {
@@ -462,15 +484,57 @@ export interface RedactTextOptions {
 // Patterns for secrets that show up in logs and error messages.
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi;
 const JWT = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
-const BEARER = /\b(Bearer|Basic|Token)\s+[\w\-.~+/=]{8,}/gi;
-const KEY_VALUE = /\b((?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|auth(?:orization)?|session(?:id)?|cookie|otp|cvv|cvc|csc|ssn|pin)["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;&}"']+)/gi;
-const EMAIL = /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g;
+const BEARER = /\b(Bearer|Basic|Token|Digest|Negotiate)\s+[\w\-.~+/=]{8,}/gi;
+/** Known vendor key shapes: Stripe, GitHub, Slack, AWS access keys, Google, GitLab, SendGrid, npm, OpenAI-style. */
+const TOKEN_SHAPES: readonly RegExp[] = [
+  /\b(?:sk|rk|pk)_(?:live|test)_[0-9a-zA-Z]{8,}/,
+  /\bgh[opusr]_[A-Za-z0-9]{20,}/,
+  /\bgithub_pat_\w{20,}/,
+  /\bxox[abposr]-[\w-]{10,}/,
+  /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b/,
+  /\bAIza[0-9A-Za-z_-]{35}/,
+  /\bglpat-[\w-]{20,}/,
+  /\bSG\.[\w-]{16,}\.[\w-]{16,}/,
+  /\bnpm_[A-Za-z0-9]{36}/,
+  /\bsk-[A-Za-z0-9_-]{20,}/,
+];
+const TOKEN_SHAPES_GLOBAL = TOKEN_SHAPES.map((shape) => new RegExp(shape.source, 'g'));
+/** A long run of letters and digits mixed (an opaque token in a path or a message). */
+const OPAQUE_TOKEN = /(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z0-9_-]{32,}(?![\w-])/g;
+const OPAQUE_TOKEN_ONE = new RegExp(`^${OPAQUE_TOKEN.source}$`);
+const EMAIL = /\b[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+\b/gi;
+const EMAIL_ONE = /^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$/;
 const DIGIT_RUN = /\b(?:\d[ -]?){12,18}\d\b/g;
+const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g;
+/** `key: value` / `key=value` / `"key": "value"`, whatever the key's case style; the key is judged by its words. */
+const KEY_VALUE = /(["']?)([A-Za-z][\w.-]{0,63})\1(\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}"'\]]+)/g;
+const SECRET_WORDS = new Set(['password', 'passwd', 'passphrase', 'pwd', 'secret', 'token', 'apikey', 'auth', 'authorization', 'session', 'sessionid', 'cookie', 'otp', 'cvv', 'cvc', 'csc', 'ssn', 'pin', 'credential', 'credentials', 'signature', 'sig', 'csrf', 'xsrf', 'jwt', 'bearer', 'nonce', 'iban', 'mfa', 'totp']);
+const SECRET_PAIRS = new Set(['api key', 'access key', 'private key', 'client secret', 'secret key', 'card number', 'security code', 'account number', 'refresh token', 'access token', 'id token']);
+
+/** The words of a key in any case style: access_token, authToken, X-Api-Key, "newPassword", user.pwd. */
+export function keyWords(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[\s_.\-]+/)
+    .filter(Boolean);
+}
+
+/** True when a key names a secret (its words, or two of them together, are on the list). */
+export function isSecretKey(key: string): boolean {
+  const words = keyWords(key);
+  if (words.some((word) => SECRET_WORDS.has(word) || /^(?:pass(?:word|wd|code)|token|secret)/.test(word))) return true;
+  for (let i = 0; i + 1 < words.length; i++) if (SECRET_PAIRS.has(`${words[i]} ${words[i + 1]}`)) return true;
+  return SECRET_WORDS.has(words.join(''));
+}
 
 /**
  * A console message, error message or stack as the agent may see it: values typed into masked
- * fields, card numbers (Luhn-checked), JWTs, bearer tokens, `password=…`-style pairs, e-mail
- * addresses and URL query values are replaced by [redacted].
+ * fields, values of keys that name secrets (any case style, JSON, query and header-like),
+ * known token shapes (JWT, bearer, vendor API keys, cloud access keys), long opaque tokens, card
+ * numbers (Luhn-checked), IBANs (mod 97), e-mail addresses, and URL query values and secret path
+ * segments are replaced by [redacted].
  */
 export function redactText(text: string, options: RedactTextOptions = {}): string {
   let out = text;
@@ -481,10 +545,30 @@ export function redactText(text: string, options: RedactTextOptions = {}): strin
   out = out.replace(URL_IN_TEXT, (url) => redactUrl(url, { keepParams: options.keepParams }));
   out = out.replace(JWT, REDACTED);
   out = out.replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`);
-  out = out.replace(KEY_VALUE, (_m, key: string) => `${key}${REDACTED}`);
+  for (const shape of TOKEN_SHAPES_GLOBAL) out = out.replace(shape, REDACTED);
+  out = out.replace(KEY_VALUE, (match, quote: string, key: string, sep: string, value: string) => {
+    if (!isSecretKey(key) || value === REDACTED || value.startsWith('//')) return match;
+    const q = value.startsWith('"') ? '"' : value.startsWith("'") ? "'" : '';
+    return `${quote}${key}${quote}${sep}${q}${REDACTED}${q}`;
+  });
   out = out.replace(EMAIL, REDACTED);
+  out = out.replace(OPAQUE_TOKEN, REDACTED);
   out = out.replace(DIGIT_RUN, (run) => (luhn(run.replace(/\D/g, '')) ? REDACTED : run));
+  out = out.replace(IBAN, (iban) => (ibanValid(iban.replace(/ /g, '')) ? REDACTED : iban));
   return out;
+}
+
+/** IBANs pass the ISO 13616 mod-97 check. */
+export function ibanValid(iban: string): boolean {
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(iban)) return false;
+  const moved = iban.slice(4) + iban.slice(0, 4);
+  let rest = 0;
+  for (const ch of moved) {
+    const code = ch.charCodeAt(0);
+    const digits = code >= 65 ? String(code - 55) : ch;
+    for (const d of digits) rest = (rest * 10 + (d.charCodeAt(0) - 48)) % 97;
+  }
+  return rest === 1;
 }
 
 /** Card numbers pass the Luhn check; order numbers and timestamps mostly do not. */
