@@ -445,8 +445,47 @@ export function startCapture(options: CaptureOptions): StopCapture {
     // removal of a node that was later moved into it (the agent would keep a stale copy).
     removed.forEach((node) => mirror.removeNodeFromMap(node));
 
-    // Ancestors before descendants: a new subtree is sent once, from its topmost new node.
     const adds: AddedNode[] = [];
+    // Attribute changes first: an element whose decision changed is resent whole, with what was
+    // added inside it in this batch (which then has an id, and is not sent a second time below).
+    const attributes: AttributeChange[] = [];
+    const changed: [Element, Set<string>, Decision][] = [];
+    const swapped: Element[] = [];
+    attributeTargets.forEach((names, el) => {
+      const id = idOf(el);
+      if (id < 0 || freshNodes.has(el) || sentBlocked.has(el)) return;
+      const decision = privacy.decide(el);
+      // Inside something blocked since (a frame's document whose <iframe> became blocked): nothing follows.
+      if (decision === 'block' && el.parentNode && privacy.isBlocked(el.parentNode)) return;
+      if (decision !== (sentDecisions.get(el) ?? decision)) {
+        // Newly blocked, masked or shown (a class or attribute change): the agent's copy is
+        // swapped for one serialized under the rule as it is now.
+        removes.push(id);
+        forgetFrameDocuments(el);
+        mirror.removeNodeFromMap(el);
+        swapped.push(el);
+        return;
+      }
+      changed.push([el, names, decision]);
+    });
+    // Serialized only once every swapped element is forgotten, so none is placed beside another's old copy.
+    for (const el of swapped.sort(byDepth)) {
+      if (idOf(el) >= 0) continue; // inside another swapped element: already in its copy
+      const parentId = parentIdOf(el);
+      const serialized = parentId >= 0 ? serializeTree(el) : null;
+      if (serialized) adds.push({ parentId, nextId: nextKnownSiblingId(el), node: serialized });
+    }
+    // Then the plain changes, of elements still known (one inside a resent element is in its copy).
+    for (const [el, names, decision] of changed) {
+      const id = idOf(el);
+      if (id < 0) continue;
+      for (const name of names) {
+        const change = attributeForWire(el, name, decision);
+        if (change) attributes.push({ id, name, value: change.value });
+      }
+    }
+
+    // Ancestors before descendants: a new subtree is sent once, from its topmost new node.
     for (const node of [...candidates].sort(byDepth)) {
       if (!node.isConnected || !roots.has(node.getRootNode()) || ignore(node) || idOf(node) >= 0) continue;
       const parentId = parentIdOf(node);
@@ -458,30 +497,6 @@ export function startCapture(options: CaptureOptions): StopCapture {
       if (!serialized) continue;
       adds.push({ parentId, nextId: nextKnownSiblingId(node), node: serialized });
     }
-
-    const attributes: AttributeChange[] = [];
-    attributeTargets.forEach((names, el) => {
-      const id = idOf(el);
-      if (id < 0 || freshNodes.has(el) || sentBlocked.has(el)) return;
-      const decision = privacy.decide(el);
-      // Inside something blocked since (a frame's document whose <iframe> became blocked): nothing follows.
-      if (decision === 'block' && el.parentNode && privacy.isBlocked(el.parentNode)) return;
-      if (decision !== (sentDecisions.get(el) ?? decision)) {
-        // Newly blocked, masked or shown (a class or attribute change): the agent's copy is
-        // swapped for one serialized under the rule as it is now.
-        const parentId = parentIdOf(el);
-        removes.push(id);
-        forgetFrameDocuments(el);
-        mirror.removeNodeFromMap(el);
-        const serialized = parentId >= 0 ? serializeTree(el) : null;
-        if (serialized) adds.push({ parentId, nextId: nextKnownSiblingId(el), node: serialized });
-        return;
-      }
-      for (const name of names) {
-        const change = attributeForWire(el, name, decision);
-        if (change) attributes.push({ id, name, value: change.value });
-      }
-    });
 
     const texts: TextChange[] = [];
     textTargets.forEach((node) => {

@@ -316,6 +316,7 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
   };
 
   const roots = new Set<Document | ShadowRoot>();
+  let lastDiscovery = -Infinity;
   const urlOf = (url: string, doc: Document) => wireUrl(url, doc.baseURI || doc.URL);
 
   const privacy: Privacy = {
@@ -353,6 +354,8 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
         const stylesheet = tag === 'link' && /\bstylesheet\b/i.test(el.getAttribute('rel') ?? '') && (lower === 'href' || lower === 'rel' || lower === 'media');
         if (!MASKED_ATTRIBUTES.has(lower) && !stylesheet) return null;
         if ((lower === 'id' || lower === 'class') && looksLikeData(value)) return null;
+        // A background picture is media: blocked here like an <img>.
+        if (lower === 'style') return value.replace(/url\([^)]*\)/gi, 'none');
       }
       const doc = el.ownerDocument;
       if (URL_ATTRIBUTES.has(lower)) return tag === 'use' && value.startsWith('#') ? value : urlOf(value, doc);
@@ -384,6 +387,13 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
           }
         }
       };
+      // Shadow roots that were there before capture started, under blocked hosts too (capture
+      // never walks those): found by a full walk, at most every 2 s; later ones are noted as attached.
+      const now = Date.now();
+      if (now - lastDiscovery > 2_000) {
+        lastDiscovery = now;
+        discoverRoots(doc, roots);
+      }
       visit(doc);
       for (const root of roots) {
         if (root.isConnected) visit(root);
@@ -393,6 +403,24 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
     },
   };
   return privacy;
+}
+
+/** Every open shadow root in `root`, nested ones and those in same-origin frames included. */
+function discoverRoots(root: Document | ShadowRoot, into: Set<Document | ShadowRoot>): void {
+  for (const el of root.querySelectorAll('*')) {
+    if (el.shadowRoot) {
+      into.add(el.shadowRoot);
+      discoverRoots(el.shadowRoot, into);
+    }
+    if (el.tagName === 'IFRAME') {
+      try {
+        const inner = (el as HTMLIFrameElement).contentDocument;
+        if (inner) discoverRoots(inner, into);
+      } catch {
+        // cross-origin
+      }
+    }
+  }
 }
 
 function isCheckable(el: Element): boolean {
