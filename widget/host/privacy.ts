@@ -33,6 +33,8 @@ export const MASKED_ATTRIBUTES: ReadonlySet<string> = new Set([
   'viewbox', 'xmlns', 'preserveaspectratio', 'fill', 'stroke', 'stroke-width', 'stroke-linecap', 'stroke-linejoin', 'fill-rule', 'clip-rule', 'opacity',
   'd', 'x', 'y', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'rx', 'ry', 'points', 'transform',
   'rr_width', 'rr_height', '_csstext', 'rr_open_mode', 'rr_scrollleft', 'rr_scrolltop',
+  // The site's own privacy markers: they say where a region is masked, nothing of what is in it.
+  'data-coview-mask', 'data-coview-block', 'data-coview-allow',
 ]);
 
 /** Attributes whose value is a URL (or a list of them): on the wire they go through `wireUrl`. */
