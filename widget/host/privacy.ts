@@ -230,7 +230,8 @@ export function wireSrcset(srcset: string, base: string): string {
 /** Every url(…) in CSS through `wireUrl`. */
 export function wireCss(css: string, base: string): string {
   if (!css.includes('url(')) return css;
-  return css.replace(/url\(\s*(['"]?)([^'")]*)\1\s*\)/gi, (_m, quote: string, url: string) => `url(${quote}${wireUrl(url, base)}${quote})`);
+  // url(#gradient) names something in the same document (SVG paint servers, filters): kept as it is.
+  return css.replace(/url\(\s*(['"]?)([^'")]*)\1\s*\)/gi, (match, quote: string, url: string) => (url.trim().startsWith('#') ? match : `url(${quote}${wireUrl(url, base)}${quote})`));
 }
 
 /** The site owner's privacy options (`Coview.start(options)` or the script tag's data attributes). */
@@ -360,7 +361,8 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
         if (lower === 'style') return value.replace(/url\([^)]*\)/gi, 'none');
       }
       const doc = el.ownerDocument;
-      if (URL_ATTRIBUTES.has(lower)) return tag === 'use' && value.startsWith('#') ? value : urlOf(value, doc);
+      // Same-document SVG references (<use href="#icon">, xlink:href="#path") stay as they are, as rrweb keeps them.
+      if (URL_ATTRIBUTES.has(lower)) return (tag === 'use' || lower === 'xlink:href') && value.startsWith('#') ? value : urlOf(value, doc);
       if (lower === 'srcset' || lower === 'imagesrcset') return wireSrcset(value, doc.baseURI || doc.URL);
       if (lower === 'style' || lower === '_csstext') return wireCss(value, doc.baseURI || doc.URL);
       return value;

@@ -67,6 +67,8 @@ describe('wireUrl: one redaction for every URL on the wire', () => {
   it('srcset and CSS url() candidates each go through it', () => {
     expect(wireSrcset('/a.png?sig=CANARY 1x, /b.png?sig=CANARY 2x', page)).toBe(`https://bank.example/a.png?sig=${REDACTED} 1x, https://bank.example/b.png?sig=${REDACTED} 2x`);
     expect(wireCss('background: url("/bg.png?u=CANARY") no-repeat', page)).toBe(`background: url("https://bank.example/bg.png?u=${REDACTED}") no-repeat`);
+    // Same-document references (SVG gradients, filters) stay as they are.
+    expect(wireCss('fill: url(#grad); filter: url("#blur")', page)).toBe('fill: url(#grad); filter: url("#blur")');
   });
 
   it('the page address itself, with tokens in its path', () => {
