@@ -6,7 +6,8 @@
  * Clocks: both pages run in one browser on one machine and read performance.timeOrigin + now().
  *
  * Environment: BENCH_RUNS (first-render runs per page, default 5), BENCH_SESSION_SECONDS (the
- * scripted session, default 120), BENCH_UPDATES (mutation latency samples, default 200).
+ * scripted session, default 120), BENCH_UPDATES (mutation latency samples, default 200),
+ * BENCH_JOINS (throttled joins per page in section 5, bench/joins.ts, default 3).
  */
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { launchChromium, newPerson } from '../tests/support/browser.js';
 import { startFixtureServer } from '../tests/support/fixture-server.js';
 import { startServer } from '../tests/support/server.js';
 import { allowTsxEvaluate, readWire, recordWire } from '../tests/support/wire.js';
+import { benchJoins } from './joins.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SESSION_SECONDS = Number(process.env.BENCH_SESSION_SECONDS ?? 120);
@@ -302,17 +304,20 @@ async function main(): Promise<void> {
     const perMinute = (s.steadyBytes / s.seconds) * 60;
     console.log(row(['snapshot', 'after it', 'per minute', '1 Mbit/s video/min', 'fewer bytes'], [12, 12, 14, 22, 14]));
     console.log(row([kib(s.snapshotBytes), kib(s.steadyBytes), kib(perMinute), kib(VIDEO_BYTES_PER_MINUTE), ratio(VIDEO_BYTES_PER_MINUTE / perMinute)], [12, 12, 14, 22, 14]));
+
+    console.log('\n4. Bundle sizes');
+    console.log(row(['file', 'minified', 'min+gzip'], [14, 12, 12]));
+    for (const file of ['dist/widget.js', 'dist/join.js']) {
+      const raw = readFileSync(file);
+      console.log(row([file.replace('dist/', ''), kib(raw.length), kib(gzipSync(raw, { level: 9 }).length)], [14, 12, 12]));
+    }
+
+    // bench/joins.ts: joins on a slow customer device over the demo shop, the 5k page and the corpus.
+    await benchJoins(env, '5. Every join shows the page');
   } finally {
     await browser.close();
     await fixtures.close();
     await server.close();
-  }
-
-  console.log('\n4. Bundle sizes');
-  console.log(row(['file', 'minified', 'min+gzip'], [14, 12, 12]));
-  for (const file of ['dist/widget.js', 'dist/join.js']) {
-    const raw = readFileSync(file);
-    console.log(row([file.replace('dist/', ''), kib(raw.length), kib(gzipSync(raw, { level: 9 }).length)], [14, 12, 12]));
   }
 }
 

@@ -244,6 +244,8 @@ describe('big pages and resync', () => {
     await eventually(() => agent.page.evaluate(() => (window as unknown as { __dropped: number }).__dropped), (n) => n === 1, 5_000);
     await customer.page.evaluate(() => void (document.getElementById('s3')!.textContent = 'Second change'));
     await eventually(heading, (t) => t === 'First change (lost on the way)', 5_000);
-    expect(await agent.frame.locator('#s3').textContent()).toBe('Second change');
+    // The lost message may be the structure digest instead of the change: either way the view
+    // heals, and a resync's snapshot may still be arriving when the second change is looked at.
+    await eventually(() => agent.frame.locator('#s3').textContent(), (t) => t === 'Second change', 5_000);
   });
 });

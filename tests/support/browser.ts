@@ -47,3 +47,25 @@ export async function newPerson(browser: Browser, origin: string, viewport = { w
   await context.grantPermissions(['microphone'], { origin });
   return context;
 }
+
+/**
+ * Debian's Firefox ESR, driven over WebDriver BiDi by puppeteer-core (playwright-core's BiDi
+ * Firefox does not work with ESR 153). $FIREFOX_PATH overrides /usr/bin/firefox-esr. The prefs
+ * let WebRTC gather loopback candidates inside the test network namespace.
+ */
+export async function launchFirefox() {
+  const executablePath = [process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/firefox'].find((path): path is string => !!path && existsSync(path));
+  if (!executablePath) throw new Error('No Firefox found. Install it (apt-get install -y firefox-esr) or set FIREFOX_PATH.');
+  const { default: puppeteer } = await import('puppeteer-core');
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath,
+    headless: true,
+    extraPrefsFirefox: {
+      'media.peerconnection.ice.loopback': true,
+      'media.peerconnection.ice.no_host': false,
+      'media.navigator.permission.disabled': true,
+      'media.peerconnection.ice.obfuscate_host_addresses': false,
+    },
+  });
+}

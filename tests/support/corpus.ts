@@ -55,7 +55,8 @@ const todomvc = (framework: string, notes: string): CorpusPage => ({
   // Always rendered (the list itself only once there are to-dos, in React and Ember).
   ready: '#new-todo',
   setup: addTodos,
-  interaction: { click: '#todo-list li:first-child .toggle' },
+  // The first to-do's checkbox (Ember 1.x puts metamorph <script>s between the <li>s: no :first-child).
+  interaction: { click: '#todo-list li .toggle' },
 });
 
 export const CORPUS: readonly CorpusPage[] = [
@@ -200,7 +201,8 @@ export async function startCorpusServer(coviewServer: string, pages: readonly Co
         return void res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(html);
       }
       // Web fonts and icons are fetched with CORS by some pages (and by the agent's mirror).
-      res.writeHead(200, { 'content-type': type, 'access-control-allow-origin': '*' }).end(await readFile(file));
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': type, 'access-control-allow-origin': '*' }).end(body);
     } catch {
       res.writeHead(404).end('not found');
     }

@@ -62,16 +62,29 @@ export async function customerShot(page: Page): Promise<Buffer> {
  * margins, toolbars) takes around the stage, resize the agent's window to viewport + chrome, and
  * wait for the ResizeObserver to re-fit (checked on the screen element's transform). Then the
  * `[data-coview-frame]` iframe is shot as an element; what the viewer draws over it (the customer's
- * pointer, click ripples, the agent's tools) is made transparent for the shot.
+ * pointer, click ripples, the agent's tools) is made transparent for the shot, and the viewer's
+ * outline on the customer's focused element (an agent-side mark, not the page) is lifted for it.
  */
 export async function agentMirrorShot(page: Page, viewport: { width: number; height: number }): Promise<Buffer> {
   await fitAtScaleOne(page, viewport);
   const style = await page.addStyleTag({
     content: '.stage > :not(.coview-screen), .coview-screen > :not([data-coview-frame]) { opacity: 0 !important; }',
   });
+  const focusMark = (on: boolean) =>
+    page.evaluate((show) => {
+      const doc = document.querySelector<HTMLIFrameElement>('[data-coview-frame]')?.contentDocument;
+      const marked = doc?.querySelector('[data-coview-focus]') ?? doc?.querySelector('[data-coview-focus-shot]');
+      if (!marked) return;
+      marked.toggleAttribute('data-coview-focus', show);
+      marked.toggleAttribute('data-coview-focus-shot', !show);
+    }, on);
+  await focusMark(false);
+  // The agent's own mouse (where the Join button was) would give the mirror real :hover styles.
+  await page.mouse.move(0, 0);
   try {
     return await page.locator('[data-coview-frame]').screenshot({ animations: 'disabled', caret: 'hide', scale: 'css' });
   } finally {
+    await focusMark(true).catch(() => {});
     await style.evaluate((el) => (el as Element).remove()).catch(() => {});
   }
 }

@@ -23,7 +23,10 @@ export interface JoinOutcome {
 export interface ThrottledJoinOptions {
   /** CDP CPU throttling of the customer's page (4: a mid-range phone). */
   cpuRate?: number;
-  /** Nodes per snapshot part (tiny: parts end anywhere, right after the document node included). */
+  /**
+   * Nodes per snapshot part (tiny: parts end anywhere, right after the document node included).
+   * Default: partSizeFor(page).
+   */
   sliceNodes?: number;
   /** How long the page keeps changing after the agent clicks Join (ms): over the whole snapshot. */
   churnMs?: number;
@@ -36,7 +39,7 @@ export interface ThrottledJoinOptions {
  * snapshot is taken. Then the agent's mirror must equal the customer's page.
  */
 export async function throttledJoin(h: Harness, url: string, options: ThrottledJoinOptions = {}): Promise<JoinOutcome> {
-  const { cpuRate = 4, sliceNodes = 5, churnMs = 1_500, equalWithinMs = 10_000 } = options;
+  const { cpuRate = 4, churnMs = 1_500, equalWithinMs = 10_000 } = options;
   const customerContext = await h.person();
   const customer = await CustomerPage.open(customerContext, url);
   const agentContext = await h.person({ width: 1280, height: 800 });
@@ -46,6 +49,7 @@ export async function throttledJoin(h: Harness, url: string, options: ThrottledJ
   agent.page.on('console', (message) => {
     if (message.text().includes('the view diverged')) divergences.push(message.text());
   });
+  const sliceNodes = options.sliceNodes ?? (await partSizeFor(customer.page));
   const cdp = await customerContext.newCDPSession(customer.page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuRate });
   const { code } = await customer.page.evaluate((slice) => window.Coview!.start({ onJoinRequest: () => true, snapshotSliceNodes: slice }), sliceNodes);
@@ -72,6 +76,15 @@ export async function throttledJoin(h: Harness, url: string, options: ThrottledJ
   const customerMode = await customer.page.evaluate(() => document.compatMode);
   const agentMode = (await agent.inMirror((doc) => doc.compatMode)) ?? '(none)';
   return { equal: msToEqual !== null, msToEqual, resyncs, divergences, difference, customerMode, agentMode, customer, agent };
+}
+
+/**
+ * Snapshot parts for tests: 5 nodes, or about 1/50 of the page on big pages (each part is a task
+ * of its own on a throttled phone, and a forced layout when the page changes in between), so parts
+ * end anywhere — the first one right after the document node — and a join stays a few seconds.
+ */
+export function partSizeFor(page: Page): Promise<number> {
+  return page.evaluate(() => Math.max(5, Math.ceil((document.getElementsByTagName('*').length * 2) / 50)));
 }
 
 /**

@@ -66,10 +66,12 @@ export class Viewer {
   show(messages: HostMessage[]): void {
     const frozen = this.frozen;
     this.frozen = false;
+    this.replaying = true;
     try {
       for (const message of messages) this.apply(message);
     } finally {
       this.frozen = frozen;
+      this.replaying = false;
     }
   }
 
@@ -163,6 +165,7 @@ export class Viewer {
     return sheet;
   }
   private readonly viewerSheets = new WeakMap<Window, CSSStyleSheet>();
+  private readonly adoptedSheets = new WeakMap<Window, Map<string, CSSStyleSheet>>();
 
   /** The mirror's documents: the page's and those of its frames. */
   private documents(): Document[] {
@@ -428,8 +431,10 @@ export class Viewer {
   private diverged(reason: string): void {
     this.divergences++;
     console.warn(`[coview] the view diverged from the customer's page: ${reason}`);
-    this.onDiverged(reason);
+    // A moment of the past that does not rebuild cleanly is not a reason to resync the live page.
+    if (!this.replaying) this.onDiverged(reason);
   }
+  private replaying = false;
 
   private applyStylesheet(id: number, cssText: string): void {
     const el = this.mirror.getNode(id) as Element | null;
@@ -451,9 +456,18 @@ export class Viewer {
     const root = target?.nodeType === Node.DOCUMENT_NODE ? (target as Document) : ((target as Element | null)?.shadowRoot ?? null);
     const win = (root?.nodeType === Node.DOCUMENT_NODE ? (root as Document) : root?.ownerDocument)?.defaultView as (Window & typeof globalThis) | null | undefined;
     if (!root || !win) return;
+    // Web components adopt one constructed sheet in every instance's shadow root (hundreds of
+    // icons): one sheet per text and window, shared as on the customer's page.
+    let byText = this.adoptedSheets.get(win);
+    if (!byText) this.adoptedSheets.set(win, (byText = new Map()));
     const sheets = texts.map((text) => {
-      const sheet = new win.CSSStyleSheet();
-      sheet.replaceSync(this.assets.rewriteCss(adaptCssForReplay(text, this.cache)));
+      const css = this.assets.rewriteCss(adaptCssForReplay(text, this.cache));
+      let sheet = byText.get(css);
+      if (!sheet) {
+        sheet = new win.CSSStyleSheet();
+        sheet.replaceSync(css);
+        byText.set(css, sheet);
+      }
       return sheet;
     });
     root.adoptedStyleSheets = root.nodeType === Node.DOCUMENT_NODE ? [...sheets, this.viewerSheet(win)] : sheets;
