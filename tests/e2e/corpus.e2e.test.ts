@@ -183,7 +183,7 @@ async function throttledJoin(page: CorpusPage, seed: number) {
         await page.setup?.(customer.page);
         // The phone is slow from here on: while the widget starts, takes the snapshot and sends it.
         // (Loading the page itself throttled only makes the run long; it is not what is tested.)
-        startOptions.snapshotSliceNodes = await partSizeFor(customer.page);
+        if (!page.timeSlices) startOptions.snapshotSliceNodes = await partSizeFor(customer.page);
         const cdp = await customer.page.context().newCDPSession(customer.page);
         await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_THROTTLING_RATE });
         await customer.page.evaluate(startChurn, [seed, 8_000] as [number, number]);

@@ -291,8 +291,10 @@ export class Viewer {
         this.diverged(`an attribute change names node ${change.id}, which the view does not have`);
         continue;
       }
-      // Sanitized with its element's tag, exactly like a snapshot node (an <iframe>'s new src loads
-      // nothing). A refused value is skipped, not removed: removing srcdoc would navigate the frame.
+      // A nested frame shows only what the customer's page sent: it never loads a page itself, and
+      // a refused value is skipped, not removed (removing srcdoc would navigate the frame).
+      if ((el.nodeName === 'IFRAME' || el.nodeName === 'FRAME') && /^(src|srcdoc)$/i.test(change.name)) continue;
+      // Sanitized with its element's tag, exactly like a snapshot node.
       const safe = change.value === null ? null : sanitizeAttribute((el as Element).tagName, change.name, change.value);
       if (safe === undefined) continue;
       setAttributeSafely(el as Element, change.name, safe === null ? null : String(safe));
@@ -459,7 +461,8 @@ export class Viewer {
     // Web components adopt one constructed sheet in every instance's shadow root (hundreds of
     // icons): one sheet per text and window, shared as on the customer's page.
     let byText = this.adoptedSheets.get(win);
-    if (!byText) this.adoptedSheets.set(win, (byText = new Map()));
+    // Pages that keep rewriting their sheets would grow this without end: start over now and then.
+    if (!byText || byText.size > 500) this.adoptedSheets.set(win, (byText = new Map()));
     const sheets = texts.map((text) => {
       const css = this.assets.rewriteCss(adaptCssForReplay(text, this.cache));
       let sheet = byText.get(css);

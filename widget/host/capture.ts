@@ -327,7 +327,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
   let digestTimer: ReturnType<typeof setTimeout> | undefined;
   const scheduleDigest = (delayMs: number) => {
     clearTimeout(digestTimer);
-    if (digestIntervalMs > 0) digestTimer = setTimeout(() => void sendDigest(), delayMs);
+    // Never into the host page: a failed walk is reported, and the next one is scheduled anyway.
+    if (digestIntervalMs > 0) digestTimer = setTimeout(() => void sendDigest().catch((error) => (options.onError?.(error), scheduleDigest(digestIntervalMs))), delayMs);
   };
   const sendDigest = async () => {
     if (stopped) return;
@@ -335,13 +336,14 @@ export function startCapture(options: CaptureOptions): StopCapture {
     flushNow();
     const startedAt = performance.now();
     const before = mutationCount;
-    // A frame between two documents (reloading, its load event not yet here) is not quiet either.
+    // Frames count with the document they were sent with (none: blocked, cross-origin, never
+    // sent). A frame between two documents (reloading, its load event not yet here) is not quiet.
     let framesSettled = true;
     const sentFrameDocumentOf = (frame: Node): Node | null => {
-      const doc = readableFrameDocument(frame as HTMLIFrameElement);
       const sent = sentFrameDocuments.get(frame as HTMLIFrameElement);
-      if ((doc && idOf(doc) < 0) || (sent && doc !== sent)) framesSettled = false;
-      return doc;
+      const now = readableFrameDocument(frame as HTMLIFrameElement);
+      if (sent && now && now !== sent) framesSettled = false;
+      return sent && idOf(sent) >= 0 ? sent : null;
     };
     const steps = digestDocument<Node>(topDoc, idOf, sentFrameDocumentOf);
     let work = 0;
@@ -374,7 +376,10 @@ export function startCapture(options: CaptureOptions): StopCapture {
     if (serialized.type === NodeKind.Element && el.shadowRoot) el.shadowRoot.childNodes.forEach((child) => children.push({ node: child, isShadow: true }));
     if (serialized.type === NodeKind.Element && serialized.tagName === 'iframe') {
       const frameDoc = readableFrameDocument(el as HTMLIFrameElement);
-      if (frameDoc) children.push({ node: frameDoc, isShadow: false });
+      if (frameDoc) {
+        children.push({ node: frameDoc, isShadow: false });
+        sentFrameDocuments.set(el as HTMLIFrameElement, frameDoc);
+      }
     }
     // Reverse onto the stack so children come off it in document order.
     for (let i = children.length - 1; i >= 0; i--) {
@@ -592,10 +597,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
     if (watchedFrames.has(frame)) return;
     watchedFrames.add(frame);
     const frameDoc = readableFrameDocument(frame);
-    if (frameDoc) {
-      watchDocument(frameDoc);
-      sentFrameDocuments.set(frame, frameDoc);
-    }
+    if (frameDoc) watchDocument(frameDoc);
     const onLoad = safe(() => {
       // During the snapshot the walk may or may not have met the new document yet: decide after it.
       if (snapshotting) return void framesLoadedMeanwhile.add(frame);
@@ -609,8 +611,16 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const sendFrameDocument = (frame: HTMLIFrameElement) => {
     const frameId = idOf(frame);
     const doc = readableFrameDocument(frame);
-    if (frameId < 0 || !doc || idOf(doc) >= 0 || sentBlocked.has(frame) || privacy.isBlocked(frame)) return;
     const previous = sentFrameDocuments.get(frame);
+    if (frameId < 0 || sentBlocked.has(frame) || privacy.isBlocked(frame) || (doc && idOf(doc) >= 0)) return;
+    if (!doc) {
+      // Now cross-origin (or gone): the agent forgets the document it had, and so do we.
+      const previousId = previous ? idOf(previous) : -1;
+      if (previous) mirror.removeNodeFromMap(previous);
+      sentFrameDocuments.delete(frame);
+      if (previousId >= 0) ctx.emit({ type: 'mutation', removes: [previousId], adds: [], attributes: [], texts: [] });
+      return;
+    }
     if (previous) mirror.removeNodeFromMap(previous);
     sentFrameDocuments.set(frame, doc);
     watchDocument(doc);

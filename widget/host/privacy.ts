@@ -549,7 +549,7 @@ export function keyWords(key: string): string[] {
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
     .toLowerCase()
-    .split(/[\s_.\-]+/)
+    .split(/[\s_.-]+/)
     .filter(Boolean);
 }
 

@@ -114,8 +114,9 @@ export function sheetText(sheet: CSSStyleSheet): string | null {
   return text === null ? null : repairVarShorthands(text, sheet);
 }
 
-// A declaration with nothing after its colon: `border-right-style: ;`.
-const EMPTY_DECLARATION = /[\w-]:\s*;/;
+// A declaration with nothing after its colon: `border-right-style: ;` (not a custom property's
+// legitimately empty `--tw-pan-x: ;`).
+const EMPTY_DECLARATION = /(?:^|[\s;{])[a-z][a-z-]*:\s*;/i;
 
 /**
  * Chromium serializes a CSSOM rule whose shorthand uses var() and is partly overridden by a

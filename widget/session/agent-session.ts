@@ -81,6 +81,8 @@ const ASK_AGAIN_MS = 3_000;
  */
 const AUTO_RESYNC_MIN_GAP_MS = 1_000;
 const AUTO_RESYNC_MAX_GAP_MS = 60_000;
+/** How long a resync waits for its snapshot before another may be asked for. */
+const RESYNC_ANSWER_MS = 30_000;
 /**
  * The agent never waits forever. Once the customer allowed, their page is on screen within a few
  * seconds or something is in the way (a firewall, no TURN server): say so after this long.
@@ -360,6 +362,10 @@ export class AgentSession extends ObservableState<AgentState> {
       this.autoResyncGap = Math.min(AUTO_RESYNC_MAX_GAP_MS, this.autoResyncGap * 2);
       this.automaticResyncs++;
       this.awaitingSnapshot = true;
+      // A customer's page that cannot answer must not silence every later resync.
+      setTimeout(() => {
+        if (this.awaitingSnapshot) this.snapshotArrived();
+      }, RESYNC_ANSWER_MS);
       this.options.record?.({ type: 'console', level: 'warn', text: `[Coview] The view was out of step with the customer's page (${reason === 'gap' ? 'a message was lost' : 'a change could not be shown'}): fetching a fresh copy.` });
       this.channel.send({ type: 'resync', reason });
     }, wait);

@@ -24,9 +24,7 @@ class FakeNode implements RuleNode {
     return this;
   }
   getRootNode(): FakeNode {
-    let node: FakeNode = this;
-    while (node.parentNode) node = node.parentNode;
-    return node;
+    return this.parentNode ? this.parentNode.getRootNode() : this;
   }
   matches(selector: string): boolean {
     return selector.split(',').some((one) => {
@@ -40,8 +38,8 @@ class FakeNode implements RuleNode {
     });
   }
   closest(selector: string): FakeNode | null {
-    for (let node: FakeNode | null = this; node && node.nodeType === 1; node = node.parentNode) if (node.matches(selector)) return node;
-    return null;
+    if (this.nodeType !== 1) return null;
+    return this.matches(selector) ? this : (this.parentNode?.closest(selector) ?? null);
   }
 }
 
