@@ -1,7 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { SESSION_COOKIE } from '../support/fixture-server.js';
-import { readWire } from '../support/wire.js';
+import { SESSION_COOKIE, SIGNED_TOKEN } from '../support/fixture-server.js';
+import { recordWire, readWire } from '../support/wire.js';
 import { eventually } from './pages.js';
 import { useHarness } from './harness.js';
 
@@ -55,6 +55,47 @@ describe('privacy on every path', () => {
       expect(await agent.frame.locator('img').first().evaluate((img) => [img.getAttribute('src'), (img as HTMLElement).style.width])).toEqual([null, '48px']);
     });
   }
+
+  it('a picture whose URL carries a secret shows on the agent over the asset channel, the secret never on the wire; a ?w=200 picture loads directly', async () => {
+    const agentRequests: string[] = [];
+    const { customer, agent } = await h.liveSession('signed-assets.html', {
+      recordWire: true,
+      prepareAgent: async (context) => {
+        await recordWire(context);
+        context.on('request', (request) => void agentRequests.push(request.url()));
+      },
+    });
+    expect(await customer.page.locator('#signed').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(48);
+    const base = h.fixtures.url;
+
+    // The resized picture keeps its size parameter (a resource), and the agent's browser loads it itself;
+    // the same URL as a link loses every query value.
+    const sized = () => agent.frame.locator('#sized').evaluate((img: HTMLImageElement) => [img.getAttribute('src'), img.naturalWidth]);
+    await eventually(sized, ([src, width]) => src === `${base}/media/photo.png?w=200` && width === 48, 20_000);
+    expect(await agent.frame.locator('#sized-link').getAttribute('href')).toBe(`${base}/media/photo.png?w=[redacted]`);
+
+    // The signed one arrives redacted, is asked for at once, and is shown from the customer's bytes.
+    const signed = () => agent.frame.locator('#signed').evaluate((img: HTMLImageElement) => [img.src.slice(0, 5), img.naturalWidth].join(' '));
+    await eventually(signed, (v) => v === 'blob: 48', 20_000);
+
+    // The font behind a signed URL was pushed up front under its wire URL, which the agent's stylesheet names.
+    const fontUrl = `${base}/signed/open-sans.woff2?token=[redacted]&v=3`;
+    const wire = () => readWire(customer.page).then((record) => record.messages);
+    const messages = await eventually(wire, (list) => list.some((m) => m.startsWith('{"type":"asset"') && m.includes(JSON.stringify(fontUrl))), 20_000);
+    await eventually(
+      () => agent.inMirror((doc) => Array.from(doc.querySelectorAll('style')).some((style) => /SignedSans[^}]*url\(["']?blob:/.test(style.textContent ?? ''))),
+      (rewritten) => rewritten === true,
+      20_000,
+    );
+
+    // Nowhere the token: not in what the customer's page sent, not in what the agent sent, not in a request the agent's browser made.
+    const agentWire = await readWire(agent.page);
+    expect(messages.filter((m) => m.includes(SIGNED_TOKEN))).toEqual([]);
+    expect(agentWire.messages.filter((m) => m.includes(SIGNED_TOKEN))).toEqual([]);
+    expect(agentRequests.filter((url) => url.includes(SIGNED_TOKEN))).toEqual([]);
+    // The agent asked for the redacted picture by its wire URL.
+    expect(agentWire.messages.some((m) => m.includes('"type":"asset-request"') && m.includes(`${base}/signed/photo.png?token=[redacted]&w=48`))).toBe(true);
+  });
 
   it('in a real page: masked shadow trees and frames, blocked canvases, agent-side iframe src changes (loopback through the real channel code)', async () => {
     const page = await (await h.browser.newContext()).newPage();

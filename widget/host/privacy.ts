@@ -1,4 +1,7 @@
 import { CoviewError } from '../protocol/errors.js';
+import { REDACTED } from '../protocol/messages.js';
+
+export { REDACTED };
 
 /**
  * What never leaves the customer's device. Every value the host sends (snapshot, mutations,
@@ -205,34 +208,58 @@ export function looksLikeData(value: string): boolean {
 /**
  * A URL as it goes on the wire, from any attribute, stylesheet, asset request or message:
  * resolved against the *redacted* address of its document (so `#main` never carries the page's
- * `?reset_token=…`), then redacted (`redactUrl`). data: URLs are content, not addresses.
+ * `?reset_token=…`), then redacted (`redactUrl`) for its role (see `UrlRole`). data: URLs are
+ * content, not addresses.
  */
-export function wireUrl(raw: string, base: string): string {
+export function wireUrl(raw: string, base: string, role: UrlRole): string {
   const value = raw.trim();
   if (value === '' || /^data:/i.test(value)) return raw;
   let url: URL;
   try {
     url = new URL(value, redactUrl(base));
   } catch {
-    return redactUrl(value);
+    return redactUrl(value, { role });
   }
-  return redactUrl(url.href);
+  return redactUrl(url.href, { role });
 }
 
 /** Every URL in a srcset ("a.png 1x, b.png 2x") through `wireUrl`. */
-export function wireSrcset(srcset: string, base: string): string {
+export function wireSrcset(srcset: string, base: string, role: UrlRole): string {
   return srcset
     .split(',')
-    .map((candidate) => candidate.replace(/^(\s*)(\S+)/, (_m, space: string, url: string) => space + wireUrl(url, base)))
+    .map((candidate) => candidate.replace(/^(\s*)(\S+)/, (_m, space: string, url: string) => space + wireUrl(url, base, role)))
     .join(',');
 }
 
-/** Every url(…) in CSS through `wireUrl`. */
-export function wireCss(css: string, base: string): string {
+/**
+ * Every url(…) in CSS through `wireUrl`. A stylesheet's URLs are files the agent's browser
+ * fetches (fonts, backgrounds): the resource role, unless the caller says otherwise.
+ */
+export function wireCss(css: string, base: string, role: UrlRole = 'resource'): string {
   if (!css.includes('url(')) return css;
   // url(#gradient) names something in the same document (SVG paint servers, filters): kept as it is.
-  return css.replace(/url\(\s*(['"]?)([^'")]*)\1\s*\)/gi, (match, quote: string, url: string) => (url.trim().startsWith('#') ? match : `url(${quote}${wireUrl(url, base)}${quote})`));
+  return css.replace(/url\(\s*(['"]?)([^'")]*)\1\s*\)/gi, (match, quote: string, url: string) => (url.trim().startsWith('#') ? match : `url(${quote}${wireUrl(url, base, role)}${quote})`));
 }
+
+/**
+ * The role of a URL attribute: whether the agent's browser fetches it to draw the page
+ * (resource) or it is an address that only says where something is (link). `decision` is the
+ * element's: inside masked regions and private mode every URL is a link (strict).
+ */
+export function urlRoleOf(tag: string, name: string, rel: string, decision: Decision): UrlRole {
+  if (decision !== 'show') return 'link';
+  const t = tag.toLowerCase();
+  const n = name.toLowerCase();
+  if (n === 'srcset' || n === 'imagesrcset' || n === 'poster' || n === 'background' || n === 'style' || n === '_csstext') return 'resource';
+  if (n === 'src') return RESOURCE_SRC_TAGS.has(t) ? 'resource' : 'link';
+  if (t === 'link' && n === 'href') return /\b(stylesheet|icon|apple-touch-icon|mask-icon)\b/i.test(rel) ? 'resource' : 'link';
+  // SVG <image href> / <feImage href> draw a picture.
+  if ((t === 'image' || t === 'feimage') && (n === 'href' || n === 'xlink:href')) return 'resource';
+  return 'link';
+}
+
+/** Elements whose `src` is a file the agent's browser loads to draw the page (frames and scripts load nothing there). */
+const RESOURCE_SRC_TAGS: ReadonlySet<string> = new Set(['img', 'source', 'video', 'audio', 'track', 'input', 'image']);
 
 /** The site owner's privacy options (`Coview.start(options)` or the script tag's data attributes). */
 export interface PrivacyOptions {
@@ -270,8 +297,8 @@ export interface Privacy {
    * inside masked regions only `MASKED_ATTRIBUTES` pass (text attributes masked).
    */
   attribute(el: Element, name: string, value: string, decision?: Decision): string | null;
-  /** A URL as it may be sent (see `wireUrl`), relative to `doc`'s address. */
-  url(url: string, doc: Document): string;
+  /** A URL as it may be sent (see `wireUrl`), relative to `doc`'s address; an address (link) unless said otherwise. */
+  url(url: string, doc: Document, role?: UrlRole): string;
   /** Remembers a document or shadow root, so values typed into its masked fields are known to `secretValues`. */
   noteRoot(root: Document | ShadowRoot): void;
   /** Values the customer typed into masked fields right now, in `doc` and every root noted: never repeated in a console message. */
@@ -320,7 +347,7 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
 
   const roots = new Set<Document | ShadowRoot>();
   let lastDiscovery = -Infinity;
-  const urlOf = (url: string, doc: Document) => wireUrl(url, doc.baseURI || doc.URL);
+  const urlOf = (url: string, doc: Document, role: UrlRole = 'link') => wireUrl(url, doc.baseURI || doc.URL, role);
 
   const privacy: Privacy = {
     options: { ...options },
@@ -361,10 +388,13 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
         if (lower === 'style') return value.replace(/url\([^)]*\)/gi, 'none');
       }
       const doc = el.ownerDocument;
+      const base = doc.baseURI || doc.URL;
+      // A stylesheet rrweb inlined is the page's CSS, like a <style>'s text: its url()s are files.
+      const role = lower === '_csstext' ? 'resource' : urlRoleOf(tag, lower, el.getAttribute('rel') ?? '', d);
       // Same-document SVG references (<use href="#icon">, xlink:href="#path") stay as they are, as rrweb keeps them.
-      if (URL_ATTRIBUTES.has(lower)) return (tag === 'use' || lower === 'xlink:href') && value.startsWith('#') ? value : urlOf(value, doc);
-      if (lower === 'srcset' || lower === 'imagesrcset') return wireSrcset(value, doc.baseURI || doc.URL);
-      if (lower === 'style' || lower === '_csstext') return wireCss(value, doc.baseURI || doc.URL);
+      if (URL_ATTRIBUTES.has(lower)) return (tag === 'use' || lower === 'xlink:href') && value.startsWith('#') ? value : wireUrl(value, base, role);
+      if (lower === 'srcset' || lower === 'imagesrcset') return wireSrcset(value, base, role);
+      if (lower === 'style' || lower === '_csstext') return wireCss(value, base, role);
       return value;
     },
     url: urlOf,
@@ -436,32 +466,44 @@ function isCheckable(el: Element): boolean {
 // Redaction for what the devtools panel forwards (console messages, stacks, network URLs).
 // Pure functions on strings: no DOM, unit-tested in tests/unit/host/privacy.test.ts.
 
-export const REDACTED = '[redacted]';
+/**
+ * What a URL is to the agent. A `link` is an address it reads (the page's URL, a link's or a
+ * form's target, a network row, a URL in console text): every query value is redacted. A
+ * `resource` is a file the agent's browser fetches to draw the page (pictures, stylesheets,
+ * fonts, CSS url()): only what looks secret is redacted — a value under a secret-like key
+ * (`isSecretParam`) or a secret-shaped value (`looksSecretValue`) — so `?w=640`, `?v=3` and
+ * `?family=Roboto` still load. A resource changed by redaction comes over the asset channel.
+ */
+export type UrlRole = 'link' | 'resource';
 
 export interface RedactUrlOptions {
   /** Query parameter names whose values may be shown (e.g. ['page', 'sort']). Default: none. */
   keepParams?: readonly string[];
   /** Set false to show query strings as they are (the default redacts every value). */
   redactQuery?: boolean;
+  /** Default `link`: every query value redacted. */
+  role?: UrlRole;
 }
 
 /**
- * A URL as the agent may see it: credentials and fragment values dropped, every query value
- * replaced (parameter names stay, so the agent still sees the shape of the request).
+ * A URL as the agent may see it: credentials dropped, secret path segments and query and
+ * fragment values replaced — all of them for a link, the secret-looking ones for a resource
+ * (parameter names stay, so the agent still sees the shape of the request).
  * Relative and malformed URLs are handled as text, never thrown on.
  */
 export function redactUrl(url: string, options: RedactUrlOptions = {}): string {
   if (options.redactQuery === false) return stripCredentials(url);
   const keep = new Set(options.keepParams ?? []);
+  const role = options.role ?? 'link';
   const hashAt = url.indexOf('#');
   const beforeHash = hashAt >= 0 ? url.slice(0, hashAt) : url;
   const hash = hashAt >= 0 ? url.slice(hashAt + 1) : null;
   const queryAt = beforeHash.indexOf('?');
   const base = redactPath(stripCredentials(queryAt >= 0 ? beforeHash.slice(0, queryAt) : beforeHash));
   let out = base;
-  if (queryAt >= 0) out += `?${redactPairs(beforeHash.slice(queryAt + 1), keep)}`;
+  if (queryAt >= 0) out += `?${redactPairs(beforeHash.slice(queryAt + 1), keep, role)}`;
   // Fragments carry OAuth tokens (#access_token=…); a plain anchor (#section-2) stays readable.
-  if (hash !== null) out += `#${hash.includes('=') ? redactPairs(hash, keep) : hash}`;
+  if (hash !== null) out += `#${hash.includes('=') ? redactPairs(hash, keep, role) : hash}`;
   return out;
 }
 
@@ -482,17 +524,47 @@ function isSecretSegment(segment: string): boolean {
   return EMAIL_ONE.test(decoded) || TOKEN_SHAPES.some((shape) => shape.test(decoded)) || OPAQUE_TOKEN_ONE.test(decoded);
 }
 
-function redactPairs(query: string, keep: Set<string>): string {
+function redactPairs(query: string, keep: Set<string>, role: UrlRole): string {
   if (query === '') return '';
   return query
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=');
       const name = eq >= 0 ? pair.slice(0, eq) : pair;
-      if (eq < 0) return keep.has(safeDecode(name)) ? pair : REDACTED;
-      return keep.has(safeDecode(name)) ? pair : `${name}=${REDACTED}`;
+      const key = safeDecode(name);
+      if (keep.has(key)) return pair;
+      if (eq < 0) return role === 'resource' && !looksSecretValue(name) ? pair : REDACTED;
+      if (role === 'resource' && !isSecretParam(key) && !looksSecretValue(pair.slice(eq + 1))) return pair;
+      return `${name}=${REDACTED}`;
     })
     .join('&');
+}
+
+/**
+ * A query key that names a secret or the customer: the text redactor's key judge
+ * (`isSecretKey`: token, password, auth, session, sig/signature, credential…), plus words that in
+ * a URL carry one (key, code, email, user…) and every signed-URL parameter (X-Amz-*, X-Goog-*).
+ */
+export function isSecretParam(key: string): boolean {
+  if (isSecretKey(key) || /^x-(?:amz|goog)-/i.test(key)) return true;
+  return keyWords(key).some((word) => URL_SECRET_WORDS.has(word));
+}
+const URL_SECRET_WORDS = new Set(['key', 'code', 'email', 'mail', 'user', 'username', 'uid', 'login', 'phone', 'tel', 'account', 'customer', 'ticket', 'policy', 'expires', 'hmac', 'state', 'verifier', 'assertion', 'saml']);
+
+/** A long mix of letters and digits (base64 included), shorter than the text redactor's 32: a token, not a size or a version. */
+const SHORT_OPAQUE_ONE = /^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_+=~-]{24,}$/;
+
+/**
+ * A query value (still URL-encoded) that is secret by its shape: what the text redactor would
+ * redact (e-mails, JWTs, vendor keys, card numbers, IBANs, long tokens, secret `key=value`), a
+ * long opaque token, or a nested URL with something secret in it (`/_next/image?url=…` keeps a
+ * harmless one).
+ */
+export function looksSecretValue(raw: string): boolean {
+  const value = safeDecode(raw);
+  if (value === '') return false;
+  if (/^(?:[a-z][a-z0-9+.-]*:)?\/\//i.test(value) || value.startsWith('/')) return redactUrl(value, { role: 'resource' }) !== value;
+  return SHORT_OPAQUE_ONE.test(value) || redactText(value) !== value;
 }
 
 function safeDecode(text: string): string {

@@ -586,7 +586,8 @@ export class HostSession extends ObservableState<HostState> {
       });
     }
     // Fonts the agent may not be able to load: an agent cannot tell that a font failed, so send them now.
-    for (const url of pageFontUrls(document)) void this.sendAsset(live, this.privacy.url(url, document));
+    // Keyed by the wire URL (resource role), the one the agent's stylesheets name.
+    for (const url of pageFontUrls(document, this.privacy)) void this.sendAsset(live, this.privacy.url(url, document, 'resource'));
     live.phase = 'live';
     this.publish();
     this.save();

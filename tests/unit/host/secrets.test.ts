@@ -57,16 +57,16 @@ describe('wireUrl: one redaction for every URL on the wire', () => {
   const page = 'https://bank.example/account/reset?reset_token=CANARY#access_token=CANARY2';
 
   it('resolves relative URLs against the redacted address: #main never carries the page’s query', () => {
-    expect(wireUrl('#main', page)).toBe(`https://bank.example/account/reset?reset_token=${REDACTED}#main`);
-    expect(wireUrl('?page=2', page)).toBe(`https://bank.example/account/reset?page=${REDACTED}`);
-    expect(wireUrl('/img/logo.png', page)).toBe('https://bank.example/img/logo.png');
-    expect(wireUrl('mailto:ada@example.org', page)).not.toContain('ada');
-    expect(wireUrl('data:image/png;base64,AAAA', page)).toBe('data:image/png;base64,AAAA');
+    expect(wireUrl('#main', page, 'link')).toBe(`https://bank.example/account/reset?reset_token=${REDACTED}#main`);
+    expect(wireUrl('?page=2', page, 'link')).toBe(`https://bank.example/account/reset?page=${REDACTED}`);
+    expect(wireUrl('/img/logo.png', page, 'link')).toBe('https://bank.example/img/logo.png');
+    expect(wireUrl('mailto:ada@example.org', page, 'link')).not.toContain('ada');
+    expect(wireUrl('data:image/png;base64,AAAA', page, 'link')).toBe('data:image/png;base64,AAAA');
   });
 
   it('srcset and CSS url() candidates each go through it', () => {
-    expect(wireSrcset('/a.png?sig=CANARY 1x, /b.png?sig=CANARY 2x', page)).toBe(`https://bank.example/a.png?sig=${REDACTED} 1x, https://bank.example/b.png?sig=${REDACTED} 2x`);
-    expect(wireCss('background: url("/bg.png?u=CANARY") no-repeat', page)).toBe(`background: url("https://bank.example/bg.png?u=${REDACTED}") no-repeat`);
+    expect(wireSrcset('/a.png?sig=CANARY 1x, /b.png?sig=CANARY 2x', page, 'resource')).toBe(`https://bank.example/a.png?sig=${REDACTED} 1x, https://bank.example/b.png?sig=${REDACTED} 2x`);
+    expect(wireCss('background: url("/bg.png?u=CANARY") no-repeat', page, 'link')).toBe(`background: url("https://bank.example/bg.png?u=${REDACTED}") no-repeat`);
     // Same-document references (SVG gradients, filters) stay as they are.
     expect(wireCss('fill: url(#grad); filter: url("#blur")', page)).toBe('fill: url(#grad); filter: url("#blur")');
   });
