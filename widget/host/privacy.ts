@@ -387,15 +387,18 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
         // A background picture is media: blocked here like an <img>.
         if (lower === 'style') return value.replace(/url\([^)]*\)/gi, 'none');
       }
+      const isUrl = URL_ATTRIBUTES.has(lower);
+      const isSrcset = lower === 'srcset' || lower === 'imagesrcset';
+      const isCss = lower === 'style' || lower === '_csstext';
+      if (!isUrl && !isSrcset && !isCss) return value;
       const doc = el.ownerDocument;
       const base = doc.baseURI || doc.URL;
       // A stylesheet rrweb inlined is the page's CSS, like a <style>'s text: its url()s are files.
-      const role = lower === '_csstext' ? 'resource' : urlRoleOf(tag, lower, el.getAttribute('rel') ?? '', d);
+      const role = lower === '_csstext' ? 'resource' : urlRoleOf(tag, lower, tag === 'link' ? (el.getAttribute('rel') ?? '') : '', d);
       // Same-document SVG references (<use href="#icon">, xlink:href="#path") stay as they are, as rrweb keeps them.
-      if (URL_ATTRIBUTES.has(lower)) return (tag === 'use' || lower === 'xlink:href') && value.startsWith('#') ? value : wireUrl(value, base, role);
-      if (lower === 'srcset' || lower === 'imagesrcset') return wireSrcset(value, base, role);
-      if (lower === 'style' || lower === '_csstext') return wireCss(value, base, role);
-      return value;
+      if (isUrl) return (tag === 'use' || lower === 'xlink:href') && value.startsWith('#') ? value : wireUrl(value, base, role);
+      if (isSrcset) return wireSrcset(value, base, role);
+      return wireCss(value, base, role);
     },
     url: urlOf,
     noteRoot(root) {
