@@ -9,6 +9,9 @@ const DIST_TEST = new URL('../../dist/test/', import.meta.url);
 /** The cookie a customer's browser holds after "logging in" to the fixture site. */
 export const SESSION_COOKIE = { name: 'fixture_session', value: 'logged-in' };
 
+/** The token a signed picture URL carries (`/signed/<file>?token=…`), like a CDN's signed URL. */
+export const SIGNED_TOKEN = 'abc123SignedPictureToken';
+
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
@@ -25,12 +28,13 @@ const TYPES: Record<string, string> = {
  * `{{DATA_SERVER}}` the `?server=` query parameter (default: the same URL).
  *
  * `/media/<file>` serves tests/fixtures/assets/ to anyone; `/private/<file>` serves tests/fixtures/assets/ only to a browser carrying the session cookie,
- * like images and fonts behind a login; `/test/<file>` serves test-only bundles from dist/test/.
+ * like images and fonts behind a login; `/signed/<file>` serves them only with `?token=` SIGNED_TOKEN, like a
+ * signed CDN URL; `/test/<file>` serves test-only bundles from dist/test/.
  */
 export async function startFixtureServer(coviewServer: string) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const match = /^\/(?:(private|test|media)\/)?([\w-]+)\.(html|js|css|png|woff2|wav|svg)$/.exec(url.pathname);
+    const match = /^\/(?:(private|signed|test|media)\/)?([\w-]+)\.(html|js|css|png|woff2|wav|svg)$/.exec(url.pathname);
     if (!match) return void res.writeHead(404).end('not found');
     const [, area, name, ext] = match as unknown as [string, string | undefined, string, string];
     try {
@@ -39,6 +43,10 @@ export async function startFixtureServer(coviewServer: string) {
         if (!cookies.split(/;\s*/).includes(`${SESSION_COOKIE.name}=${SESSION_COOKIE.value}`)) return void res.writeHead(403).end('log in first');
         const body = await readFile(new URL(`${name}.${ext}`, ASSETS));
         return void res.writeHead(200, { 'content-type': TYPES[ext]!, 'cache-control': 'no-store' }).end(body);
+      }
+      if (area === 'signed') {
+        if (url.searchParams.get('token') !== SIGNED_TOKEN) return void res.writeHead(403).end('bad signature');
+        return void res.writeHead(200, { 'content-type': TYPES[ext]!, 'cache-control': 'no-store' }).end(await readFile(new URL(`${name}.${ext}`, ASSETS)));
       }
       if (area === 'media') {
         return void res.writeHead(200, { 'content-type': TYPES[ext]! }).end(await readFile(new URL(`${name}.${ext}`, ASSETS)));
@@ -50,7 +58,7 @@ export async function startFixtureServer(coviewServer: string) {
       if (ext === 'svg') return void res.writeHead(200, { 'content-type': TYPES[ext]!, 'access-control-allow-origin': '*' }).end(await readFile(new URL(`${name}.${ext}`, FIXTURES)));
       const text = await readFile(new URL(`${name}.${ext}`, FIXTURES), 'utf8');
       // `?server=` lets a test point the widget's data-server somewhere else than where it loads from.
-      const body = text.replaceAll('{{COVIEW_SERVER}}', coviewServer).replaceAll('{{DATA_SERVER}}', url.searchParams.get('server') ?? coviewServer);
+      const body = text.replaceAll('{{COVIEW_SERVER}}', coviewServer).replaceAll('{{DATA_SERVER}}', url.searchParams.get('server') ?? coviewServer).replaceAll('{{SIGNED_TOKEN}}', SIGNED_TOKEN);
       res.writeHead(200, { 'content-type': TYPES[ext]! }).end(body);
     } catch {
       res.writeHead(404).end('not found');

@@ -2,9 +2,13 @@
 // real channel code (JSON, deflate, frames, decoding) with no network in between. It lets the
 // fuzz test run thousands of change batches quickly; the WebRTC path has its own e2e tests.
 import { deflateSync } from 'fflate';
+import { encodeRecording } from '../../widget/agent/recording.js';
 import { SnapshotAssembler } from '../../widget/agent/snapshot-assembly.js';
+import { Timeline } from '../../widget/agent/timeline.js';
 import { Viewer } from '../../widget/agent/viewer.js';
 import { startCapture, type StopCapture } from '../../widget/host/capture.js';
+import { startDevtoolsCapture } from '../../widget/host/devtools.js';
+import { createPrivacy, redactText, type PrivacyOptions } from '../../widget/host/privacy.js';
 import { decodeHostMessage, type Digest, type HostMessage } from '../../widget/protocol/index.js';
 import { FramedChannel } from '../../widget/transport/channel.js';
 
@@ -24,12 +28,18 @@ interface Loopback {
   digests(): { host: Digest; view: Digest | null };
   errors: string[];
   mirror(): Document;
+  /** Every message as sent, reassembled from its frames and inflated, as JSON text (not decoded further). */
+  wire: string[];
+  /** The agent's timeline exported as a recording file, inflated: what a support ticket would hold. */
+  recording(): Promise<string>;
 }
 
 interface LoopbackOptions {
   /** At most this many nodes per snapshot part (see CaptureOptions.sliceNodes). */
   sliceNodes?: number;
   digestIntervalMs?: number;
+  /** The site's privacy options; with them, console and network capture runs too (redacted as in the host session). */
+  privacy?: PrivacyOptions;
 }
 
 function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
@@ -47,10 +57,20 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
   // As on the join page: parts are shown as they come, and a divergence is an error here.
   const viewer = new Viewer(stage, resolveRendered, undefined, onComplete, (reason) => errors.push(`diverged: ${reason}`));
   const assembler = new SnapshotAssembler();
+  const timeline = new Timeline();
+  const wire: string[] = [];
+  // A second receiver that only reassembles and inflates: what crossed the channel, undecoded.
+  const raw = new FramedChannel<never, unknown>({ write: () => true, onDrain: () => {} }, (input) => input, {
+    onMessage: (message) => wire.push(JSON.stringify(message)),
+    onError: (error) => wire.push(`!undecodable: ${error.message}`),
+  });
   const receiver = new FramedChannel<never, HostMessage>({ write: () => true, onDrain: () => {} }, decodeHostMessage, {
     onMessage: (message) => {
       // The assembler checks that the parts fit together, as the agent session does.
-      if (message.type === 'snapshot-part') assembler.add(message);
+      if (message.type === 'snapshot-part') {
+        const whole = assembler.add(message);
+        if (whole) timeline.push(whole, Date.now());
+      } else timeline.push(message, Date.now());
       viewer.apply(message);
     },
     onError: (error) => errors.push(error.message),
@@ -59,6 +79,7 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
   const sender = new FramedChannel<HostMessage, never>(
     {
       write: (frame) => {
+        raw.receive(frame);
         receiver.receive(frame);
         return true;
       },
@@ -69,18 +90,27 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
     // Synchronous deflate, so a flush shows on the agent before the test compares.
     (bytes) => deflateSync(bytes),
   );
-  const capture = (extra: LoopbackOptions = {}): StopCapture =>
+  const { privacy: privacyOptions, ...captureOptions } = options;
+  const privacy = privacyOptions ? createPrivacy(privacyOptions) : undefined;
+  const stopDevtools = privacy
+    ? startDevtoolsCapture({ emit: (message) => sender.send(message), wrapFetch: true, redactText: (text) => redactText(text, { secrets: privacy.secretValues(document) }) })
+    : () => {};
+  const capture = (extra: Omit<LoopbackOptions, 'privacy'> = {}): StopCapture =>
     startCapture({
+      ...(privacy ? { privacy } : {}),
       emit: (message) => sender.send(message),
       ignore: (node) => node === stage || stage.contains(node),
       onError: (error) => errors.push(String(error)),
-      ...options,
+      ...captureOptions,
       ...extra,
     });
   let stop = capture();
   return {
     flush: () => stop.flush(),
-    stop: () => stop(),
+    stop: () => {
+      stop();
+      stopDevtools();
+    },
     rendered,
     complete,
     async resync(during = () => {}) {
@@ -98,6 +128,11 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
     digests: () => ({ host: stop.digest(), view: viewer.digest() }),
     errors,
     mirror: () => stage.querySelector('iframe')!.contentDocument!,
+    wire,
+    async recording() {
+      const file = await encodeRecording({ entries: timeline.entries, assets: {} });
+      return new Response(file.stream().pipeThrough(new DecompressionStream('gzip'))).text();
+    },
   };
 }
 

@@ -55,8 +55,10 @@ export function sanitizeAttribute(tagName: string, name: string, value: Attribut
   // (recordings inline pictures this way).
   if (tag === 'img' && lower === 'src' && /^data:image\/svg\+xml[;,]/i.test(value.trim())) return value;
   if (isActiveUrl(value)) return undefined;
-  // A nested frame loads nothing: the mirror shows only what the customer's page sent.
+  // A nested frame loads nothing: the mirror shows only what the customer's page sent. Neither
+  // does an SVG <use>/<feImage> pointing at another document (a same-document #id is fine).
   if ((tag === 'iframe' || tag === 'frame') && lower === 'src') return undefined;
+  if ((tag === 'use' || tag === 'feimage') && (lower === 'href' || lower === 'xlink:href') && !value.trim().startsWith('#')) return undefined;
   // Every comma/semicolon-separated part is a URL in srcset and SVG animation values.
   if (/[,;]/.test(value) && value.split(/[,;]/).some((part) => isActiveUrl(part))) return undefined;
   return value;

@@ -1,7 +1,7 @@
 import { adaptCssForReplay, buildNodeWithSN, createCache, createMirror, createSandboxedIframe, type BuildCache, type Mirror } from 'rrweb-snapshot';
-import { digestDocumentNow, NodeKind, type Digest, type HostMessage, type SerializedNode, type Size } from '../protocol/index.js';
+import { digestDocumentNow, NodeKind, REDACTED, type Digest, type HostMessage, type SerializedNode, type Size } from '../protocol/index.js';
 import { AssetCache } from './assets.js';
-import { sanitizeHostMessage } from './sanitize.js';
+import { sanitizeAttribute, sanitizeHostMessage } from './sanitize.js';
 
 // rrweb-snapshot's own node type; our protocol's SerializedNode is its validated wire form.
 type RrwebNode = Parameters<typeof buildNodeWithSN>[0];
@@ -274,6 +274,22 @@ export class Viewer {
     doc.adoptedStyleSheets = [...doc.adoptedStyleSheets.filter((other) => other !== sheet), sheet];
   }
 
+  /**
+   * Pictures whose address the host redacted (a signed URL, a token in the query) cannot load
+   * here: asked for over the asset channel at once rather than after the load fails. The file
+   * that comes replaces src and srcset (AssetCache); a redacted srcset candidate the browser
+   * picks under a plain src is asked for when it fails to load (see `prepare`).
+   */
+  private askForRedacted(root: Node): void {
+    if (root.nodeType !== Node.ELEMENT_NODE) return;
+    const scope = root as Element;
+    const images = scope.nodeName === 'IMG' ? [scope] : Array.from(scope.getElementsByTagName('img'));
+    for (const img of images) {
+      const src = img.getAttribute('src') ?? '';
+      if (src.includes(REDACTED) && /^https?:/i.test(src)) this.onAssetNeeded(src);
+    }
+  }
+
   private applyMutation(message: Extract<HostMessage, { type: 'mutation' }>): void {
     if (!this.iframe?.contentDocument) return;
     for (const id of message.removes) {
@@ -291,10 +307,14 @@ export class Viewer {
         this.diverged(`an attribute change names node ${change.id}, which the view does not have`);
         continue;
       }
-      // A nested frame shows only what the customer's page sent: it never loads a page itself
-      // (the sanitizer could not tell this change was an <iframe>'s).
+      // A nested frame shows only what the customer's page sent: it never loads a page itself, and
+      // a refused value is skipped, not removed (removing srcdoc would navigate the frame).
       if ((el.nodeName === 'IFRAME' || el.nodeName === 'FRAME') && /^(src|srcdoc)$/i.test(change.name)) continue;
-      setAttributeSafely(el as Element, change.name, change.value);
+      // Sanitized with its element's tag, exactly like a snapshot node.
+      const safe = change.value === null ? null : sanitizeAttribute((el as Element).tagName, change.name, change.value);
+      if (safe === undefined) continue;
+      setAttributeSafely(el as Element, change.name, safe === null ? null : String(safe));
+      if (el.nodeName === 'IMG' && change.name.toLowerCase() === 'src') this.askForRedacted(el);
       // The page rewrote `class`: the customer's pointer is still over it.
       if (change.name === 'class' && this.hovered.includes(el as Element)) (el as Element).classList.add(':hover');
     }
@@ -349,6 +369,7 @@ export class Viewer {
       container.insertBefore(built, next?.parentNode === container ? next : null);
       for (const frame of frames) this.insert(frame.frameId, null, frame.doc);
       this.assets.rewrite(built);
+      this.askForRedacted(built);
       this.showCanvases(node);
     } catch (error) {
       this.diverged(`node ${node.id} could not be inserted: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,5 +1,5 @@
 import type { HostMessage } from '../protocol/index.js';
-import { BLOCK_CLASS, BLOCK_SELECTOR } from './privacy.js';
+import type { Privacy } from './privacy.js';
 
 /** Larger files are not worth a data channel (and are rarely what is missing). */
 export const MAX_ASSET_BYTES = 5 * 1024 * 1024;
@@ -8,22 +8,28 @@ export const MAX_ASSET_BYTES = 5 * 1024 * 1024;
  * Files the agent's browser cannot load itself (behind the customer's login cookies, on their
  * localhost or VPN) are fetched by the customer's browser and sent over the data channel.
  *
- * Only files the page itself shows are served — an <img> in the page or a font in its
- * stylesheets — and only images and fonts: an agent cannot use this to read any other URL with
- * the customer's cookies.
+ * Only files the mirror itself shows under the site's rule are served — an <img> the rule shows
+ * or a font in the page's stylesheets — and only images and fonts: an agent cannot use this to
+ * read any other URL with the customer's cookies, nor a blocked or masked picture.
+ *
+ * `url` is the address as the agent has it, which is the wire form (`privacy.url` in the
+ * resource role: secret-looking query values and path segments redacted). A redacted URL cannot
+ * be loaded by the agent's browser, so this is how it gets such a file: the page's own reference
+ * whose wire form is `url` is found, and the real address is fetched.
  */
-export async function fetchPageAsset(doc: Document, url: string): Promise<Extract<HostMessage, { type: 'asset' | 'asset-missing' }>> {
+export async function fetchPageAsset(doc: Document, url: string, privacy: Privacy): Promise<Extract<HostMessage, { type: 'asset' | 'asset-missing' }>> {
   const missing = (reason: string) => ({ type: 'asset-missing' as const, url, reason });
   if (!/^https?:/i.test(url)) return missing('Only http(s) files are sent.');
-  const kind = pageReferenceOf(doc, url);
-  if (!kind) return missing('The page does not show this file.');
+  const reference = pageReferenceOf(doc, url, privacy);
+  if (!reference) return missing('The page does not show this file.');
+  const { kind, source } = reference;
   let response: Response;
   try {
-    response = await fetch(url, { credentials: 'include' });
+    response = await fetch(source, { credentials: 'include' });
   } catch {
     try {
       // A cross-origin file without CORS for credentials may still be readable without them.
-      response = await fetch(url, { credentials: 'same-origin' });
+      response = await fetch(source, { credentials: 'same-origin' });
     } catch {
       return missing('The customer\'s browser could not read this file (cross-origin).');
     }
@@ -37,8 +43,12 @@ export async function fetchPageAsset(doc: Document, url: string): Promise<Extrac
   return { type: 'asset', url, hash: await contentHash(bytes), mime, base64: toBase64(bytes) };
 }
 
-/** Same-origin fonts the page's stylesheets use: sent up front, since an agent cannot tell a font failed. */
-export function pageFontUrls(doc: Document): string[] {
+/**
+ * Fonts the page's stylesheets use that the agent's browser may not load: same-origin ones
+ * (behind the customer's login, on their localhost) and, given the rule, any whose wire URL was
+ * redacted (a signed font URL). Sent up front, since an agent cannot tell a font failed.
+ */
+export function pageFontUrls(doc: Document, privacy?: Privacy): string[] {
   const urls = new Set<string>();
   const origin = doc.defaultView?.location.origin;
   const visit = (rules: CSSRuleList) => {
@@ -48,7 +58,7 @@ export function pageFontUrls(doc: Document): string[] {
         for (const match of src.matchAll(/url\(\s*(['"]?)([^'")]+)\1\s*\)/g)) {
           try {
             const url = new URL(match[2]!, (rule.parentStyleSheet?.href ?? doc.baseURI) || doc.baseURI);
-            if (url.origin === origin) urls.add(url.href);
+            if (url.origin === origin || (privacy && privacy.url(url.href, doc, 'resource') !== url.href)) urls.add(url.href);
           } catch {
             // Not a URL: nothing to send.
           }
@@ -68,11 +78,53 @@ export function pageFontUrls(doc: Document): string[] {
   return [...urls];
 }
 
-function pageReferenceOf(doc: Document, url: string): 'image' | 'font' | null {
+/**
+ * The page's own reference whose wire URL is `url`: each shown picture's current source, src and
+ * srcset candidates (its <picture>'s too: the agent's browser may pick another one), and each
+ * font, put through the same redaction the snapshot used (`privacy.url`, resource role).
+ */
+function pageReferenceOf(doc: Document, url: string, privacy: Privacy): { kind: 'image' | 'font'; source: string } | null {
+  // The agent may name it as its attribute has it or as its browser parsed it (img.currentSrc).
+  const asked = parsed(url);
+  const matches = (source: string) => {
+    const wire = privacy.url(source, doc, 'resource');
+    return wire === url || parsed(wire) === asked;
+  };
   for (const img of Array.from(doc.images)) {
-    if ((img.currentSrc === url || img.src === url) && !img.closest(`${BLOCK_SELECTOR}, .${BLOCK_CLASS}`)) return 'image';
+    // The one rule: a picture the mirror does not show (blocked, masked, private mode) is never served.
+    if (privacy.decide(img) !== 'show') continue;
+    for (const source of imageSources(img, doc)) {
+      if (matches(source)) return { kind: 'image', source };
+    }
   }
-  return pageFontUrls(doc).includes(url) ? 'font' : null;
+  const font = pageFontUrls(doc, privacy).find(matches);
+  return font ? { kind: 'font', source: font } : null;
+}
+
+function parsed(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}
+
+function imageSources(img: HTMLImageElement, doc: Document): string[] {
+  const sources = [img.currentSrc, img.src];
+  const sets = [img.getAttribute('srcset')];
+  if (img.parentElement?.tagName === 'PICTURE') for (const source of Array.from(img.parentElement.children)) if (source.tagName === 'SOURCE') sets.push(source.getAttribute('srcset'));
+  for (const set of sets) {
+    for (const candidate of (set ?? '').split(',')) {
+      const raw = candidate.trim().split(/\s+/)[0];
+      if (!raw) continue;
+      try {
+        sources.push(new URL(raw, doc.baseURI).href);
+      } catch {
+        // Not a URL: the browser could not load it either.
+      }
+    }
+  }
+  return sources.filter(Boolean);
 }
 
 async function contentHash(bytes: Uint8Array): Promise<string> {

@@ -1,8 +1,8 @@
-import { IGNORED_NODE, needMaskingText, serializeNodeWithId, slimDOMDefaults, transformAttribute } from 'rrweb-snapshot';
+import { IGNORED_NODE, serializeNodeWithId, slimDOMDefaults } from 'rrweb-snapshot';
 import { digestDocument, digestDocumentNow, NodeKind, type AddedNode, type Digest, type AttributeChange, type FlatNode, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
 import { watchCanvases, watchMedia } from './media.js';
 import { NodeIds } from './node-ids.js';
-import { BLOCK_CLASS, createPrivacy, MASK_TEXT_CLASS, type Privacy } from './privacy.js';
+import { BLOCK_CLASS, createPrivacy, looksLikeData, MASK_TEXT_CLASS, MASKED_ATTRIBUTES, maskText, wireCss, type Decision, type Privacy } from './privacy.js';
 import { repairVarShorthands, watchStyles } from './styles.js';
 import { throttle } from './throttle.js';
 import { watchFieldValues } from './value-watch.js';
@@ -54,6 +54,8 @@ export interface CaptureContext {
   safe: <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void;
   /** The id the agent knows `node` by, or -1. */
   idOf: (node: Node | null) => number;
+  /** The site's one privacy rule (privacy.ts `decide`): nothing is watched or sent that it does not show. */
+  decide: (node: Node) => Decision;
 }
 
 /** Stops capturing (rrweb's `record()` shape), plus what tests and benchmarks need to observe it. */
@@ -80,8 +82,8 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const digestIntervalMs = options.digestIntervalMs ?? DIGEST_INTERVAL_MS;
   const mirror = options.mirror ?? new NodeIds();
   const privacy = options.privacy ?? createPrivacy();
-  // Private mode sends every text through maskTextFn, which lets allowed regions through.
-  const maskSelector = privacy.options.privateByDefault ? '*' : privacy.maskSelector;
+  // rrweb's own first pass; the walk and scrubTree then apply `privacy.decide` to every node.
+  const maskSelector = privacy.maskSelector;
   // Nodes sent as a placeholder: none of their later attribute changes may follow them.
   const sentBlocked = new WeakSet<Node>();
   // What the agent last got for each field, so polls and setter hooks send only real changes.
@@ -116,7 +118,15 @@ export function startCapture(options: CaptureOptions): StopCapture {
     return id >= 0 && mirror.getNode(id) === node ? id : -1;
   };
 
-  const ctx: CaptureContext = { mirror, emit: (m) => !stopped && options.emit(m), safe, idOf };
+  // Stylesheets' url()s go through the one URL redaction, like every attribute.
+  const emit = (m: HostMessage) => {
+    if (stopped) return;
+    const base = topDoc.baseURI || topDoc.URL;
+    if (m.type === 'stylesheet') m = { ...m, cssText: wireCss(m.cssText, base) };
+    else if (m.type === 'adopted-styles') m = { ...m, sheets: m.sheets.map((sheet) => wireCss(sheet, base)) };
+    options.emit(m);
+  };
+  const ctx: CaptureContext = { mirror, emit, safe, idOf, decide: (node) => privacy.decide(node) };
   const styles = watchStyles(ctx);
   const canvases = watchCanvases(ctx);
   const media = watchMedia(ctx);
@@ -160,19 +170,43 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const noticeNode = (n: Node) => {
     if (n.nodeType !== Node.ELEMENT_NODE) return;
     const el = n as Element;
-    if (el.shadowRoot) observeRoot(el.shadowRoot);
     const tag = el.tagName;
+    if (!el.shadowRoot && tag !== 'IFRAME' && tag !== 'CANVAS' && tag !== 'VIDEO' && tag !== 'AUDIO') return;
+    // A blocked element is a placeholder: its shadow trees, frame, pixels and playback stay home.
+    if (el.shadowRoot) privacy.noteRoot(el.shadowRoot);
+    if (privacy.isBlocked(el)) return;
+    if (el.shadowRoot) observeRoot(el.shadowRoot);
     if (tag === 'IFRAME') watchFrame(el as HTMLIFrameElement);
     else if (tag === 'CANVAS') canvases.add(el as HTMLCanvasElement);
     else if (tag === 'VIDEO' || tag === 'AUDIO') media.add(el as HTMLMediaElement);
   };
 
-  /** The site's rules on a serialized element's attributes; remembers what was sent blocked. */
-  const scrubValue = (node: SerializedNode) => {
-    if (node.type !== NodeKind.Element || !node.attributes) return;
+  /**
+   * The site's one rule on a serialized node, whatever rrweb-snapshot decided on its own (it does
+   * not see across shadow or frame boundaries): a blocked element becomes a same-size empty box,
+   * masked text is masked, attributes are redacted or allow-listed. Returns the decision, which
+   * the node's children inherit; remembers what was sent blocked.
+   */
+  const scrubValue = (node: SerializedNode, inherited?: Decision): Decision => {
     const el = mirror.getNode(node.id);
-    if (!el || el.nodeType !== Node.ELEMENT_NODE) return;
+    if (!el) return inherited ?? 'show';
+    if (node.type === NodeKind.Text) {
+      const decision = inherited ?? privacy.decide(el);
+      const parentTag = el.parentNode?.nodeName;
+      if (parentTag === 'STYLE') node.textContent = wireCss(node.textContent ?? '', el.ownerDocument?.baseURI ?? '');
+      else if (decision !== 'show' && node.textContent) node.textContent = maskText(node.textContent);
+      return decision;
+    }
+    if (node.type !== NodeKind.Element || el.nodeType !== Node.ELEMENT_NODE) return node.type === NodeKind.Document ? privacy.decide(el) : (inherited ?? privacy.decide(el));
     const element = el as Element;
+    // For an element, `inherited` is its own decision when the caller already has it (the walk).
+    const decision = inherited ?? privacy.decide(element);
+    if (!node.attributes) node.attributes = {};
+    if (decision === 'block' && !('rr_width' in node.attributes)) {
+      const rect = element.getBoundingClientRect();
+      const cls = node.attributes.class;
+      node.attributes = { ...(typeof cls === 'string' && !looksLikeData(cls) ? { class: cls } : {}), rr_width: `${rect.width}px`, rr_height: `${rect.height}px` };
+    }
     const attributes = node.attributes;
     if ('rr_width' in attributes) sentBlocked.add(element);
     // A <style> or <link> inlined by rrweb: its var() shorthands survive (see repairVarShorthands).
@@ -180,11 +214,17 @@ export function startCapture(options: CaptureOptions): StopCapture {
     if (typeof attributes._cssText === 'string' && sheet) attributes._cssText = repairVarShorthands(attributes._cssText, sheet);
     for (const [name, value] of Object.entries(attributes)) {
       // rrweb keeps the raw `value` attribute when the live value is empty: it goes through the rules too.
-      if (typeof value === 'string') attributes[name] = privacy.attribute(element, name, value);
+      const allowed = typeof value === 'string' ? privacy.attribute(element, name, value, decision) : decision === 'show' || MASKED_ATTRIBUTES.has(name.toLowerCase()) ? value : null;
+      if (allowed === null) delete attributes[name];
+      else attributes[name] = allowed;
     }
     if (element.tagName === 'OPTION' && attributes.selected && element.parentElement && privacy.isMaskedField(element.closest('select') ?? element)) delete attributes.selected;
     if (isField(element)) lastSent.set(element, fieldKey(element));
+    sentDecisions.set(element, decision);
+    return decision;
   };
+  // What each element was sent as: a later change that moves it to another decision resends it.
+  const sentDecisions = new WeakMap<Element, Decision>();
 
   /** Serializes a subtree at once (for changes), minus ignored nodes and secrets. */
   const serializeTree = (node: Node): SerializedNode | null => {
@@ -195,19 +235,28 @@ export function startCapture(options: CaptureOptions): StopCapture {
     return out;
   };
 
-  const scrubTree = (node: SerializedNode) => {
-    if (node.childNodes) {
-      node.childNodes = node.childNodes.filter((child) => {
+  /** `inherited`: a text node's parent's decision (elements and documents ask the rule themselves). */
+  const scrubTree = (node: SerializedNode, inherited?: Decision) => {
+    const decision = scrubValue(node, inherited);
+    if (!node.childNodes) return;
+    if (node.attributes?.rr_width !== undefined) {
+      // Made a placeholder by the rule: its children were serialized, but are never sent.
+      for (const child of node.childNodes) {
         const dom = mirror.getNode(child.id);
-        if (dom && ignore(dom)) {
-          mirror.removeNodeFromMap(dom);
-          return false;
-        }
-        return true;
-      });
-      node.childNodes.forEach(scrubTree);
+        if (dom) mirror.removeNodeFromMap(dom);
+      }
+      node.childNodes = [];
+      return;
     }
-    scrubValue(node);
+    node.childNodes = node.childNodes.filter((child) => {
+      const dom = mirror.getNode(child.id);
+      if (dom && ignore(dom)) {
+        mirror.removeNodeFromMap(dom);
+        return false;
+      }
+      return true;
+    });
+    node.childNodes.forEach((child) => scrubTree(child, child.type === NodeKind.Text ? decision : undefined));
   };
 
   // 1. Full snapshot, in slices. Changes made meanwhile queue up and are sent right after it,
@@ -237,15 +286,16 @@ export function startCapture(options: CaptureOptions): StopCapture {
         const known = idOf(node);
         if (known >= 0 && emitted.has(known)) continue;
         const doc = node.nodeType === Node.DOCUMENT_NODE ? (node as Document) : node.ownerDocument!;
-        const needsMask = item.needsMask || (node.nodeType === Node.ELEMENT_NODE && needMaskingText(node, MASK_TEXT_CLASS, maskSelector, false));
-        const serialized = serializeNodeWithId(node, serializeOptions(doc, needsMask ? 'shallowMasked' : 'shallow')) as SerializedNode | null;
+        // The one rule decides for elements and documents (a frame's document asks its <iframe>); text inherits.
+        const ownDecision = node.nodeType === Node.ELEMENT_NODE || node.nodeType === Node.DOCUMENT_NODE ? privacy.decide(node) : item.needsMask ? 'mask' : 'show';
+        const serialized = serializeNodeWithId(node, serializeOptions(doc, ownDecision !== 'show' ? 'shallowMasked' : 'shallow')) as SerializedNode | null;
         if (!serialized) continue;
         delete serialized.childNodes;
         // As rrweb's own snapshot does: the sheet's text travels once, in `_cssText`.
         if (item.sheetText && serialized.type === NodeKind.Text) serialized.textContent = '';
         if (serialized.type === NodeKind.Document) describeDoctype(serialized, node as Document);
         if (item.isShadow) serialized.isShadow = true;
-        scrubValue(serialized);
+        const needsMask = scrubValue(serialized, ownDecision) !== 'show';
         emitted.add(serialized.id);
         part.push({ parentId: item.parentId, node: serialized });
         pushChildren(stack, node, serialized, needsMask);
@@ -346,7 +396,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
     // Reverse onto the stack so children come off it in document order.
     for (let i = children.length - 1; i >= 0; i--) {
       const child = children[i]!;
-      const item: WalkItem = { node: child.node, parentId: serialized.id, isShadow: child.isShadow, needsMask: child.node.nodeType === Node.DOCUMENT_NODE ? false : needsMask };
+      const item: WalkItem = { node: child.node, parentId: serialized.id, isShadow: child.isShadow, needsMask };
       if (sheetText && child.node.nodeType === Node.TEXT_NODE) item.sheetText = true;
       stack.push(item);
     }
@@ -419,48 +469,72 @@ export function startCapture(options: CaptureOptions): StopCapture {
     // removal of a node that was later moved into it (the agent would keep a stale copy).
     removed.forEach((node) => mirror.removeNodeFromMap(node));
 
-    // Ancestors before descendants: a new subtree is sent once, from its topmost new node.
     const adds: AddedNode[] = [];
+    // Attribute changes first: an element whose decision changed is resent whole, with what was
+    // added inside it in this batch (which then has an id, and is not sent a second time below).
+    const attributes: AttributeChange[] = [];
+    const changed: [Element, Set<string>, Decision][] = [];
+    const swapped: Element[] = [];
+    attributeTargets.forEach((names, el) => {
+      const id = idOf(el);
+      if (id < 0 || freshNodes.has(el) || sentBlocked.has(el)) return;
+      const decision = privacy.decide(el);
+      // Inside something blocked since (a frame's document whose <iframe> became blocked): nothing follows.
+      if (decision === 'block' && el.parentNode && privacy.isBlocked(el.parentNode)) return;
+      if (decision !== (sentDecisions.get(el) ?? decision)) {
+        // Newly blocked, masked or shown (a class or attribute change): the agent's copy is
+        // swapped for one serialized under the rule as it is now.
+        removes.push(id);
+        forgetFrameDocuments(el);
+        mirror.removeNodeFromMap(el);
+        swapped.push(el);
+        return;
+      }
+      changed.push([el, names, decision]);
+    });
+    // Serialized only once every swapped element is forgotten, so none is placed beside another's old copy.
+    for (const el of swapped.sort(byDepth)) {
+      if (idOf(el) >= 0) continue; // inside another swapped element: already in its copy
+      const parentId = parentIdOf(el);
+      const serialized = parentId >= 0 ? serializeTree(el) : null;
+      if (serialized) adds.push({ parentId, nextId: nextKnownSiblingId(el), node: serialized });
+    }
+    // Then the plain changes, of elements still known (one inside a resent element is in its copy).
+    for (const [el, names, decision] of changed) {
+      const id = idOf(el);
+      if (id < 0) continue;
+      for (const name of names) {
+        const change = attributeForWire(el, name, decision);
+        if (change) attributes.push({ id, name, value: change.value });
+      }
+    }
+
+    // Ancestors before descendants: a new subtree is sent once, from its topmost new node.
     for (const node of [...candidates].sort(byDepth)) {
       if (!node.isConnected || !roots.has(node.getRootNode()) || ignore(node) || idOf(node) >= 0) continue;
       const parentId = parentIdOf(node);
       if (parentId < 0 || parentId === IGNORED_NODE) continue;
-      // A blocked element is sent empty: nothing added inside it later follows either.
-      if (node.parentElement && privacy.isBlocked(node.parentElement)) continue;
+      // A blocked element is sent empty: nothing added inside it later follows either (nor inside
+      // its shadow roots or its frame's document: the rule crosses those boundaries).
+      if (node.parentNode && privacy.isBlocked(node.parentNode)) continue;
       const serialized = serializeTree(node);
       if (!serialized) continue;
       adds.push({ parentId, nextId: nextKnownSiblingId(node), node: serialized });
     }
 
-    const attributes: AttributeChange[] = [];
-    attributeTargets.forEach((names, el) => {
-      const id = idOf(el);
-      if (id < 0 || freshNodes.has(el) || sentBlocked.has(el)) return;
-      if (el.matches(privacy.blockSelector)) {
-        // Newly blocked (a class or attribute change): the agent's copy is swapped for a placeholder.
-        const parentId = parentIdOf(el);
-        removes.push(id);
-        mirror.removeNodeFromMap(el);
-        const serialized = parentId >= 0 ? serializeTree(el) : null;
-        if (serialized) adds.push({ parentId, nextId: nextKnownSiblingId(el), node: serialized });
-        return;
-      }
-      for (const name of names) attributes.push({ id, name, value: attributeForWire(el, name) });
-    });
-
-    // An ancestor swapped for a placeholder in this batch took its subtree's ids with it.
-    const liveAttributes = attributes.filter((change) => idOf(mirror.getNode(change.id)) >= 0);
     const texts: TextChange[] = [];
     textTargets.forEach((node) => {
       const id = idOf(node);
       if (id < 0 || freshNodes.has(node)) return;
+      const decision = privacy.decide(node);
+      if (decision === 'block') return;
       const text = node.textContent ?? '';
       const parentStyle = node.parentNode?.nodeName === 'STYLE';
-      texts.push({ id, value: parentStyle ? text : privacy.text(node, text) });
+      texts.push({ id, value: parentStyle ? wireCss(text, node.ownerDocument?.baseURI ?? '') : decision === 'show' ? text : maskText(text) });
     });
 
-    if (removes.length || adds.length || liveAttributes.length || texts.length) {
-      ctx.emit({ type: 'mutation', removes, adds, attributes: liveAttributes, texts });
+    if (removes.length || adds.length || attributes.length || texts.length) {
+      ctx.emit({ type: 'mutation', removes, adds, attributes, texts });
     }
   };
 
@@ -479,12 +553,25 @@ export function startCapture(options: CaptureOptions): StopCapture {
     return null;
   };
 
-  const attributeForWire = (el: Element, name: string): string | null => {
+  /**
+   * An attribute change as it may be sent: `{ value: null }` is a removal; undefined means the
+   * rule drops this attribute, so the agent never had it and hears nothing of it now either.
+   * URLs are made absolute against the redacted address, inside privacy.attribute (see wireUrl).
+   */
+  const attributeForWire = (el: Element, name: string, decision: Decision): { value: string | null } | undefined => {
     const value = el.getAttribute(name);
-    if (value === null) return null;
-    const allowed = privacy.attribute(el, name, value);
-    if (allowed !== value) return allowed;
-    return transformAttribute(el.ownerDocument, el.tagName.toLowerCase() as Lowercase<string>, name.toLowerCase() as Lowercase<string>, value);
+    if (value === null) return { value: null };
+    const allowed = privacy.attribute(el, name, value, decision);
+    return allowed === null ? undefined : { value: allowed };
+  };
+
+  /** Frame documents under `el` (its own, its descendants'): forgotten with it, so nothing in them follows. */
+  const forgetFrameDocuments = (el: Element) => {
+    const frames = el.tagName === 'IFRAME' ? [el] : Array.from(el.getElementsByTagName('iframe'));
+    for (const frame of frames) {
+      const doc = readableFrameDocument(frame as HTMLIFrameElement);
+      if (doc) mirror.removeNodeFromMap(doc);
+    }
   };
 
   const observer = new MutationObserver(
@@ -497,6 +584,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
   const observeRoot = (root: Node) => {
     if (roots.has(root)) return;
     roots.add(root);
+    privacy.noteRoot(root as Document | ShadowRoot);
     observer.observe(root, { childList: true, subtree: true, attributes: true, characterData: true });
   };
 
@@ -505,7 +593,9 @@ export function startCapture(options: CaptureOptions): StopCapture {
     patch(topWin.Element.prototype, 'attachShadow', (original) =>
       function (this: Element, init: ShadowRootInit) {
         const root = (original as (init: ShadowRootInit) => ShadowRoot).call(this, init);
-        if (init.mode === 'open' && idOf(this) >= 0) safe(() => observeRoot(root))();
+        // Every root, closed ones and those under blocked hosts too: values typed into them are known to the redactor.
+        safe(() => privacy.noteRoot(root))();
+        if (init.mode === 'open' && idOf(this) >= 0 && !privacy.isBlocked(this)) safe(() => observeRoot(root))();
         return root;
       },
     ),
@@ -623,7 +713,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
     const focusEvent = event as FocusEvent;
     const target = focusEvent.type === 'focusin' ? (focusEvent.target as Node) : null;
     if (target && ignore(target)) return;
-    ctx.emit({ type: 'focus', id: target ? idOf(target) : null });
+    ctx.emit({ type: 'focus', id: target && !privacy.isBlocked(target) ? idOf(target) : null });
   });
 
   const onSelection = throttle(

@@ -20,6 +20,8 @@ export function watchCanvases(ctx: CaptureContext) {
         continue;
       }
       const id = ctx.idOf(canvas);
+      // Asked every round: a canvas can be blocked or masked by a class or a move since it was sent.
+      if (ctx.decide(canvas) !== 'show') continue;
       if (id < 0 || canvas.width * canvas.height > CANVAS_MAX_PIXELS || canvas.width === 0 || canvas.height === 0) continue;
       let dataUrl: string;
       try {
@@ -42,7 +44,7 @@ export function watchCanvases(ctx: CaptureContext) {
   const timer = setInterval(tick, CANVAS_INTERVAL_MS);
   return {
     add(canvas: HTMLCanvasElement) {
-      canvases.add(canvas);
+      if (ctx.decide(canvas) === 'show') canvases.add(canvas);
     },
     stop() {
       clearInterval(timer);
@@ -57,13 +59,13 @@ export function watchMedia(ctx: CaptureContext) {
   const watched = new Set<HTMLMediaElement>();
   const sendState = ctx.safe((el: HTMLMediaElement) => {
     const id = ctx.idOf(el);
-    if (id < 0) return;
+    if (id < 0 || ctx.decide(el) === 'block') return;
     ctx.emit({ type: 'media', id, paused: el.paused, time: Number.isFinite(el.currentTime) ? el.currentTime : 0, rate: el.playbackRate, muted: el.muted });
   });
   const send = (event: Event) => sendState(event.target as HTMLMediaElement);
   return {
     add(el: HTMLMediaElement) {
-      if (watched.has(el)) return;
+      if (watched.has(el) || ctx.decide(el) === 'block') return;
       watched.add(el);
       for (const type of MEDIA_EVENTS) el.addEventListener(type, send);
       // Already playing when the agent arrived: say so now.

@@ -8,6 +8,12 @@ import { CoviewError } from './errors.js';
  */
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * What the host puts on the wire in place of a secret, in URLs and text. A file URL that carries
+ * it cannot be loaded by the agent's browser: the agent asks for it over the asset channel.
+ */
+export const REDACTED = '[redacted]';
+
 /** rrweb-snapshot node types (kept here so the protocol has no dependencies). */
 export const NodeKind = { Document: 0, DocumentType: 1, Element: 2, Text: 3, CDATA: 4, Comment: 5 } as const;
 

@@ -5,7 +5,7 @@ import { startCapture } from '../host/capture.js';
 import { HostControl } from '../host/control.js';
 import { startDevtoolsCapture } from '../host/devtools.js';
 import { pageInfo, warmTimeZone } from '../host/page-info.js';
-import { createPrivacy, maskText, redactText, redactUrl, type Privacy, type PrivacyOptions } from '../host/privacy.js';
+import { createPrivacy, maskText, redactText, type Privacy, type PrivacyOptions } from '../host/privacy.js';
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
 import { FramedChannel } from '../transport/channel.js';
@@ -559,7 +559,7 @@ export class HostSession extends ObservableState<HostState> {
     live.sentAssets = new Set();
     // The address can carry tokens (reset links, OAuth): its query values are redacted like any URL.
     const info = pageInfo();
-    const page = { ...info, url: redactUrl(info.url), title: this.privacy.options.privateByDefault ? maskText(info.title) : info.title };
+    const page = { ...info, url: this.privacy.url(info.url, document), title: this.privacy.options.privateByDefault ? maskText(info.title) : info.title };
     channel.send({ type: 'hello', v: PROTOCOL_VERSION, page });
     live.control = new HostControl({
       mirror: this.mirror,
@@ -588,7 +588,8 @@ export class HostSession extends ObservableState<HostState> {
       });
     }
     // Fonts the agent may not be able to load: an agent cannot tell that a font failed, so send them now.
-    for (const url of pageFontUrls(document)) void this.sendAsset(live, url);
+    // Keyed by the wire URL (resource role), the one the agent's stylesheets name.
+    for (const url of pageFontUrls(document, this.privacy)) void this.sendAsset(live, this.privacy.url(url, document, 'resource'));
     live.phase = 'live';
     this.publish();
     this.save();
@@ -622,7 +623,7 @@ export class HostSession extends ObservableState<HostState> {
     if (!channel || live.sentAssets.has(url)) return;
     live.sentAssets.add(url);
     try {
-      const asset = await fetchPageAsset(document, url);
+      const asset = await fetchPageAsset(document, url, this.privacy);
       if (live.channel === channel) channel.send(asset);
     } catch (error) {
       console.warn('[coview] could not send a file to the agent:', error);
