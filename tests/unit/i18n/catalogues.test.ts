@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { JOIN_MESSAGES } from '../../../widget/i18n/join-messages.js';
 import { WIDGET_MESSAGES } from '../../../widget/i18n/widget-messages.js';
 import { createTranslator, LOCALES, pickLocale, type Message } from '../../../widget/i18n/translate.js';
 
-const CATALOGUES: Record<string, Record<string, Record<string, Message>>> = { widget: WIDGET_MESSAGES };
+const CATALOGUES: Record<string, Record<string, Record<string, Message>>> = { widget: WIDGET_MESSAGES, 'join page': JOIN_MESSAGES };
 
 const placeholders = (message: Message) => [...new Set((typeof message === 'string' ? [message] : Object.values(message)).join(' ').match(/\{\w+\}/g) ?? [])].sort();
 
@@ -23,7 +24,7 @@ describe.each(Object.entries(CATALOGUES))('the %s catalogue', (_side, catalogue)
     }
   });
 
-  it('says nothing with a URL or an error code to the customer', () => {
+  it('says nothing with a URL or an error code', () => {
     for (const messages of Object.values(catalogue)) for (const message of Object.values(messages)) expect(JSON.stringify(message)).not.toMatch(/https?:|ERR_[A-Z]/);
   });
 });
