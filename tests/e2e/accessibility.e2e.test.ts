@@ -46,9 +46,11 @@ describe('keyboard and screen readers', () => {
 
     await agent.join(code, 'Alex');
     await customer.waitForState('asking');
-    // The prompt takes focus, on its least risky answer.
-    await eventually(() => focused(page), (f) => f === 'widget: Deny');
+    // The prompt takes focus (itself: a key pressed as it appears answers nothing), Deny comes first.
+    await eventually(() => focused(page), (f) => f === 'widget: Allow screen sharing?');
     expect(await announced(customer)).toBe('Alex asks to see this page. Allow or deny?');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('widget: Deny');
     await page.keyboard.press('Tab');
     expect(await focused(page)).toBe('widget: Allow');
     await page.keyboard.press('Enter');
@@ -58,8 +60,10 @@ describe('keyboard and screen readers', () => {
     expect(await announced(customer)).toBe('Sharing started: Alex can see this page.');
 
     await agent.page.getByRole('button', { name: 'Request control' }).click();
-    await eventually(() => focused(page), (f) => f === 'widget: Deny');
+    await eventually(() => focused(page), (f) => f === 'widget: Allow remote control?');
     expect(await announced(customer)).toBe('Alex would like to control this page. Allow or deny?');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('widget: Deny');
     await page.keyboard.press('Tab');
     expect(await focused(page)).toBe('widget: Allow control');
     await page.keyboard.press('Enter');
@@ -92,7 +96,10 @@ describe('keyboard and screen readers', () => {
     await customer.page.locator('#name').focus();
     await customer.page.keyboard.type('Ada');
     await agent.join(code, 'Alex');
-    await eventually(() => focused(customer.page), (f) => f === 'widget: Deny');
+    await eventually(() => focused(customer.page), (f) => f === 'widget: Allow screen sharing?');
+    // A space typed as the prompt appears answers nothing.
+    await customer.page.keyboard.press('Space');
+    expect(await customer.state()).toBe('asking');
     await customer.page.keyboard.press('Escape');
     await agent.waitForState('ended');
     expect(await agent.page.locator('html').getAttribute('data-coview-reason')).toBe('declined');

@@ -53,6 +53,7 @@ export const AGENT_TOOLS_CSS = `
 .open-recording label { color: #1d4ed8; font-weight: 600; cursor: pointer; text-decoration: underline; }
 .open-recording input { position: absolute; width: 1px; height: 1px; opacity: 0; }
 .open-recording label:focus-within { outline: 3px solid #60a5fa; outline-offset: 2px; }
+@media (max-height: 720px) { .timeline { padding: 4px 16px 6px; } }
 /* A laptop (1024×640): the panel slides over the mirror instead of squeezing it, so the page stays readable. */
 @media (max-width: 1279px) {
   .devtools { position: absolute; top: 0; bottom: 0; right: 0; z-index: 5; width: min(380px, 90vw); box-shadow: 0 12px 40px rgba(15,23,42,.35); }

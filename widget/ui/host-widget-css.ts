@@ -35,6 +35,7 @@ export const WIDGET_CSS = `
 .head { display: flex; align-items: flex-start; gap: 4px; margin: 0 0 6px; }
 h2 { flex: 1; margin: 0; font-size: 15px; font-weight: 650; display: flex; align-items: center; gap: 8px; min-width: 0; overflow-wrap: anywhere; }
 h2:focus { outline: none; }
+[role="alertdialog"]:focus { outline: 3px solid var(--cv-accent); outline-offset: 2px; }
 h2:focus-visible { outline: 3px solid var(--cv-accent); outline-offset: 2px; border-radius: 4px; }
 .code { margin: 8px 0; font: 700 30px/1.1 ui-monospace, "SF Mono", Menlo, monospace; letter-spacing: .06em; color: var(--cv-code); direction: ltr; unicode-bidi: isolate; }
 .hint { margin: 0 0 10px; color: var(--cv-muted); font-size: 13px; }

@@ -222,7 +222,8 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
   const updatePrefsRef = useRef(updatePrefs);
   updatePrefsRef.current = updatePrefs;
 
-  // A prompt takes focus (on its least risky button) and gives it back when answered.
+  // A prompt takes focus and gives it back when answered. The prompt itself, not a button: a customer
+  // typing a space or Enter in their page as it appears must not answer it by accident.
   const lastPrompt = useRef<string | null>(null);
   useLayoutEffect(() => {
     const previous = lastPrompt.current;
@@ -342,13 +343,13 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
         );
       case 'asking':
         return (
-          <section class="box panel" role="alertdialog" aria-label={t('consentLabel')} aria-describedby="cv-consent">
+          <section class="box panel" role="alertdialog" aria-label={t('consentLabel')} aria-describedby="cv-consent" tabindex={-1} data-autofocus>
             {head(t('consentTitle', { name: state.agent.name }), { canCollapse: false })}
             <p class="hint" id="cv-consent">
               {t('consentHint')}
             </p>
             <div class="actions">
-              <button class="secondary" onClick={() => session.decide(false)} data-autofocus>
+              <button class="secondary" onClick={() => session.decide(false)}>
                 {t('deny')}
               </button>
               <button class="primary" onClick={() => session.decide(true)}>
@@ -404,12 +405,12 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
               {state.agents.length > 1 && ` · ${t('watching', { count: state.agents.length })}`}
             </p>
             {state.asking ? (
-              <div class="control-ask" role="alertdialog" aria-label={t('consentLabel')} aria-describedby="cv-ask">
+              <div class="control-ask" role="alertdialog" aria-label={t('consentLabel')} aria-describedby="cv-ask" tabindex={-1} data-autofocus>
                 <p class="notice" id="cv-ask">
                   {t('askToo', { name: state.asking.name })}
                 </p>
                 <div class="actions">
-                  <button class="secondary" onClick={() => session.decide(false)} data-autofocus>
+                  <button class="secondary" onClick={() => session.decide(false)}>
                     {t('deny')}
                   </button>
                   <button class="primary" onClick={() => session.decide(true)}>
@@ -423,12 +424,12 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
               </p>
             ) : null}
             {state.control === 'asking' && !state.asking && (
-              <div class="control-ask" role="alertdialog" aria-label={t('controlLabel')} aria-describedby="cv-control">
+              <div class="control-ask" role="alertdialog" aria-label={t('controlLabel')} aria-describedby="cv-control" tabindex={-1} data-autofocus>
                 <p class="notice" id="cv-control">
                   {t('controlAsk', { name: controller.name })}
                 </p>
                 <div class="actions">
-                  <button class="secondary" onClick={() => session.decideControl(false)} data-autofocus>
+                  <button class="secondary" onClick={() => session.decideControl(false)}>
                     {t('deny')}
                   </button>
                   <button class="primary" onClick={() => session.decideControl(true)}>
