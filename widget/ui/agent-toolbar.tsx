@@ -37,7 +37,7 @@ export function AgentToolbar({ tools }: { tools: AgentTools }) {
       )}
       {state.notice && (
         <span class="tools-notice" role="status" data-coview-tools-notice>
-          {state.notice}
+          {state.noticeKey ? t(state.noticeKey, { name: state.noticeName ?? '' }) : state.notice}
         </span>
       )}
     </div>
