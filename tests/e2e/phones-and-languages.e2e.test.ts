@@ -87,7 +87,9 @@ describe('on a phone (390×844, touch)', () => {
     // Remote control: the prompt comes back expanded, the banner stays small.
     await agent.page.getByRole('button', { name: 'Request control' }).click();
     await customer.button('Allow control').waitFor();
-    sizes.push(`control request prompt: ${(await share(panel)).toFixed(1)} %`);
+    const prompt = await share(panel);
+    sizes.push(`control request prompt: ${prompt.toFixed(1)} %`);
+    expect(prompt).toBeLessThanOrEqual(20);
     expect(await overflowIn(customer.widget)).toEqual([]);
     await customer.button('Allow control').tap();
     const banner = customer.widget.locator('.control-banner');

@@ -385,7 +385,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
         const controller = state.controlBy ?? state.agent;
         const invite = () => void session.invite().catch((error: unknown) => console.warn('[coview] could not invite another agent:', error));
         return (
-          <section class="box panel sharing" aria-labelledby="cv-title">
+          <section class={`box panel sharing ${prompt ? 'prompting' : ''}`} aria-labelledby="cv-title">
             {head(
               <>
                 <span class="dot" aria-hidden="true" /> {t('sharingTitle', { names: tr.list(state.agents.map((a) => a.name)) })}
