@@ -104,6 +104,59 @@ try {
   await customer.page.screenshot({ path: out('widget-control') });
   await agent.page.screenshot({ path: out('join-control') });
   console.log('wrote docs/images/{widget-control,join-control}.png');
+
+  // Looks: dark, a site's brand, a phone, right to left. Each on its own customer and agent.
+  const session = async (viewport: { width: number; height: number }, setup: (customer: CustomerPage) => Promise<void>, touch = false) => {
+    const context = touch ? await browser.newContext({ viewport, hasTouch: true, isMobile: true, deviceScaleFactor: 1 }) : await newPerson(browser, server.url, viewport);
+    await context.grantPermissions(['microphone'], { origin: server.url });
+    await allowTsxEvaluate(context);
+    const someone = await CustomerPage.open(context, `${server.url}/`);
+    await setup(someone);
+    const joiner = await AgentPage.open(await newPerson(browser, server.url, { width: 1280, height: 760 }), `${server.url}/join`);
+    return { someone, joiner };
+  };
+  const consentThenShare = async (someone: CustomerPage, joiner: AgentPage, allow: string, before: string) => {
+    const { code } = await someone.page.evaluate(() => window.Coview!.start());
+    await joiner.join(code, 'Alex');
+    await someone.page.waitForFunction(() => window.Coview!.status === 'asking');
+    await someone.page.screenshot({ path: out(before) });
+    await someone.button(allow).click();
+    await joiner.waitForState('live');
+  };
+
+  const dark = await session({ width: 1100, height: 700 }, (c) => c.page.emulateMedia({ colorScheme: 'dark' }));
+  await dark.joiner.page.emulateMedia({ colorScheme: 'dark' });
+  await consentThenShare(dark.someone, dark.joiner, 'Allow', 'widget-dark-consent');
+  await dark.joiner.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor();
+  await pause(400);
+  await dark.joiner.page.screenshot({ path: out('join-dark') });
+
+  const waitingAgent = await AgentPage.open(await newPerson(browser, server.url, { width: 1280, height: 760 }), `${server.url}/join`);
+  const waitingCustomer = await CustomerPage.open(await newPerson(browser, server.url, { width: 1100, height: 700 }), `${server.url}/`);
+  await waitingAgent.join(await waitingCustomer.shareScreen(), 'Alex');
+  await waitingAgent.waitForState('waiting');
+  await waitingAgent.page.screenshot({ path: out('join-waiting') });
+
+  const branded = await session({ width: 1100, height: 700 }, (c) =>
+    c.page.evaluate(() => window.Coview!.configure({ theme: { accent: '#166534', radius: '4px', font: 'Georgia, serif', position: 'bottom-left' }, texts: { share: 'Ask Northwind to help' } })),
+  );
+  await consentThenShare(branded.someone, branded.joiner, 'Allow', 'widget-branded-consent');
+
+  const phone = await session({ width: 390, height: 844 }, async () => {}, true);
+  await consentThenShare(phone.someone, phone.joiner, 'Allow', 'widget-phone-consent');
+  await pause(300);
+  await phone.someone.page.screenshot({ path: out('widget-phone-sharing') });
+  await phone.someone.widget.locator('[data-coview-collapse]').tap();
+  await phone.someone.page.screenshot({ path: out('widget-phone-pill') });
+
+  const rtl = await session({ width: 1100, height: 700 }, (c) => c.page.evaluate(() => window.Coview!.configure({ locale: 'ar' })));
+  await consentThenShare(rtl.someone, rtl.joiner, 'سماح', 'widget-rtl-consent');
+  await rtl.joiner.page.getByRole('button', { name: 'Request control' }).click();
+  await rtl.someone.button('السماح بالتحكم').click();
+  await rtl.someone.widget.locator('.control-banner').waitFor();
+  await pause(300);
+  await rtl.someone.page.screenshot({ path: out('widget-rtl-control') });
+  console.log('wrote docs/images/{widget-dark-consent,join-dark,join-waiting,widget-branded-consent,widget-phone-consent,widget-phone-sharing,widget-phone-pill,widget-rtl-consent,widget-rtl-control}.png');
 } finally {
   await browser.close();
   await server.close();

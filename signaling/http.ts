@@ -47,6 +47,9 @@ const DEMO_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** The bundles are fetched cross-origin by the customer's site and must never be stale after a deploy. */
+/** Coview's icon: two overlapping screens, in the join page's blue. */
+const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="5" width="20" height="15" rx="3" fill="#1d4ed8"/><rect x="10" y="12" width="20" height="15" rx="3" fill="#0f172a" stroke="#fff" stroke-width="2"/></svg>';
 const BUNDLE_HEADERS = { 'Cache-Control': 'no-cache', 'Access-Control-Allow-Origin': '*' };
 
 interface Reply {
@@ -81,6 +84,8 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
       if (!body) return { status: 503, type: TEXT, body: 'Run npm run build first', headers: BUNDLE_HEADERS };
       return { status: 200, type: JS, body, headers: BUNDLE_HEADERS };
     }
+    // Browsers ask for /favicon.ico on their own: answer with the icon rather than a 404.
+    if (path === '/favicon.ico' || path === '/favicon.svg') return { status: 200, type: 'image/svg+xml', body: FAVICON_SVG, headers: { 'Cache-Control': 'max-age=86400' } };
     if (path === '/join' || path === '/join/') return demoFile('join.html');
     if (serveDemo && path === '/') return demoFile('index.html');
     if (serveDemo && path.startsWith('/demo/')) return demoFile(decodeName(path.slice('/demo/'.length)));

@@ -56,6 +56,12 @@ async function start(): Promise<void> {
   try {
     const { port } = await app.listen(config.port, config.host);
     logger.info('listening', { port, url: `http://localhost:${port}`, store: config.redisUrl ? 'redis' : 'memory' });
+    // People who ran `npm start` want somewhere to click; log collectors keep the JSON line above.
+    if (process.stdout.isTTY || process.env.npm_lifecycle_event === 'start') {
+      const base = `http://localhost:${port}`;
+      const lines = [config.serveDemo ? `  Demo shop (customer):  ${base}/` : null, `  Join page (agent):     ${base}/join`];
+      process.stdout.write(`\nCoview is running.\n${lines.filter(Boolean).join('\n')}\n\n`);
+    }
   } catch (error) {
     logger.error('cannot listen', { host: config.host, port: config.port, error });
     process.exit(1);

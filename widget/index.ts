@@ -1,7 +1,11 @@
 import { noteCssSources } from './host/css-sources.js';
 import type { PrivacyOptions } from './host/privacy.js';
-import { HostSession, type Agent, type HostState, type StartOptions } from './session/host-session.js';
-import { mountHostWidget } from './ui/host-widget.js';
+import { HostSession, type Agent, type HostState, type StartOptions as SessionStartOptions } from './session/host-session.js';
+import { parseTextOverrides } from './i18n/translate.js';
+import { mountHostWidget, WidgetUi, type Corner, type WidgetTexts, type WidgetTheme, type WidgetUiOptions } from './ui/host-widget.js';
+
+/** `start()` takes the session's options and the widget's words and look. */
+export type StartOptions = SessionStartOptions & WidgetUiOptions;
 
 /**
  * The embeddable widget: `<script src="https://YOUR-SERVER/widget.js" async></script>`.
@@ -21,8 +25,10 @@ export interface CoviewApi {
   revokeControl(): void;
   /** While sharing: re-opens the share code for one more agent (same as "Invite another agent"). */
   invite(): Promise<{ code: string }>;
+  /** The widget's language, texts and theme, at once (before or during sharing); merged into what was set before. */
+  configure(options: WidgetUiOptions): void;
 }
-export type { Agent, HostState, StartOptions };
+export type { Agent, Corner, HostState, WidgetTexts, WidgetTheme, WidgetUiOptions };
 
 declare global {
   interface Window {
@@ -51,6 +57,33 @@ export function privacyFrom(script: HTMLScriptElement | null): PrivacyOptions {
   return options;
 }
 
+/**
+ * Words and look on the script tag: data-locale, data-texts (JSON), data-accent, data-radius,
+ * data-font, data-position, data-color-scheme.
+ */
+export function uiFrom(script: HTMLScriptElement | null): WidgetUiOptions {
+  const data = script?.dataset ?? {};
+  const theme: WidgetTheme = {};
+  if (data.accent) theme.accent = data.accent;
+  if (data.radius) theme.radius = data.radius;
+  if (data.font) theme.font = data.font;
+  if (data.position && ['bottom-right', 'bottom-left', 'top-right', 'top-left'].includes(data.position)) theme.position = data.position as Corner;
+  if (data.colorScheme === 'light' || data.colorScheme === 'dark' || data.colorScheme === 'auto') theme.colorScheme = data.colorScheme;
+  const options: WidgetUiOptions = { theme };
+  if (data.locale) options.locale = data.locale;
+  if (data.texts) options.texts = parseTextOverrides(data.texts);
+  return options;
+}
+
+function mergeUi(base: WidgetUiOptions, next: WidgetUiOptions): WidgetUiOptions {
+  return {
+    ...base,
+    ...(next.locale !== undefined ? { locale: next.locale } : {}),
+    ...(next.texts !== undefined ? { texts: { ...base.texts, ...next.texts } } : {}),
+    ...(next.theme !== undefined ? { theme: { ...base.theme, ...next.theme } } : {}),
+  };
+}
+
 function install(): void {
   if (window.Coview) return; // pasted twice: one widget is enough
   // From page load on: CSS-in-JS rules are inserted long before anyone shares (see css-sources.ts).
@@ -64,9 +97,15 @@ function install(): void {
     wrapFetch: !script?.src || script.crossOrigin !== null || new URL(script.src, location.href).origin === location.origin,
     defaults: privacyFrom(script),
   });
+  const ui = new WidgetUi(uiFrom(script));
+  const configure = (options: WidgetUiOptions = {}) => ui.set(mergeUi(ui.current, options));
   window.Coview = {
     version: __COVIEW_VERSION__,
-    start: (options) => session.start(options),
+    start: (options) => {
+      if (options && (options.locale !== undefined || options.texts !== undefined || options.theme !== undefined)) configure(options);
+      return session.start(options);
+    },
+    configure,
     stop: () => session.stop(),
     get status() {
       return session.current.status;
@@ -76,7 +115,7 @@ function install(): void {
     invite: () => session.invite(),
   };
   const mount = () => {
-    widgetRoot = mountHostWidget(session);
+    widgetRoot = mountHostWidget(session, document, ui);
     document.body.append(widgetRoot);
   };
   if (document.body) mount();

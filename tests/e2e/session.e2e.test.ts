@@ -48,16 +48,20 @@ describe('sessions', () => {
     }
   });
 
-  it('an unreachable server gives the customer a clear error, and the page keeps working', async () => {
+  it('an unreachable server gives the customer a clear error in plain words, and the page keeps working', async () => {
     const context = await h.person();
     const errors: Error[] = [];
     const customer = await CustomerPage.open(context, `${h.fixtures.url}/layout.html?server=${encodeURIComponent('http://127.0.0.1:9')}`);
     customer.page.on('pageerror', (error) => errors.push(error));
     await customer.button('Share my screen').click();
     await customer.widget.getByText('Sharing could not start').waitFor();
-    expect(await customer.text()).toContain('Cannot reach the Coview server at http://127.0.0.1:9');
+    // The customer reads what happened and what to do; the server's address and the code are for the site's developers.
+    const text = await customer.text();
+    expect(text).toContain("We couldn't reach the help service. Check your internet connection and try again.");
+    expect(text).not.toMatch(/https?:|127\.0\.0\.1|ERR_/);
     expect(await customer.state()).toBe('error');
-    await expect(customer.page.evaluate(() => window.Coview!.start())).rejects.toThrow(/Cannot reach the Coview server/);
+    expect(await customer.widget.getAttribute('data-coview-host-reason')).toBe('ERR_SIGNALING_UNREACHABLE');
+    await expect(customer.page.evaluate(() => window.Coview!.start())).rejects.toThrow(/Cannot reach the Coview server at http:\/\/127\.0\.0\.1:9/);
 
     // The page itself is untouched.
     await customer.page.locator('#messages').evaluate((pane) => (pane.scrollTop = 300));

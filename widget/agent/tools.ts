@@ -1,6 +1,7 @@
 import type { AgentMessage, ControlAction, ControlRefusal, ControlState, HostMessage, Point } from '../protocol/index.js';
 import { throttle } from '../host/throttle.js';
 import type { Viewer } from './viewer.js';
+import { JOIN_MESSAGES } from '../i18n/join-messages.js';
 
 /**
  * The agent's hands on the mirror: pointing (their pointer and a "look here" ripple appear on the
@@ -20,6 +21,17 @@ export interface ToolsState {
   control: ControlState;
   /** The last thing the agent should know (control declined, revoked, an action refused). */
   notice: string | null;
+  /** `notice` in the join page's catalogue (`noticeName`: the other agent it is about). */
+  noticeKey?: ToolsNoticeKey | null;
+  noticeName?: string;
+}
+
+export type ToolsNoticeKey = 'toolsHaveControl' | 'toolsDeclined' | 'toolsTookBack' | 'toolsNotGranted' | 'toolsPrivate' | 'toolsNotFound' | 'toolsBusyOn' | 'toolsBusyAsking';
+
+/** A notice in English (`notice`, as before) and by key, for the agent's language. */
+function said(key: ToolsNoticeKey, name?: string): Pick<ToolsState, 'notice' | 'noticeKey' | 'noticeName'> {
+  const notice = JOIN_MESSAGES.en[key].replace('{name}', name ?? '');
+  return name === undefined ? { notice, noticeKey: key } : { notice, noticeKey: key, noticeName: name };
 }
 
 const POINTER_INTERVAL_MS = 40;
@@ -27,10 +39,10 @@ const DRAW_INTERVAL_MS = 40;
 const FADE_AFTER_MS = 2_500;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-const REFUSALS: Record<ControlRefusal, string> = {
-  'not-granted': 'You do not have control of the customer’s page.',
-  private: 'That part of the customer’s page is private: the action was refused.',
-  'not-found': 'That element is no longer on the customer’s page.',
+const REFUSALS: Record<ControlRefusal, ToolsNoticeKey> = {
+  'not-granted': 'toolsNotGranted',
+  private: 'toolsPrivate',
+  'not-found': 'toolsNotFound',
 };
 const MODIFIERS = new Set(['Shift', 'Control', 'Alt', 'Meta', 'CapsLock', 'AltGraph', 'Dead', 'Unidentified', 'Process']);
 
@@ -86,7 +98,7 @@ export class AgentTools {
   }
 
   requestControl(): void {
-    if (this.state.control === 'off' && this.send({ type: 'control-request' })) this.update({ control: 'asking', notice: null });
+    if (this.state.control === 'off' && this.send({ type: 'control-request' })) this.update({ control: 'asking', notice: null, noticeKey: null });
   }
 
   releaseControl(): void {
@@ -98,18 +110,17 @@ export class AgentTools {
     if (message.type === 'control') {
       const before = this.state.control;
       const notice =
-        message.state === 'on' ? 'You have control: click, type and scroll in the customer’s page.'
-        : message.state === 'off' && before === 'asking' ? 'The customer declined remote control.'
-        : message.state === 'off' && before === 'on' ? 'The customer took back control.'
-        : this.state.notice;
+        message.state === 'on' ? said('toolsHaveControl')
+        : message.state === 'off' && before === 'asking' ? said('toolsDeclined')
+        : message.state === 'off' && before === 'on' ? said('toolsTookBack')
+        : {};
       if (message.state !== 'on') this.closeMenu();
-      this.update({ control: message.state, notice });
+      this.update({ control: message.state, ...notice });
     } else if (message.type === 'control-refused') {
-      this.update({ notice: REFUSALS[message.reason] });
+      this.update(said(REFUSALS[message.reason]));
     } else if (message.type === 'control-busy') {
       // Another agent in the same session has control (or is asking for it): one at a time.
-      const notice = message.state === 'on' ? `${message.by} is controlling the customer’s page. Ask again once they release it.` : `${message.by} is asking the customer for control right now.`;
-      this.update({ control: 'off', notice });
+      this.update({ control: 'off', ...said(message.state === 'on' ? 'toolsBusyOn' : 'toolsBusyAsking', message.by) });
     }
   }
 

@@ -12,6 +12,7 @@ import {
   type PageInfo,
   type ResyncReason,
 } from '../protocol/index.js';
+import { JOIN_MESSAGES } from '../i18n/join-messages.js';
 import { SnapshotAssembler } from '../agent/snapshot-assembly.js';
 import { FramedChannel } from '../transport/channel.js';
 import { nextWait } from './join-decisions.js';
@@ -31,19 +32,22 @@ export type AgentState =
   /** `resyncing`: the view was out of step and a fresh copy is on its way (shown quietly). */
   | { status: 'live'; code: string; page: PageInfo | null; resyncing?: boolean }
   /** The customer's page is reloading or the connection dropped; the last frame stays on screen. */
-  | { status: 'reconnecting'; code: string; page: PageInfo | null; message: string }
-  | { status: 'ended'; reason: AgentEndReason; message: string }
+  | { status: 'reconnecting'; code: string; page: PageInfo | null; message: string; messageKey: ReconnectKey }
+  /** `messageKey`: the join page's catalogue key for `message` (which is in English, for the API). */
+  | { status: 'ended'; reason: AgentEndReason; message: string; messageKey: EndKey }
   | { status: 'error'; message: string; errorCode: string };
 
 export type AgentEndReason = 'declined' | 'stopped' | 'left' | 'disconnected' | 'expired' | 'host-left';
 
-const END_MESSAGES: Record<AgentEndReason, string> = {
-  declined: 'The customer declined your request to view their screen.',
-  stopped: 'Session ended: the customer stopped sharing.',
-  left: 'You left the session.',
-  disconnected: 'Session ended: the connection to the customer was lost.',
-  expired: 'Session ended: the share code expired.',
-  'host-left': 'Session ended: the customer closed the page.',
+export type ReconnectKey = 'reconnectingResume' | 'reconnectingDropped' | 'reconnectingNavigating' | 'reconnectingReloading';
+export type EndKey = 'endDeclined' | 'endStopped' | 'endLeft' | 'endDisconnected' | 'endExpired' | 'endHostLeft' | 'endLeftSite';
+const END_KEYS: Record<AgentEndReason, EndKey> = {
+  declined: 'endDeclined',
+  stopped: 'endStopped',
+  left: 'endLeft',
+  disconnected: 'endDisconnected',
+  expired: 'endExpired',
+  'host-left': 'endHostLeft',
 };
 
 export interface AgentSessionOptions {
@@ -189,7 +193,7 @@ export class AgentSession extends ObservableState<AgentState> {
     const saved = this.saved.load();
     if (!saved || saved.serverUrl !== this.options.serverUrl || this.state.status !== 'idle') return false;
     this.me = { code: saved.code, agentId: saved.agentId, agentKey: saved.agentKey, name: saved.name };
-    this.setState({ status: 'reconnecting', code: saved.code, page: null, message: 'Reconnecting to the customer…' });
+    this.setState({ status: 'reconnecting', code: saved.code, page: null, message: JOIN_MESSAGES.en.reconnectingResume, messageKey: 'reconnectingResume' });
     try {
       await this.connect();
       await this.reRegister();
@@ -330,7 +334,7 @@ export class AgentSession extends ObservableState<AgentState> {
           if (this.peer === peer) this.channel?.receive(frame);
         },
         close: () => {
-          if (this.peer === peer) this.peerLost('The connection to the customer dropped. Reconnecting…');
+          if (this.peer === peer) this.peerLost('reconnectingDropped');
         },
       },
     );
@@ -390,14 +394,14 @@ export class AgentSession extends ObservableState<AgentState> {
   }
 
   /** Shows "Reconnecting…" over the last frame and asks the host for a new peer until one comes. */
-  private peerLost(message: string, ask = true): void {
+  private peerLost(messageKey: ReconnectKey, ask = true): void {
     const peer = this.peer;
     this.peer = null;
     this.channel = null;
     peer?.destroy();
     const state = this.state;
     if (state.status === 'live' || state.status === 'connecting' || state.status === 'reconnecting') {
-      this.setState({ status: 'reconnecting', code: state.code, page: this.page, message });
+      this.setState({ status: 'reconnecting', code: state.code, page: this.page, message: JOIN_MESSAGES.en[messageKey], messageKey });
       if (ask) this.askForPeer();
     }
   }
@@ -461,18 +465,18 @@ export class AgentSession extends ObservableState<AgentState> {
       case 'stopped':
         return this.end('stopped');
       case 'left-site':
-        return this.end('host-left', 'Session ended: the customer left the site.');
+        return this.end('host-left', 'endLeftSite');
       case 'navigating':
-        return this.hostAway('The customer is opening another page…', HOST_NAVIGATION_WAIT_MS);
+        return this.hostAway('reconnectingNavigating', HOST_NAVIGATION_WAIT_MS);
       case 'unloaded':
-        return this.hostAway("The customer's page is reloading…", HOST_RELOAD_WAIT_MS);
+        return this.hostAway('reconnectingReloading', HOST_RELOAD_WAIT_MS);
     }
   }
 
   /** The customer's page went away; if it comes back in time (a new peer), the session goes on. */
-  private hostAway(message: string, waitMs: number): void {
+  private hostAway(messageKey: ReconnectKey, waitMs: number): void {
     // Nobody to ask yet: the customer's next page offers a new peer itself.
-    this.peerLost(message, false);
+    this.peerLost(messageKey, false);
     this.giveUpAfter(waitMs);
   }
 
@@ -484,14 +488,14 @@ export class AgentSession extends ObservableState<AgentState> {
     }, ms);
   }
 
-  private end(reason: AgentEndReason, message = END_MESSAGES[reason]): void {
+  private end(reason: AgentEndReason, messageKey: EndKey = END_KEYS[reason]): void {
     if (this.state.status === 'ended') return;
     this.saved.clear();
     // Whatever ended it, the server can forget us now.
     this.leaveServer();
     this.closeAll();
     this.me = null;
-    this.setState({ status: 'ended', reason, message });
+    this.setState({ status: 'ended', reason, message: JOIN_MESSAGES.en[messageKey], messageKey });
   }
 
   /** Times the waits before live: 'waiting' by APPROVAL_TIMEOUT_MS, 'connecting' by CONNECT_TIMEOUT_MS. */

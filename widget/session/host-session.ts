@@ -6,6 +6,7 @@ import { HostControl } from '../host/control.js';
 import { startDevtoolsCapture } from '../host/devtools.js';
 import { pageInfo, warmTimeZone } from '../host/page-info.js';
 import { createPrivacy, maskText, redactText, type Privacy, type PrivacyOptions } from '../host/privacy.js';
+import { WIDGET_MESSAGES } from '../i18n/widget-messages.js';
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
 import { FramedChannel } from '../transport/channel.js';
@@ -22,9 +23,9 @@ export interface Agent {
 
 /** What the customer sees in the widget. */
 export type HostState =
-  | { status: 'idle'; notice?: string }
+  | ({ status: 'idle' } & Partial<HostNotice>)
   | { status: 'starting' }
-  | { status: 'waiting'; code: string; notice?: string }
+  | ({ status: 'waiting'; code: string } & Partial<HostNotice>)
   | { status: 'asking'; code: string; agent: Agent }
   | { status: 'connecting'; code: string; agent: Agent }
   | {
@@ -46,6 +47,22 @@ export type HostState =
   | { status: 'reconnecting'; code: string; agent: Agent }
   /** `errorCode`: the CoviewError's code when there is one (published as `data-coview-host-reason`). */
   | { status: 'error'; message: string; errorCode?: string };
+
+/**
+ * A line for the customer after something ended: `notice` in English (for the API and logs),
+ * `noticeKey` for the widget to say it in the customer's language (`noticeName`: the agent meant).
+ */
+export interface HostNotice {
+  notice: string;
+  noticeKey: NoticeKey;
+  noticeName?: string;
+}
+export type NoticeKey = 'noticeDeclined' | 'noticeStopped' | 'noticeResumeEnded' | 'noticeLost' | 'noticeExpired' | 'noticeLocked' | 'noticeEnded' | 'noticeLeft' | 'noticeCannotShare';
+
+function notice(key: NoticeKey, name?: string): HostNotice {
+  const english = WIDGET_MESSAGES.en[key].replace('{name}', name ?? '');
+  return name === undefined ? { notice: english, noticeKey: key } : { notice: english, noticeKey: key, noticeName: name };
+}
 
 export interface StartOptions extends PrivacyOptions {
   /**
@@ -220,7 +237,7 @@ export class HostSession extends ObservableState<HostState> {
       this.teardownLives();
       this.closeSocket();
       this.room = null;
-      this.setState({ status: 'idle', notice: 'Your sharing session has ended. Start again if you need help.' });
+      this.setState({ status: 'idle', ...notice('noticeResumeEnded') });
       return false;
     }
   }
@@ -244,7 +261,7 @@ export class HostSession extends ObservableState<HostState> {
     if (this.state.status !== 'asking') return;
     const { agent, code } = this.state;
     this.socket?.emit('host:decide', { agentId: agent.id, allow });
-    if (!allow) return this.setState({ status: 'waiting', code, notice: `You declined ${agent.name}.` });
+    if (!allow) return this.setState({ status: 'waiting', code, ...notice('noticeDeclined', agent.name) });
     this.setState({ status: 'connecting', code, agent });
     const live = newLive(agent, 'connecting');
     this.lives.set(agent.id, live);
@@ -279,7 +296,7 @@ export class HostSession extends ObservableState<HostState> {
     this.socket = null;
     if (socket) closeAfterLastWord(socket, 'host:stop');
     this.room = null;
-    this.setState(wasSharing ? { status: 'idle', notice: 'You stopped sharing.' } : { status: 'idle' });
+    this.setState(wasSharing ? { status: 'idle', ...notice('noticeStopped') } : { status: 'idle' });
   }
 
   /** The customer's answer to an agent's request for control. */
@@ -376,7 +393,7 @@ export class HostSession extends ObservableState<HostState> {
         if (resumed.agents.some((a) => a.id === live.agent.id && a.status === 'accepted')) {
           if (!live.peer?.connected) this.startPeer(live);
         } else {
-          await this.agentGone(live, `${live.agent.name} left.`);
+          await this.agentGone(live, notice('noticeLeft', live.agent.name));
         }
       }
       return;
@@ -393,15 +410,15 @@ export class HostSession extends ObservableState<HostState> {
     this.teardownLives();
     this.closeSocket();
     this.room = null;
-    this.setState({ status: 'idle', notice: 'Sharing ended: the connection was lost for too long.' });
+    this.setState({ status: 'idle', ...notice('noticeLost') });
   }
 
   private wireSocket(socket: SignalingSocket): void {
     socket.on('agent:request', (agent) => void this.onAgentRequest({ id: agent.agentId, name: agent.name || 'Support agent' }));
     socket.on('agent:left', ({ agentId }) => {
       const live = this.lives.get(agentId);
-      if (live) void this.agentGone(live, `${live.agent.name} left.`);
-      else if (this.state.status === 'asking' && this.state.agent.id === agentId) this.backToWaiting(`${this.state.agent.name} left.`);
+      if (live) void this.agentGone(live, notice('noticeLeft', live.agent.name));
+      else if (this.state.status === 'asking' && this.state.agent.id === agentId) this.backToWaiting(notice('noticeLeft', this.state.agent.name));
       else if (this.asking?.id === agentId) {
         this.asking = null;
         this.publish();
@@ -423,13 +440,7 @@ export class HostSession extends ObservableState<HostState> {
       this.saved.clear();
       this.closeSocket();
       this.room = null;
-      const notice =
-        reason === 'expired'
-          ? 'Your share code expired. Start again for a new one.'
-          : reason === 'locked'
-            ? 'Too many attempts to join with your code, so it was locked. Start again for a new one.'
-            : 'Sharing ended.';
-      this.setState({ status: 'idle', notice });
+      this.setState({ status: 'idle', ...notice(reason === 'expired' ? 'noticeExpired' : reason === 'locked' ? 'noticeLocked' : 'noticeEnded') });
     });
   }
 
@@ -500,7 +511,7 @@ export class HostSession extends ObservableState<HostState> {
     const code = error instanceof CoviewError && error.code === 'ERR_WEBRTC_UNSUPPORTED' ? 'ERR_WEBRTC_UNSUPPORTED' : 'ERR_PEER';
     this.socket?.emit('signal', { to: live.agent.id, data: { type: 'coview:peer-failed', code }, peer: live.number });
     // Others watching carry on; the agent who could not connect is let go.
-    if (this.lives.size > 1) return void this.agentGone(live, '');
+    if (this.lives.size > 1) return void this.agentGone(live, null);
     this.saved.clear();
     void this.endLives('stopped');
     this.socket?.emit('host:stop');
@@ -613,7 +624,7 @@ export class HostSession extends ObservableState<HostState> {
     } catch (error) {
       // A page the snapshot cannot read must not break: the agents are told, the page goes on.
       console.error('[coview] could not capture this page:', error);
-      void this.endLives('stopped', 'This page could not be shared.');
+      void this.endLives('stopped', notice('noticeCannotShare'));
       return false;
     }
   }
@@ -633,7 +644,7 @@ export class HostSession extends ObservableState<HostState> {
   private onAgentMessage(live: Live, message: AgentMessage): void {
     switch (message.type) {
       case 'bye':
-        return void this.agentGone(live, `${live.agent.name} left.`);
+        return void this.agentGone(live, notice('noticeLeft', live.agent.name));
       case 'away':
         return this.agentAway(live);
       case 'pointer':
@@ -680,7 +691,7 @@ export class HostSession extends ObservableState<HostState> {
     live.awayTimer = setTimeout(() => {
       if (!this.isCurrent(live) || live.peer?.connected) return;
       this.socket?.emit('host:decide', { agentId: live.agent.id, allow: false });
-      void this.agentGone(live, `${live.agent.name} left.`);
+      void this.agentGone(live, notice('noticeLeft', live.agent.name));
     }, AGENT_RETURN_MS);
   }
 
@@ -688,7 +699,7 @@ export class HostSession extends ObservableState<HostState> {
    * An agent is gone for good. The others carry on; when it was the last one, the code was
    * single-use, so the customer gets a fresh one.
    */
-  private async agentGone(live: Live, notice: string): Promise<void> {
+  private async agentGone(live: Live, said: HostNotice | null): Promise<void> {
     if (!this.isCurrent(live)) return;
     if (this.lives.size > 1) {
       this.lives.delete(live.agent.id);
@@ -703,7 +714,7 @@ export class HostSession extends ObservableState<HostState> {
     if (!socket) return;
     try {
       const code = await this.newRoom(socket);
-      this.setState({ status: 'waiting', code, notice });
+      this.setState({ status: 'waiting', code, ...said });
     } catch (error) {
       this.setState({ status: 'error', message: error instanceof Error ? error.message : String(error) });
     }
@@ -732,7 +743,7 @@ export class HostSession extends ObservableState<HostState> {
   }
 
   /** Tells every agent (best effort, over the data channel) and closes their peers. */
-  private async endLives(reason: EndOfPage, notice?: string): Promise<void> {
+  private async endLives(reason: EndOfPage, said?: HostNotice): Promise<void> {
     if (this.lives.size === 0) return;
     const links = [...this.lives.values()].map(({ channel, peer }) => ({ channel, peer }));
     this.teardownLives();
@@ -750,7 +761,7 @@ export class HostSession extends ObservableState<HostState> {
         peer?.destroy();
       }),
     );
-    if (notice) this.backToWaiting(notice);
+    if (said) this.backToWaiting(said);
   }
 
   private teardownLives(): void {
@@ -772,9 +783,9 @@ export class HostSession extends ObservableState<HostState> {
     this.saved.save({ savedAt: Date.now(), serverUrl: this.options.serverUrl, ...this.room, agent: agents[0] ?? null, agents, peer: this.peerNumber, privacy: this.privacyOptions });
   }
 
-  private backToWaiting(notice: string): void {
+  private backToWaiting(said: HostNotice): void {
     if (!('code' in this.state)) return;
-    this.setState({ status: 'waiting', code: this.state.code, notice });
+    this.setState({ status: 'waiting', code: this.state.code, ...said });
   }
 
   private closeSocket(): void {

@@ -1,6 +1,6 @@
 /** Styles of the join page's toolbox (side panel and timeline bar), kept out of the page shell. */
 export const AGENT_TOOLS_CSS = `
-.workspace { flex: 1; display: flex; min-height: 0; }
+.workspace { position: relative; flex: 1; display: flex; min-height: 0; }
 .workspace .stage { min-width: 0; }
 .devtools { width: 380px; display: flex; flex-direction: column; margin: 12px 12px 12px 0; background: #fff; border-radius: 8px; box-shadow: 0 4px 14px rgba(15,23,42,.1); min-height: 0; font-size: 13px; }
 .devtools-head { display: flex; align-items: center; justify-content: space-between; padding: 8px 10px 8px 14px; border-bottom: 1px solid #e2e8f0; font-size: 14px; }
@@ -36,18 +36,39 @@ export const AGENT_TOOLS_CSS = `
 .timeline .mode-live { color: #4ade80; font-weight: 650; }
 .timeline .mode-recording { color: #fbbf24; font-weight: 650; }
 .timeline button { font: inherit; font-weight: 600; border: 0; border-radius: 8px; padding: 5px 12px; cursor: pointer; }
-.timeline .go-live { background: #16a34a; color: #fff; }
+.timeline .go-live { background: #15803d; color: #fff; }
 .timeline .export { background: #334155; color: #fff; }
 .timeline .clock { font-variant-numeric: tabular-nums; min-width: 92px; }
-.timeline .track { position: relative; flex: 1; height: 30px; }
+.timeline .track { position: relative; flex: 1; height: 40px; }
 .timeline .scrubber { position: absolute; left: 0; right: 0; bottom: 0; width: 100%; margin: 0; }
-.timeline .markers { position: absolute; left: 8px; right: 8px; top: 0; height: 12px; }
-.timeline .marker { position: absolute; top: 0; width: 8px; height: 12px; margin-left: -4px; padding: 0; border-radius: 2px; }
-.timeline .marker-error { background: #ef4444; }
-.timeline .marker-click { background: #f97316; }
-.timeline .marker-page { background: #38bdf8; }
+.timeline .markers { position: absolute; left: 8px; right: 8px; top: 0; height: 24px; }
+/* 24×24 to click or tap (WCAG 2.5.8), drawn as a small bar. */
+.timeline .marker { position: absolute; top: 0; width: 24px; height: 24px; margin-left: -12px; padding: 0; border-radius: 4px; background: none; }
+.timeline .marker::before { content: ''; position: absolute; left: 8px; top: 4px; width: 8px; height: 14px; border-radius: 2px; background: currentColor; }
+.timeline .marker-error { color: #ef4444; }
+.timeline .marker-click { color: #f97316; }
+.timeline .marker-page { color: #38bdf8; }
 .timeline .export-error { color: #fca5a5; }
 .open-recording { text-align: center; color: #475569; font-size: 14px; }
 .open-recording label { color: #1d4ed8; font-weight: 600; cursor: pointer; text-decoration: underline; }
 .open-recording input { position: absolute; width: 1px; height: 1px; opacity: 0; }
+.open-recording label:focus-within { outline: 3px solid #60a5fa; outline-offset: 2px; }
+@media (max-height: 720px) { .timeline { padding: 4px 16px 6px; } }
+/* A laptop (1024×640): the panel slides over the mirror instead of squeezing it, so the page stays readable. */
+@media (max-width: 1279px) {
+  .devtools { position: absolute; top: 0; bottom: 0; right: 0; z-index: 5; width: min(380px, 90vw); box-shadow: 0 12px 40px rgba(15,23,42,.35); }
+}
+@media (prefers-color-scheme: dark) {
+  .devtools { background: #1e293b; color: #e2e8f0; }
+  .devtools-head, .devtools .tools-row, .devtools .entry, .session-info .info-row { border-color: #334155; }
+  .devtools-head .close { color: #cbd5e1; }
+  .devtools .filter, .devtools .search { background: #0f172a; color: #e2e8f0; border-color: #475569; }
+  .devtools .filter.active { background: #2563eb; border-color: #2563eb; }
+  .devtools .level-error, .devtools .level-uncaught, .devtools .level-rejection, .devtools .request.failed { background: #450a0a; color: #fecaca; }
+  .devtools .level-warn { background: #422006; color: #fde68a; }
+  .devtools .when { color: #93c5fd; }
+  .devtools .meta, .devtools .empty, .session-info dt, .devtools .stack pre { color: #94a3b8; }
+  .open-recording { color: #cbd5e1; }
+  .open-recording label { color: #93c5fd; }
+}
 `;

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import { isFailed, type ConsoleMessage, type NetworkMessage, type TimelinePlayer } from '../agent/timeline.js';
 import { sessionInfoRows } from '../agent/session-info.js';
+import type { JoinKey } from '../i18n/join-messages.js';
+import { useJoinText } from './join-text.js';
 
 export type Tab = 'console' | 'network' | 'session';
 type ConsoleFilter = 'all' | 'errors' | 'warnings';
@@ -9,19 +11,22 @@ type NetworkFilter = 'all' | 'failed' | 'fetch-xhr' | 'resources';
 /** Rows drawn per list; a noisy page can log thousands, the newest matter most. */
 const MAX_ROWS = 500;
 
-const TAB_TITLE: Record<Tab, string> = { console: 'Console', network: 'Network', session: 'Session' };
+const TAB_TITLE: Record<Tab, JoinKey> = { console: 'tabConsole', network: 'tabNetwork', session: 'tabSession' };
+const PANEL_LABEL: Record<Tab, JoinKey> = { console: 'panelConsole', network: 'panelNetwork', session: 'panelSession' };
+const INFO_LABEL: Record<string, JoinKey> = { url: 'infoUrl', title: 'infoTitle', browser: 'infoBrowser', os: 'infoOs', viewport: 'infoViewport', language: 'infoLanguage', timezone: 'infoTimezone' };
 
 /**
  * The buttons that open the panel, with the counts an agent should notice even while it is
  * closed: console entries (red when any is an error), requests, failed requests.
  */
 export function DevtoolsTabs({ player, tab, onTab }: { player: TimelinePlayer; tab: Tab | null; onTab: (tab: Tab) => void }) {
+  const { t } = useJoinText();
   const timeline = player.timeline;
   const errorCount = timeline.console.filter((i) => (timeline.entries[i]!.message as ConsoleMessage).level !== 'warn').length;
   const failedCount = timeline.network.filter((i) => isFailed(timeline.entries[i]!.message as NetworkMessage)).length;
   const button = (id: Tab, badges?: preact.ComponentChildren) => (
     <button aria-pressed={tab === id} class={`tab ${tab === id ? 'active' : ''}`} data-coview-tab={id} onClick={() => onTab(id)}>
-      {TAB_TITLE[id]}
+      {t(TAB_TITLE[id])}
       {badges}
     </button>
   );
@@ -29,18 +34,18 @@ export function DevtoolsTabs({ player, tab, onTab }: { player: TimelinePlayer; t
     <div class="devtools-tabs">
       {button(
         'console',
-        <span class={`badge ${errorCount ? 'badge-error' : ''}`} data-coview-badge="console" title={`${errorCount} errors, ${timeline.console.length - errorCount} warnings`}>
+        <span class={`badge ${errorCount ? 'badge-error' : ''}`} data-coview-badge="console" title={`${t('errors', { count: errorCount })}, ${t('warnings', { count: timeline.console.length - errorCount })}`}>
           {timeline.console.length}
         </span>,
       )}
       {button(
         'network',
         <>
-          <span class="badge" data-coview-badge="network" title="Requests">
+          <span class="badge" data-coview-badge="network" title={t('requests')}>
             {timeline.network.length}
           </span>
           {failedCount > 0 && (
-            <span class="badge badge-error" data-coview-badge="network-failed" title="Failed requests">
+            <span class="badge badge-error" data-coview-badge="network-failed" title={t('failedRequests')}>
               {failedCount}
             </span>
           )}
@@ -57,6 +62,7 @@ export function DevtoolsTabs({ player, tab, onTab }: { player: TimelinePlayer; t
  * Everything here comes from the timeline, so an opened recording shows the same.
  */
 export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer; tab: Tab; onClose: () => void }) {
+  const { t } = useJoinText();
   const timeline = player.timeline;
   const [consoleFilter, setConsoleFilter] = useState<ConsoleFilter>('all');
   const [networkFilter, setNetworkFilter] = useState<NetworkFilter>('all');
@@ -82,16 +88,16 @@ export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer
     </button>
   );
   const goTo = (index: number) => (
-    <button class="when" title="Show the page at this moment" onClick={() => player.seek(index)}>
+    <button class="when" title={t('showMoment')} onClick={() => player.seek(index)}>
       {at(index)}
     </button>
   );
 
   return (
-    <aside class="devtools" aria-label={`Customer's ${TAB_TITLE[tab].toLowerCase()}`} data-coview-devtools={tab}>
+    <aside class="devtools" aria-label={t(PANEL_LABEL[tab])} data-coview-devtools={tab}>
       <header class="devtools-head">
-        <strong>{TAB_TITLE[tab]}</strong>
-        <button class="close" aria-label="Close panel" data-coview-close-devtools onClick={onClose}>
+        <strong>{t(TAB_TITLE[tab])}</strong>
+        <button class="close" aria-label={t('closePanel')} data-coview-close-devtools onClick={onClose}>
           ×
         </button>
       </header>
@@ -100,33 +106,33 @@ export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer
         <div class="tools-row">
           {tab === 'console' ? (
             <>
-              {filterButton('all', consoleFilter, setConsoleFilter, 'All')}
-              {filterButton('errors', consoleFilter, setConsoleFilter, 'Errors')}
-              {filterButton('warnings', consoleFilter, setConsoleFilter, 'Warnings')}
+              {filterButton('all', consoleFilter, setConsoleFilter, t('filterAll'))}
+              {filterButton('errors', consoleFilter, setConsoleFilter, t('filterErrors'))}
+              {filterButton('warnings', consoleFilter, setConsoleFilter, t('filterWarnings'))}
             </>
           ) : (
             <>
-              {filterButton('all', networkFilter, setNetworkFilter, 'All')}
-              {filterButton('failed', networkFilter, setNetworkFilter, 'Failed')}
-              {filterButton('fetch-xhr', networkFilter, setNetworkFilter, 'Fetch/XHR')}
-              {filterButton('resources', networkFilter, setNetworkFilter, 'Other')}
+              {filterButton('all', networkFilter, setNetworkFilter, t('filterAll'))}
+              {filterButton('failed', networkFilter, setNetworkFilter, t('filterFailed'))}
+              {filterButton('fetch-xhr', networkFilter, setNetworkFilter, t('filterFetch'))}
+              {filterButton('resources', networkFilter, setNetworkFilter, t('filterOther'))}
             </>
           )}
-          <input type="search" class="search" placeholder={tab === 'console' ? 'Search messages' : 'Search URLs'} aria-label="Search" data-coview-search value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
+          <input type="search" class="search" placeholder={tab === 'console' ? t('searchMessages') : t('searchUrls')} aria-label={t('search')} data-coview-search value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
         </div>
       )}
 
       {tab === 'console' && (
         <ol class="entries" data-coview-console>
-          {consoleRows.length === 0 && <li class="empty">{timeline.console.length ? 'Nothing matches.' : 'No errors or warnings from the page yet.'}</li>}
+          {consoleRows.length === 0 && <li class="empty">{timeline.console.length ? t('nothingMatches') : t('noConsole')}</li>}
           {consoleRows.slice(-MAX_ROWS).map(({ index, message }) => (
             <li key={index} class={`entry level-${message.level}`} data-coview-console-entry data-level={message.level}>
               {goTo(index)}
-              <span class="level">{LEVEL_LABEL[message.level]}</span>
+              <span class="level">{t(LEVEL_LABEL[message.level])}</span>
               <span class="text">{message.text}</span>
               {message.stack && (
                 <details class="stack">
-                  <summary>Stack</summary>
+                  <summary>{t('stack')}</summary>
                   <pre>{message.stack}</pre>
                 </details>
               )}
@@ -137,7 +143,7 @@ export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer
 
       {tab === 'network' && (
         <ol class="entries" data-coview-network>
-          {networkRows.length === 0 && <li class="empty">{timeline.network.length ? 'Nothing matches.' : 'No requests from the page yet.'}</li>}
+          {networkRows.length === 0 && <li class="empty">{timeline.network.length ? t('nothingMatches') : t('noNetwork')}</li>}
           {networkRows.slice(-MAX_ROWS).map(({ index, message }) => (
             <li key={index} class={`entry request ${isFailed(message) ? 'failed' : ''}`} data-coview-network-entry data-status={message.status ?? ''} data-kind={message.kind}>
               {goTo(index)}
@@ -156,25 +162,26 @@ export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer
         </ol>
       )}
 
-      {tab === 'session' && (
-        <dl class="session-info" data-coview-session-info>
-          {timeline.page ? (
-            sessionInfoRows(timeline.page, timeline.viewport).map((row) => (
+      {tab === 'session' &&
+        (timeline.page ? (
+          <dl class="session-info" data-coview-session-info>
+            {sessionInfoRows(timeline.page, timeline.viewport).map((row) => (
               <div key={row.key} class="info-row">
-                <dt>{row.label}</dt>
+                <dt>{INFO_LABEL[row.key] ? t(INFO_LABEL[row.key]!) : row.label}</dt>
                 <dd data-coview-info={row.key}>{row.value}</dd>
               </div>
-            ))
-          ) : (
-            <p class="empty">No session information yet.</p>
-          )}
-        </dl>
-      )}
+            ))}
+          </dl>
+        ) : (
+          <p class="empty" data-coview-session-info>
+            {t('noSession')}
+          </p>
+        ))}
     </aside>
   );
 }
 
-const LEVEL_LABEL: Record<ConsoleMessage['level'], string> = { error: 'Error', warn: 'Warning', uncaught: 'Uncaught', rejection: 'Rejection' };
+const LEVEL_LABEL: Record<ConsoleMessage['level'], JoinKey> = { error: 'levelError', warn: 'levelWarn', uncaught: 'levelUncaught', rejection: 'levelRejection' };
 
 /** Time into the session as an agent reads it: 75_000 → "1:15". */
 export function formatOffset(ms: number): string {

@@ -27,11 +27,10 @@ export const OVERLAY_CSS = `
 .laser { position: absolute; width: 36px; height: 36px; margin: -18px 0 0 -18px; border-radius: 50%; border: 3px solid #7c3aed;
   background: rgba(124, 58, 237, .18); animation: laser 900ms ease-out forwards; }
 @keyframes laser { from { transform: scale(.3); opacity: 1; } to { transform: scale(1.8); opacity: 0; } }
-.control-banner { position: fixed; top: 12px; left: 50%; transform: translateX(-50%); z-index: 2147483647; display: flex; align-items: center; gap: 12px;
-  padding: 8px 10px 8px 16px; border-radius: 999px; background: #7c3aed; color: #fff; box-shadow: 0 8px 24px rgba(76, 29, 149, .4);
-  font: 600 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-.control-ask { margin: 0 0 10px; }
-.control-banner button { background: #fff; color: #5b21b6; border-radius: 999px; padding: 6px 12px; }
+@media (prefers-reduced-motion: reduce) {
+  .agent-cursor, .ink path, .ink-name { transition: none; }
+  .laser { animation: none; opacity: .8; }
+}
 `;
 
 const CURSOR_SVG =

@@ -1,14 +1,77 @@
-import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { render, type ComponentChildren } from 'preact';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { MAX_AGENTS, type HostSession, type HostState } from '../session/host-session.js';
+import { ObservableState } from '../session/observable-state.js';
+import { WIDGET_MESSAGES, type WidgetKey, type WidgetMessages } from '../i18n/widget-messages.js';
+import { createTranslator, pickLocale, type TextOverrides, type Translator } from '../i18n/translate.js';
 import { WIDGET_CSS } from './host-widget-css.js';
 import { mountHostOverlay } from './host-overlay.js';
+
+export type Corner = 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left';
+const CORNERS: readonly Corner[] = ['bottom-right', 'bottom-left', 'top-left', 'top-right'];
+
+/** How the site dresses the widget (also settable as --coview-* custom properties on `[data-coview-widget]`). */
+export interface WidgetTheme {
+  /** Buttons, the code, focus rings: any CSS colour (`--coview-accent`). */
+  accent?: string;
+  /** Text on the accent colour (`--coview-accent-text`), white by default. */
+  accentText?: string;
+  /** Corner radius of the panel, e.g. `4px` (`--coview-radius`); buttons follow it. */
+  radius?: string;
+  /** Font stack (`--coview-font`). */
+  font?: string;
+  /** Where the widget sits; the customer can move it. Default bottom-right (bottom-left in right-to-left languages). */
+  position?: Corner;
+  /** `auto` (default) follows `prefers-color-scheme`. */
+  colorScheme?: 'auto' | 'light' | 'dark';
+}
+
+/** What the site chooses about the widget's words and look (`Coview.configure`, `start` options, `data-*` on the script). */
+export interface WidgetUiOptions {
+  /** A BCP 47 tag (`de`, `pt-BR`); else `<html lang>`, else the browser's languages. */
+  locale?: string;
+  texts?: TextOverrides<WidgetMessages>;
+  theme?: WidgetTheme;
+}
+
+export type WidgetTexts = TextOverrides<WidgetMessages>;
+
+/** The site's current choices, which the widget follows as they change. */
+export class WidgetUi extends ObservableState<WidgetUiOptions> {
+  set(options: WidgetUiOptions): void {
+    this.setState(options);
+  }
+}
+
+/** Alt+Shift+H (also on macOS, where Option changes the letter: matched by the key's code). */
+export const WIDGET_SHORTCUT = 'Alt+Shift+H';
+const isShortcut = (e: KeyboardEvent) => e.altKey && e.shiftKey && !e.ctrlKey && !e.metaKey && e.code === 'KeyH';
+
+const PREFS_KEY = 'coview.widget.v1';
+interface Prefs {
+  collapsed?: boolean;
+  corner?: Corner;
+}
+function loadPrefs(): Prefs {
+  try {
+    return JSON.parse(sessionStorage.getItem(PREFS_KEY) ?? '{}') as Prefs;
+  } catch {
+    return {};
+  }
+}
+function savePrefs(prefs: Prefs): void {
+  try {
+    sessionStorage.setItem(PREFS_KEY, JSON.stringify(prefs));
+  } catch {
+    // Storage may be off; the choice then lasts for this page only.
+  }
+}
 
 /**
  * The customer's widget, inside a shadow root so the host page's CSS cannot reach it and the
  * capture never sees it. Its state is mirrored on the host element as `data-coview-host-state`.
  */
-export function mountHostWidget(session: HostSession, doc: Document = document): HTMLElement {
+export function mountHostWidget(session: HostSession, doc: Document = document, ui = new WidgetUi({})): HTMLElement {
   const host = doc.createElement('div');
   host.setAttribute('data-coview-widget', '');
   const shadow = host.attachShadow({ mode: 'open' });
@@ -27,145 +90,404 @@ export function mountHostWidget(session: HostSession, doc: Document = document):
     if (state.status === 'error' && state.errorCode) host.setAttribute('data-coview-host-reason', state.errorCode);
     else host.removeAttribute('data-coview-host-reason');
   });
+  // Theme options become the documented custom properties, inline on the host element.
+  ui.subscribe(({ theme = {} }) => {
+    const props: [string, string | undefined][] = [
+      ['--coview-accent', theme.accent],
+      ['--coview-accent-text', theme.accentText],
+      ['--coview-radius', theme.radius],
+      ['--coview-font', theme.font],
+    ];
+    for (const [name, value] of props) {
+      if (value) host.style.setProperty(name, value);
+      else host.style.removeProperty(name);
+    }
+  });
   mountHostOverlay(shadow, session);
-  render(<HostWidget session={session} />, mount);
+  render(<HostWidget session={session} ui={ui} host={host} />, mount);
   return host;
 }
 
-function HostWidget({ session }: { session: HostSession }) {
-  const [state, setState] = useState<HostState>(session.current);
-  useEffect(() => session.subscribe(setState), [session]);
-  const start = () => void session.start().catch(() => {});
-  const stop = () => void session.stop();
+/** The customer's words for why sharing failed: never a URL or a code (those are in data-coview-host-reason). */
+function errorKey(code: string | undefined): WidgetKey {
+  switch (code) {
+    case 'ERR_SIGNALING_UNREACHABLE':
+      return 'errUnreachable';
+    case 'ERR_WEBRTC_UNSUPPORTED':
+      return 'errNoWebrtc';
+    case 'ERR_PEER':
+      return 'errPeer';
+    default:
+      return 'errGeneric';
+  }
+}
 
+/** What the live region says for a state: the code, a request, sharing, control, the end. */
+function announcement(state: HostState, tr: Translator<WidgetMessages>): string {
+  const { t } = tr;
+  const said = 'noticeKey' in state && state.noticeKey ? `${t(state.noticeKey, { name: state.noticeName ?? '' })} ` : '';
   switch (state.status) {
     case 'idle':
-      return (
-        <div class="dock">
-          {state.notice && <p class="notice" role="status">{state.notice}</p>}
-          <button class="primary fab" onClick={start}>
-            <span aria-hidden="true">🖥</span> Share my screen
-          </button>
-        </div>
-      );
+      return said.trim();
     case 'starting':
-      return (
-        <div class="dock">
-          <button class="primary fab" disabled>Getting a code…</button>
-        </div>
-      );
+      return t('starting');
     case 'waiting':
-      return (
-        <section class="panel" aria-label="Screen sharing">
-          <h2>Your share code</h2>
-          <p class="code" data-coview-code>{state.code}</p>
-          <p class="hint">Read this code to your support agent. Nobody sees your screen until you allow it.</p>
-          {state.notice && <p class="notice" role="status">{state.notice}</p>}
-          <div class="actions">
-            <button class="secondary" onClick={stop}>Cancel</button>
-          </div>
-        </section>
-      );
+      // Spelled out, so a screen reader reads K 7 Q rather than a word.
+      return `${said}${t('announceCode', { code: state.code.split('').join(' ') })}`;
     case 'asking':
-      return (
-        <section class="panel" role="alertdialog" aria-label="Allow screen sharing?">
-          <h2>Allow {state.agent.name} to see this page?</h2>
-          <p class="hint">They will see this tab only, live, until you stop. Passwords, card numbers and hidden fields are never shown.</p>
-          <div class="actions">
-            <button class="secondary" onClick={() => session.decide(false)}>Deny</button>
-            <button class="primary" onClick={() => session.decide(true)}>Allow</button>
-          </div>
-        </section>
-      );
+      return t('announceConsent', { name: state.agent.name });
     case 'connecting':
-      return (
-        <section class="panel" aria-label="Screen sharing">
-          <h2>Connecting to {state.agent.name}…</h2>
-          <div class="actions">
-            <button class="danger" onClick={stop}>Stop sharing</button>
-          </div>
-        </section>
-      );
+      return t('connecting', { name: state.agent.name });
     case 'reconnecting':
-      return (
-        <section class="panel" role="status" aria-label="Screen sharing">
-          <h2>Reconnecting to {state.agent.name}…</h2>
-          <p class="hint">The connection dropped. Sharing carries on by itself as soon as it is back.</p>
-          <div class="actions">
-            <button class="danger" onClick={stop}>Stop sharing</button>
-          </div>
-        </section>
-      );
+      return t('reconnecting', { name: state.agent.name });
+    case 'error':
+      // The panel is role="alert": read out once, by it.
+      return '';
     case 'sharing': {
       const controller = state.controlBy ?? state.agent;
-      const invite = () => void session.invite().catch((error: unknown) => console.warn('[coview] could not invite another agent:', error));
-      return (
-        <>
-        {state.control === 'on' && (
-          <div class="control-banner" role="status">
-            <span>Agent {controller.name} is controlling this page</span>
-            <button onClick={() => session.revokeControl()}>Take back control</button>
-          </div>
-        )}
-        <section class="panel sharing" aria-label="Screen sharing">
-          <h2>
-            <span class="dot" aria-hidden="true" /> You are sharing this page with {names(state.agents)}
-          </h2>
-          {state.agents.length > 1 && (
-            <ul class="agents" aria-label="Watching now">
-              {state.agents.map((agent) => (
-                <li key={agent.id} data-coview-agent={agent.name}>{agent.name}</li>
-              ))}
-            </ul>
-          )}
-          <p class="hint">Code {state.code}</p>
-          {state.asking ? (
-            <div class="control-ask" role="alertdialog" aria-label="Allow screen sharing?">
-              <p class="notice">Allow {state.asking.name} to see this page too?</p>
-              <div class="actions">
-                <button class="secondary" onClick={() => session.decide(false)}>Deny</button>
-                <button class="primary" onClick={() => session.decide(true)}>Allow</button>
-              </div>
-            </div>
-          ) : state.inviting ? (
-            <p class="notice" role="status" data-coview-invite-code>Another agent can join with code {state.code} now. You will be asked before they see anything.</p>
-          ) : null}
-          {state.control === 'asking' && !state.asking && (
-            <div class="control-ask" role="alertdialog" aria-label="Allow remote control?">
-              <p class="notice">{controller.name} asks to control this page: click, type and scroll for you. You can take control back at any time. Passwords and private fields stay out of reach.</p>
-              <div class="actions">
-                <button class="secondary" onClick={() => session.decideControl(false)}>Deny</button>
-                <button class="primary" onClick={() => session.decideControl(true)}>Allow control</button>
-              </div>
-            </div>
-          )}
-          <div class="actions">
-            {!state.inviting && !state.asking && state.agents.length < MAX_AGENTS && <button class="secondary" onClick={invite}>Invite another agent</button>}
-            <button class="danger" onClick={stop}>Stop sharing</button>
-          </div>
-        </section>
-        </>
-      );
-    }
-    case 'error': {
-      // Trying again in a browser without WebRTC would fail the same way.
-      const canRetry = state.errorCode !== 'ERR_WEBRTC_UNSUPPORTED';
-      return (
-        <section class="panel" role="alert" aria-label="Screen sharing">
-          <h2>Sharing could not start</h2>
-          <p class="hint">{state.message}</p>
-          <div class="actions">
-            <button class="secondary" onClick={stop}>Close</button>
-            {canRetry && <button class="primary" onClick={start}>Try again</button>}
-          </div>
-        </section>
-      );
+      if (state.asking) return t('announceAskToo', { name: state.asking.name });
+      if (state.control === 'asking') return t('announceControlAsk', { name: controller.name });
+      if (state.control === 'on') return t('announceControlOn', { name: controller.name });
+      if (state.inviting) return t('inviteOpen', { code: state.code });
+      return t('announceSharing', { names: tr.list(state.agents.map((a) => a.name)) });
     }
   }
 }
 
-/** "Alex", "Alex and Bo", "Alex, Bo and Cy". */
-function names(agents: { name: string }[]): string {
-  const all = agents.map((agent) => agent.name);
-  return all.length <= 1 ? (all[0] ?? '') : `${all.slice(0, -1).join(', ')} and ${all.at(-1)}`;
+function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi; host: HTMLElement }) {
+  const [state, setState] = useState<HostState>(session.current);
+  const [options, setOptions] = useState<WidgetUiOptions>(ui.current);
+  useEffect(() => session.subscribe(setState), [session]);
+  useEffect(() => ui.subscribe(setOptions), [ui]);
+  const [prefs, setPrefs] = useState<Prefs>(loadPrefs);
+  const updatePrefs = (next: Prefs) => {
+    const merged = { ...prefs, ...next };
+    setPrefs(merged);
+    savePrefs(merged);
+  };
+  const doc = host.ownerDocument;
+  const locale = pickLocale([options.locale, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]);
+  const tr = useMemo(() => createTranslator(WIDGET_MESSAGES, locale, options.texts), [locale, options.texts]);
+  const { t } = tr;
+  const corner = prefs.corner ?? options.theme?.position ?? (tr.dir === 'rtl' ? 'bottom-left' : 'bottom-right');
+
+  const rootRef = useRef<HTMLDivElement>(null);
+  /** Focus was in the widget last we knew: if what had it disappears, the widget keeps it (never <body>). */
+  const focusInside = useRef(false);
+  /** Where focus was on the page when a prompt took it, to give it back. */
+  const returnTo = useRef<HTMLElement | null>(null);
+
+  const prompt =
+    state.status === 'asking' ? `consent:${state.agent.id}` : state.status === 'sharing' && state.asking ? `consent:${state.asking.id}` : state.status === 'sharing' && state.control === 'asking' ? 'control' : null;
+  const collapsible = (state.status === 'waiting' || state.status === 'connecting' || state.status === 'reconnecting' || state.status === 'sharing') && prompt === null;
+  const collapsed = collapsible && prefs.collapsed === true;
+
+  const focusBest = () => {
+    const root = rootRef.current;
+    const target = root?.querySelector<HTMLElement>('[data-autofocus]') ?? root?.querySelector<HTMLElement>('h2[tabindex]') ?? root?.querySelector<HTMLElement>('button');
+    if (target) {
+      target.focus();
+      focusInside.current = true;
+    }
+  };
+
+  // Track where focus is: inside the widget, or the customer moved on to their page.
+  useEffect(() => {
+    const shadow = host.shadowRoot!;
+    const onIn = () => (focusInside.current = true);
+    const onPageFocus = (event: Event) => {
+      if (event.target !== host) focusInside.current = false;
+    };
+    const onPagePointer = (event: Event) => {
+      if (!event.composedPath().includes(host)) focusInside.current = false;
+    };
+    const onKey = (event: KeyboardEvent) => {
+      if (!isShortcut(event)) return;
+      event.preventDefault();
+      updatePrefsRef.current({ collapsed: false });
+      // After the panel is back on screen.
+      setTimeout(focusBest, 0);
+    };
+    shadow.addEventListener('focusin', onIn);
+    doc.addEventListener('focusin', onPageFocus);
+    doc.addEventListener('pointerdown', onPagePointer, true);
+    doc.addEventListener('keydown', onKey);
+    return () => {
+      shadow.removeEventListener('focusin', onIn);
+      doc.removeEventListener('focusin', onPageFocus);
+      doc.removeEventListener('pointerdown', onPagePointer, true);
+      doc.removeEventListener('keydown', onKey);
+    };
+  }, [host]);
+  const updatePrefsRef = useRef(updatePrefs);
+  updatePrefsRef.current = updatePrefs;
+
+  // A prompt takes focus and gives it back when answered. The prompt itself, not a button: a customer
+  // typing a space or Enter in their page as it appears must not answer it by accident.
+  const lastPrompt = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    const previous = lastPrompt.current;
+    lastPrompt.current = prompt;
+    if (prompt && prompt !== previous) {
+      if (previous === null) {
+        const active = doc.activeElement;
+        returnTo.current = active instanceof HTMLElement && active !== host && active !== doc.body ? active : null;
+      }
+      focusBest();
+      return;
+    }
+    if (!prompt && previous) {
+      const back = returnTo.current;
+      returnTo.current = null;
+      if (back?.isConnected) {
+        back.focus();
+        if (doc.activeElement === back) {
+          focusInside.current = false;
+          return;
+        }
+      }
+    }
+    // What had focus in the widget is gone (the button pressed was replaced): keep it in the widget.
+    if (focusInside.current && !host.shadowRoot!.activeElement) focusBest();
+  });
+
+  const start = () => {
+    if (state.status === 'idle' || state.status === 'error') void session.start().catch(() => {});
+  };
+  const stop = () => void session.stop();
+  const collapse = () => {
+    updatePrefs({ collapsed: true });
+    setTimeout(focusBest, 0);
+  };
+  const expand = () => {
+    updatePrefs({ collapsed: false });
+    setTimeout(focusBest, 0);
+  };
+  const move = () => updatePrefs({ corner: CORNERS[(CORNERS.indexOf(corner) + 1) % CORNERS.length]! });
+
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key !== 'Escape') return;
+    // Escape means No: to a prompt, Deny; otherwise it folds the panel away.
+    if (prompt?.startsWith('consent:')) session.decide(false);
+    else if (prompt === 'control') session.decideControl(false);
+    else if (collapsible && !collapsed) collapse();
+    else return;
+    event.stopPropagation();
+    event.preventDefault();
+  };
+
+  const head = (title: ComponentChildren, { canCollapse = collapsible } = {}) => (
+    <div class="head">
+      <h2 tabindex={-1} id="cv-title">
+        {title}
+      </h2>
+      {canCollapse && (
+        <>
+          <button class="icon" aria-label={t('move')} title={t('move')} onClick={move} data-coview-move>
+            <span aria-hidden="true">⤡</span>
+          </button>
+          <button class="icon" aria-label={t('minimise')} title={t('minimise')} aria-expanded="true" onClick={collapse} data-coview-collapse>
+            <span aria-hidden="true">–</span>
+          </button>
+        </>
+      )}
+    </div>
+  );
+
+  const body = (): ComponentChildren => {
+    if (collapsed && 'code' in state) {
+      return (
+        <div class="box dock">
+          <button class="pill" aria-expanded="false" title={t('expand')} onClick={expand} data-coview-pill aria-keyshortcuts={WIDGET_SHORTCUT}>
+            {state.status !== 'waiting' && <span class="dot" aria-hidden="true" />}
+            {state.status === 'waiting' ? t('pillCode', { code: state.code }) : t('pillSharing')}
+          </button>
+        </div>
+      );
+    }
+    const notice = 'noticeKey' in state && state.noticeKey ? t(state.noticeKey, { name: state.noticeName ?? '' }) : null;
+    switch (state.status) {
+      case 'idle':
+        return (
+          <div class="box dock">
+            {notice && <p class="notice">{notice}</p>}
+            <button class="primary fab" onClick={start} aria-keyshortcuts={WIDGET_SHORTCUT}>
+              <span aria-hidden="true">🖥</span> {t('share')}
+            </button>
+          </div>
+        );
+      case 'starting':
+        return (
+          <div class="box dock">
+            {/* aria-disabled, not disabled: a disabled button drops focus to <body>. */}
+            <button class="primary fab" aria-disabled="true" data-autofocus>
+              {t('starting')}
+            </button>
+          </div>
+        );
+      case 'waiting':
+        return (
+          <section class="box panel" aria-labelledby="cv-title">
+            {head(t('codeTitle'))}
+            <p class="code" data-coview-code>
+              {state.code}
+            </p>
+            <p class="hint">{t('codeHint')}</p>
+            {notice && <p class="notice">{notice}</p>}
+            <div class="actions">
+              <button class="secondary" onClick={stop}>
+                {t('cancel')}
+              </button>
+            </div>
+          </section>
+        );
+      case 'asking':
+        return (
+          <section class="box panel" role="alertdialog" aria-label={t('consentLabel')} aria-describedby="cv-consent" tabindex={-1} data-autofocus>
+            {head(t('consentTitle', { name: state.agent.name }), { canCollapse: false })}
+            <p class="hint" id="cv-consent">
+              {t('consentHint')}
+            </p>
+            <div class="actions">
+              <button class="secondary" onClick={() => session.decide(false)}>
+                {t('deny')}
+              </button>
+              <button class="primary" onClick={() => session.decide(true)}>
+                {t('allow')}
+              </button>
+            </div>
+          </section>
+        );
+      case 'connecting':
+        return (
+          <section class="box panel" aria-labelledby="cv-title">
+            {head(t('connecting', { name: state.agent.name }))}
+            <div class="actions">
+              <button class="danger" onClick={stop}>
+                {t('stop')}
+              </button>
+            </div>
+          </section>
+        );
+      case 'reconnecting':
+        return (
+          <section class="box panel" aria-labelledby="cv-title">
+            {head(t('reconnecting', { name: state.agent.name }))}
+            <p class="hint">{t('reconnectingHint')}</p>
+            <div class="actions">
+              <button class="danger" onClick={stop}>
+                {t('stop')}
+              </button>
+            </div>
+          </section>
+        );
+      case 'sharing': {
+        const controller = state.controlBy ?? state.agent;
+        const invite = () => void session.invite().catch((error: unknown) => console.warn('[coview] could not invite another agent:', error));
+        return (
+          <section class={`box panel sharing ${prompt ? 'prompting' : ''}`} aria-labelledby="cv-title">
+            {head(
+              <>
+                <span class="dot" aria-hidden="true" /> {t('sharingTitle', { names: tr.list(state.agents.map((a) => a.name)) })}
+              </>,
+            )}
+            {state.agents.length > 1 && (
+              <ul class="agents" aria-label={t('watchingNow')}>
+                {state.agents.map((agent) => (
+                  <li key={agent.id} data-coview-agent={agent.name}>
+                    {agent.name}
+                  </li>
+                ))}
+              </ul>
+            )}
+            <p class="hint">
+              {t('codeLine', { code: state.code })}
+              {state.agents.length > 1 && ` · ${t('watching', { count: state.agents.length })}`}
+            </p>
+            {state.asking ? (
+              <div class="control-ask" role="alertdialog" aria-label={t('consentLabel')} aria-describedby="cv-ask" tabindex={-1} data-autofocus>
+                <p class="notice" id="cv-ask">
+                  {t('askToo', { name: state.asking.name })}
+                </p>
+                <div class="actions">
+                  <button class="secondary" onClick={() => session.decide(false)}>
+                    {t('deny')}
+                  </button>
+                  <button class="primary" onClick={() => session.decide(true)}>
+                    {t('allow')}
+                  </button>
+                </div>
+              </div>
+            ) : state.inviting ? (
+              <p class="notice" data-coview-invite-code>
+                {t('inviteOpen', { code: state.code })}
+              </p>
+            ) : null}
+            {state.control === 'asking' && !state.asking && (
+              <div class="control-ask" role="alertdialog" aria-label={t('controlLabel')} aria-describedby="cv-control" tabindex={-1} data-autofocus>
+                <p class="notice" id="cv-control">
+                  {t('controlAsk', { name: controller.name })}
+                </p>
+                <div class="actions">
+                  <button class="secondary" onClick={() => session.decideControl(false)}>
+                    {t('deny')}
+                  </button>
+                  <button class="primary" onClick={() => session.decideControl(true)}>
+                    {t('allowControl')}
+                  </button>
+                </div>
+              </div>
+            )}
+            <div class="actions">
+              {!state.inviting && !state.asking && state.agents.length < MAX_AGENTS && (
+                <button class="secondary" onClick={invite}>
+                  {t('invite')}
+                </button>
+              )}
+              <button class="danger" onClick={stop}>
+                {t('stop')}
+              </button>
+            </div>
+          </section>
+        );
+      }
+      case 'error': {
+        // Trying again in a browser without WebRTC would fail the same way.
+        const canRetry = state.errorCode !== 'ERR_WEBRTC_UNSUPPORTED';
+        return (
+          <section class="box panel" role="alert" aria-labelledby="cv-title">
+            {head(t('errorTitle'), { canCollapse: false })}
+            <p class="hint">{t(errorKey(state.errorCode))}</p>
+            <div class="actions">
+              <button class="secondary" onClick={stop}>
+                {t('close')}
+              </button>
+              {canRetry && (
+                <button class="primary" onClick={start}>
+                  {t('retry')}
+                </button>
+              )}
+            </div>
+          </section>
+        );
+      }
+    }
+  };
+
+  const controller = state.status === 'sharing' ? (state.controlBy ?? state.agent) : null;
+  return (
+    <div class="root" ref={rootRef} dir={tr.dir} lang={tr.locale} data-corner={corner} data-scheme={options.theme?.colorScheme ?? 'auto'} onKeyDown={onKeyDown}>
+      {/* Always there, so that screen readers hear each change (the code, a request, sharing, control, the end). */}
+      <div class="sr-only" role="status" aria-live="polite" data-coview-announce>
+        {announcement(state, tr)}
+      </div>
+      {state.status === 'sharing' && state.control === 'on' && controller && (
+        <div class="control-banner" data-coview-control-banner>
+          <span>{t('controlBanner', { name: controller.name })}</span>
+          <button onClick={() => session.revokeControl()}>{t('takeBack')}</button>
+        </div>
+      )}
+      {body()}
+    </div>
+  );
 }

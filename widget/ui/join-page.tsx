@@ -8,6 +8,11 @@ import { CoviewError } from '../protocol/index.js';
 import { Toolbox } from './toolbox.js';
 import { AgentTools } from '../agent/tools.js';
 import { AgentToolbar } from './agent-toolbar.js';
+import { useJoinText } from './join-text.js';
+import type { JoinMessages } from '../i18n/join-messages.js';
+import type { Translator } from '../i18n/translate.js';
+import { EXAMPLE_ROOM_CODE } from '../protocol/index.js';
+import { webrtcSupported } from '../transport/peer.js';
 
 /** What one session is shown with: the mirror, its timeline and the agent's tools over it. */
 interface View {
@@ -24,6 +29,10 @@ interface View {
  * timeline) is left in the next; the tab never needs a reload to join again.
  */
 export function JoinPage({ serverUrl }: { serverUrl: string }) {
+  const tr = useJoinText();
+  const { t } = tr;
+  const codeRef = useRef<HTMLInputElement>(null);
+  const joinAnotherRef = useRef<HTMLButtonElement>(null);
   const stageRef = useRef<HTMLDivElement>(null);
   const sessionRef = useRef<AgentSession | null>(null);
   const playerRef = useRef<TimelinePlayer | null>(null);
@@ -132,7 +141,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
     if (action === 'ignore' || action === 'stay') return;
     if (action === 'switch') session.leave();
     freshViewRef.current();
-    void session.join(rawCode, nameRef.current.trim() || 'Support agent');
+    void session.join(rawCode, nameRef.current.trim() || t('namePlaceholder'));
   };
   const joinCodeRef = useRef(joinCode);
   joinCodeRef.current = joinCode;
@@ -174,7 +183,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
       pendingRecording.current = withAssets(entries, assets);
       setRecording(file.name);
     } catch (error) {
-      setRecordingError(error instanceof CoviewError ? error : new CoviewError('ERR_BAD_RECORDING', "This file can't be opened as a Coview recording.", { cause: error }));
+      setRecordingError(error instanceof CoviewError ? error : new CoviewError('ERR_BAD_RECORDING', t('badRecording'), { cause: error }));
     }
   };
   useEffect(() => {
@@ -187,12 +196,26 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
   const player = playerRef.current;
   const showTools = player !== null && player.timeline.firstShowable >= 0 && !showForm;
 
+  // The code field has focus whenever the form is there (on load, after an error, after "Join another session").
+  useEffect(() => {
+    if (showForm) codeRef.current?.focus();
+  }, [showForm]);
+  // A failed join is mostly a mistyped code: back to the field, ready to correct it (the error is read out by role="alert").
+  useEffect(() => {
+    if (state.status === 'error') codeRef.current?.select();
+  }, [state]);
+  // The button pressed (Leave) is gone once the session ended: focus goes to what comes next, never <body>.
+  useEffect(() => {
+    if (state.status === 'ended' && (document.activeElement === document.body || document.activeElement === null)) joinAnotherRef.current?.focus();
+  }, [state.status]);
+  const waiting = !recording && (state.status === 'waiting' || state.status === 'connecting');
+
   return (
     <div class="join">
       <header class="bar">
         <strong class="brand">Coview</strong>
         <span class={`status status-${state.status}`} role="status" data-coview-status>
-          {recording ? `Recording: ${recording}` : statusText(state)}
+          {recording ? t('statusRecording', { file: recording }) : statusText(state, tr)}
         </span>
         {state.status === 'live' && state.page && (
           <span class="page-info" title={state.page.url}>
@@ -200,79 +223,116 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
           </span>
         )}
         {state.status === 'live' && (
-          <button class="resync" title="Fetch a fresh copy of the customer's page" onClick={() => sessionRef.current?.resync()} data-coview-resync>
-            Resync
+          <button class="resync" title={t('resyncTitle')} onClick={() => sessionRef.current?.resync()} data-coview-resync>
+            {t('resync')}
           </button>
         )}
         {inSession && (
           <button class="leave" onClick={() => sessionRef.current?.leave()}>
-            Leave
+            {t('leave')}
           </button>
         )}
         {state.status === 'ended' && (
-          <button class="leave" onClick={joinAnother}>
-            Join another session
+          <button class="again" ref={joinAnotherRef} onClick={joinAnother}>
+            {t('joinAnother')}
           </button>
         )}
       </header>
-      {state.status === 'live' && tools && <AgentToolbar tools={tools} />}
-      {showForm && (
-        <form class="join-form" onSubmit={join}>
-          <h1>Join a customer's screen</h1>
-          <p>Ask the customer to click “Share my screen” and read you the code.</p>
-          <label>
-            Share code
-            <input name="code" autoComplete="off" autoCapitalize="characters" spellcheck={false} placeholder="K7Q-M2X-9FD" value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
-          </label>
-          <label>
-            Your name (shown to the customer)
-            <input name="name" autoComplete="name" placeholder="Support agent" maxLength={60} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-          </label>
-          {state.status === 'error' && (
-            <p class="error" role="alert">
-              {state.message}
-            </p>
-          )}
-          <button type="submit">Join</button>
-        </form>
-      )}
-      {showForm && (
-        <div class="open-recording">
-          Have a saved session?{' '}
-          <label>
-            Open recording
-            <input type="file" accept=".coview,application/gzip" data-coview-open-recording onChange={(e) => void openRecording(e.currentTarget.files?.[0])} />
-          </label>
-          {recordingError && (
-            <p class="error" role="alert" data-coview-recording-error={recordingError.code}>
-              {recordingError.message}
-            </p>
-          )}
-        </div>
-      )}
-      <Toolbox player={player} show={showTools} recording={recording !== null}>
-        <div class={`stage ${showForm ? 'hidden' : ''}`} ref={stageRef} />
-      </Toolbox>
+      <main class="main">
+        {!showForm && <h1 class="sr-only">{t('screenHeading')}</h1>}
+        {state.status === 'live' && tools && <AgentToolbar tools={tools} />}
+        {showForm && (
+          <form class="join-form" onSubmit={join}>
+            <h1>{t('title')}</h1>
+            <p>{t('intro')}</p>
+            <label>
+              {t('codeLabel')}
+              <input ref={codeRef} name="code" autoComplete="off" autoCapitalize="characters" spellcheck={false} placeholder={EXAMPLE_ROOM_CODE} value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
+            </label>
+            <label>
+              {t('nameLabel')}
+              <input name="name" autoComplete="name" placeholder={t('namePlaceholder')} maxLength={60} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+            </label>
+            {state.status === 'error' && (
+              <p class="error" role="alert">
+                {errorText(state, tr)}
+              </p>
+            )}
+            <button type="submit">{t('join')}</button>
+          </form>
+        )}
+        {showForm && (
+          <div class="open-recording">
+            {t('savedSession')}{' '}
+            <label>
+              {t('openRecording')}
+              <input type="file" accept=".coview,application/gzip" data-coview-open-recording onChange={(e) => void openRecording(e.currentTarget.files?.[0])} />
+            </label>
+            {recordingError && (
+              <p class="error" role="alert" data-coview-recording-error={recordingError.code}>
+                {recordingError.message}
+              </p>
+            )}
+          </div>
+        )}
+        <Toolbox player={player} show={showTools} recording={recording !== null}>
+          <div class={`stage ${showForm ? 'hidden' : ''}`} ref={stageRef} />
+          {waiting && 'code' in state && <WaitingCard status={state.status} code={state.code} name={name.trim() || t('namePlaceholder')} />}
+        </Toolbox>
+      </main>
     </div>
   );
 }
 
-function statusText(state: AgentState): string {
+/** What the agent sees until the customer's page is on screen: what is happening, and what the customer is asked. */
+function WaitingCard({ status, code, name }: { status: string; code: string; name: string }) {
+  const { t } = useJoinText();
+  return (
+    <section class="waiting-card" aria-labelledby="waiting-title" data-coview-waiting>
+      <span class="spinner" aria-hidden="true" />
+      <h2 id="waiting-title">{status === 'waiting' ? t('waitingTitle') : t('connectingTitle')}</h2>
+      {status === 'waiting' && <p>{t('waitingBody', { name })}</p>}
+      <p class="waiting-code">{t('waitingCode', { code })}</p>
+      {status === 'waiting' && <p class="waiting-hint">{t('waitingHint')}</p>}
+    </section>
+  );
+}
+
+/** The agent's words for a failed join; errors without a key here (from the server) keep the server's words. */
+function errorText(state: Extract<AgentState, { status: 'error' }>, { t }: Translator<JoinMessages>): string {
+  switch (state.errorCode) {
+    case 'ERR_BAD_CODE':
+      return t('errBadCode', { example: EXAMPLE_ROOM_CODE });
+    case 'ERR_CONNECT_TIMEOUT':
+    case 'ERR_PEER':
+      return t('errConnect');
+    case 'ERR_APPROVAL_TIMEOUT':
+      return t('errApproval');
+    case 'ERR_WEBRTC_UNSUPPORTED':
+      return webrtcSupported() ? t('errCustomerNoWebrtc') : t('errHereNoWebrtc');
+    case 'ERR_MALFORMED_MESSAGE':
+      return t('errMalformed');
+    default:
+      return state.message;
+  }
+}
+
+function statusText(state: AgentState, { t }: Translator<JoinMessages>): string {
   switch (state.status) {
     case 'idle':
-      return 'Not connected';
+      return t('statusIdle');
     case 'connecting':
-      return `Connecting to ${state.code}…`;
+      return t('statusConnecting', { code: state.code });
     case 'waiting':
-      return "Waiting for the customer's approval…";
+      return t('statusWaiting');
     case 'live':
-      return state.resyncing ? 'Live · Re-syncing…' : 'Live';
+      return state.resyncing ? t('statusResyncing') : t('statusLive');
     case 'reconnecting':
-      return state.message;
+      return t(state.messageKey);
     case 'ended':
-      return state.message;
+      return t(state.messageKey);
     case 'error':
-      return 'Could not join';
+      return t('statusError');
   }
 }
 

@@ -3,16 +3,19 @@ import { useRef, useState } from 'preact/hooks';
 import type { TimelinePlayer } from '../agent/timeline.js';
 import { assetUrls, encodeRecording, fetchAssets, recordingFileName } from '../agent/recording.js';
 import { formatOffset } from './devtools-panel.js';
+import { useJoinText } from './join-text.js';
 
 /**
  * The time-travel bar under the mirror: a scrubber over the whole session with markers for
  * errors, clicks and page changes, "Back to live", and "Download recording".
  */
 export function TimelineBar({ player, recording, extra }: { player: TimelinePlayer; recording: boolean; extra?: ComponentChildren }) {
+  const { t } = useJoinText();
   const timeline = player.timeline;
   const duration = Math.max(0, timeline.end - timeline.start);
   const position = player.position >= 0 ? timeline.entries[player.position]!.t - timeline.start : 0;
-  const [exporting, setExporting] = useState<string | null>(null);
+  // `preparing`, or why saving failed.
+  const [exporting, setExporting] = useState<{ preparing: true } | { error: string } | null>(null);
   // A drag fires many input events; rebuilding for each would stall on a big page. Latest wins.
   const pending = useRef<number | null>(null);
   const scrub = (value: number) => {
@@ -27,7 +30,7 @@ export function TimelineBar({ player, recording, extra }: { player: TimelinePlay
   };
 
   const download = async () => {
-    setExporting('Preparing…');
+    setExporting({ preparing: true });
     try {
       const entries = timeline.entries.slice();
       const blob = await encodeRecording({ entries, assets: await fetchAssets(assetUrls(entries)) });
@@ -38,7 +41,7 @@ export function TimelineBar({ player, recording, extra }: { player: TimelinePlay
       setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
       setExporting(null);
     } catch (error) {
-      setExporting(`Could not save: ${error instanceof Error ? error.message : String(error)}`);
+      setExporting({ error: error instanceof Error ? error.message : String(error) });
     }
   };
 
@@ -47,14 +50,14 @@ export function TimelineBar({ player, recording, extra }: { player: TimelinePlay
   return (
     <div class="timeline" data-coview-timeline-bar>
       {recording ? (
-        <span class="mode mode-recording">Recording</span>
+        <span class="mode mode-recording">{t('modeRecording')}</span>
       ) : player.live ? (
         <span class="mode mode-live" data-coview-live>
-          ● Live
+          {t('modeLive')}
         </span>
       ) : (
         <button class="go-live" data-coview-go-live onClick={() => player.goLive()}>
-          Back to live
+          {t('backToLive')}
         </button>
       )}
       <span class="clock" data-coview-time>
@@ -64,7 +67,7 @@ export function TimelineBar({ player, recording, extra }: { player: TimelinePlay
         <input
           type="range"
           class="scrubber"
-          aria-label="Session timeline"
+          aria-label={t('timelineLabel')}
           data-coview-scrubber
           min={0}
           max={duration}
@@ -87,12 +90,12 @@ export function TimelineBar({ player, recording, extra }: { player: TimelinePlay
         </div>
       </div>
       {extra}
-      <button class="export" data-coview-export disabled={exporting === 'Preparing…' || timeline.length === 0} onClick={() => void download()}>
-        Download recording
+      <button class="export" data-coview-export disabled={(exporting !== null && 'preparing' in exporting) || timeline.length === 0} onClick={() => void download()}>
+        {t('download')}
       </button>
-      {exporting && exporting !== 'Preparing…' && (
+      {exporting && 'error' in exporting && (
         <span class="export-error" role="alert">
-          {exporting}
+          {t('couldNotSave', { error: exporting.error })}
         </span>
       )}
     </div>

@@ -1,0 +1,231 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Locator } from 'playwright-core';
+import { WIDGET_MESSAGES } from '../../widget/i18n/widget-messages.js';
+import { LOCALES } from '../../widget/i18n/translate.js';
+import { AgentPage, CustomerPage, eventually } from './pages.js';
+import { useHarness } from './harness.js';
+
+const h = useHarness();
+const PHONE = { width: 390, height: 844 };
+
+async function phone(): Promise<BrowserContext> {
+  const context = await h.browser.newContext({ viewport: PHONE, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+  for (const origin of [h.server.url, h.fixtures.url]) await context.grantPermissions(['microphone'], { origin });
+  return context;
+}
+
+/** A box's share of the phone's screen, in %. */
+async function share(locator: Locator): Promise<number> {
+  const box = (await locator.boundingBox())!;
+  return (100 * box.width * box.height) / (PHONE.width * PHONE.height);
+}
+
+/** Anything of the widget that sticks out of the screen or out of its own box (text cut off). */
+function overflowIn(widget: Locator): Promise<string[]> {
+  return widget.evaluate((host) => {
+    const bad: string[] = [];
+    for (const el of host.shadowRoot!.querySelectorAll<HTMLElement>('*')) {
+      if (el.closest('.overlay, .sr-only') || el instanceof HTMLStyleElement) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue;
+      const name = `${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
+      if (r.left < -0.5 || r.right > innerWidth + 0.5 || r.top < -0.5 || r.bottom > innerHeight + 0.5) bad.push(`${name} leaves the screen`);
+      if (el.scrollWidth > el.clientWidth + 1 && (el instanceof HTMLButtonElement || getComputedStyle(el).overflowX !== 'visible')) bad.push(`${name} is cut off`);
+    }
+    return bad;
+  });
+}
+
+const sizes: string[] = [];
+afterAll(() => console.log(`Widget on a 390×844 phone (share of the screen):\n  ${sizes.join('\n  ')}`));
+
+describe('on a phone (390×844, touch)', () => {
+  it('the widget is a compact sheet that folds into a pill with one tap, moves out of the way, and the control banner stays small', async () => {
+    const customer = await CustomerPage.open(await phone(), `${h.server.url}/`);
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const panel = customer.widget.locator('.panel');
+    await customer.button('Share my screen').tap();
+    await customer.widget.locator('[data-coview-code]').waitFor();
+    const code = (await customer.widget.locator('[data-coview-code]').textContent())!.trim();
+    sizes.push(`code panel: ${(await share(panel)).toFixed(1)} %`);
+    await agent.join(code, 'Alex');
+    await customer.button('Allow').tap();
+    await customer.waitForState('sharing');
+    await agent.waitForState('live');
+
+    const expanded = await share(panel);
+    sizes.push(`sharing, expanded: ${expanded.toFixed(1)} %`);
+    expect(expanded).toBeLessThanOrEqual(20);
+    expect(await overflowIn(customer.widget)).toEqual([]);
+
+    // One tap folds it into a pill; one tap brings it back.
+    await customer.widget.locator('[data-coview-collapse]').tap();
+    const pill = customer.widget.locator('[data-coview-pill]');
+    const collapsed = await share(pill);
+    sizes.push(`sharing, collapsed (pill): ${collapsed.toFixed(1)} %`);
+    expect(collapsed).toBeLessThanOrEqual(8);
+    expect(await panel.count()).toBe(0);
+    await pill.tap();
+    await panel.waitFor();
+
+    // "Place order" at the bottom of the screen lies under the sheet; one tap moves the sheet to the top.
+    const order = customer.page.locator('.place-order');
+    await order.evaluate((button) => button.scrollIntoView({ block: 'end', behavior: 'instant' }));
+    const onTop = () =>
+      order.evaluate((button) => {
+        const r = button.getBoundingClientRect();
+        return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === button;
+      });
+    expect(await onTop()).toBe(false);
+    await customer.widget.locator('[data-coview-move]').tap();
+    await customer.widget.locator('[data-coview-move]').tap();
+    expect((await panel.boundingBox())!.y).toBeLessThan(20);
+    expect(await onTop()).toBe(true);
+    await order.evaluate((button) => button.scrollIntoView({ block: 'end', behavior: 'instant' }));
+    expect(await onTop()).toBe(true);
+
+    // Remote control: the prompt comes back expanded, the banner stays small.
+    await agent.page.getByRole('button', { name: 'Request control' }).click();
+    await customer.button('Allow control').waitFor();
+    const prompt = await share(panel);
+    sizes.push(`control request prompt: ${prompt.toFixed(1)} %`);
+    expect(prompt).toBeLessThanOrEqual(20);
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    await customer.button('Allow control').tap();
+    const banner = customer.widget.locator('.control-banner');
+    await banner.waitFor();
+    const bannerShare = await share(banner);
+    sizes.push(`control banner: ${bannerShare.toFixed(1)} %`);
+    expect(bannerShare).toBeLessThanOrEqual(12);
+    // With the sheet at the top, the banner sits at the bottom: they never lie over each other.
+    const [b, p] = [(await banner.boundingBox())!, (await panel.boundingBox())!];
+    expect(b.y >= p.y + p.height || b.y + b.height <= p.y).toBe(true);
+    await customer.button('Take back control').tap();
+    await eventually(() => customer.widget.getAttribute('data-coview-control'), (c) => c === 'off');
+    await customer.page.context().close();
+    await agent.page.context().close();
+  });
+
+  it('on a desktop the panel folds too, and Escape folds it from the keyboard', async () => {
+    const customer = await CustomerPage.open(await h.person(), `${h.server.url}/`);
+    await customer.shareScreen();
+    const panel = customer.widget.locator('.panel');
+    expect((await panel.boundingBox())!.width).toBe(320);
+    await customer.widget.locator('[data-coview-collapse]').click();
+    await customer.widget.locator('[data-coview-pill]').click();
+    await panel.waitFor();
+    await customer.page.keyboard.press('Escape');
+    await customer.widget.locator('[data-coview-pill]').waitFor();
+    // A folded widget is still a keyboard shortcut away.
+    await customer.page.keyboard.press('Alt+Shift+H');
+    await panel.waitFor();
+    await customer.page.context().close();
+  });
+});
+
+describe('languages', () => {
+  it.each(LOCALES)('%s: the widget speaks it and nothing overflows at 390 px (idle, code, sharing, control banner)', async (locale) => {
+    const messages = WIDGET_MESSAGES[locale];
+    const customer = await CustomerPage.open(await phone(), `${h.fixtures.url}/layout.html`);
+    await customer.page.evaluate((locale) => window.Coview!.configure({ locale }), locale);
+    const rtl = locale === 'ar';
+    const fab = customer.widget.getByRole('button', { name: messages.share });
+    await fab.waitFor();
+    expect(await customer.widget.locator('.root').getAttribute('dir')).toBe(rtl ? 'rtl' : 'ltr');
+    expect(await customer.widget.locator('.root').getAttribute('lang')).toBe(locale);
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    if (rtl) expect((await fab.boundingBox())!.x).toBeLessThan(PHONE.width / 2);
+
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true, onControlRequest: () => true }));
+    await customer.widget.locator('[data-coview-code]').waitFor();
+    expect(await customer.text()).toContain(messages.codeTitle);
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    await agent.join(code, 'Alex');
+    await customer.waitForState('sharing');
+    await agent.waitForState('live');
+    expect(await customer.text()).toContain(messages.stop);
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    await agent.page.getByRole('button', { name: 'Request control' }).click();
+    const banner = customer.widget.locator('.control-banner');
+    await banner.waitFor();
+    expect(await banner.innerText()).toContain(messages.takeBack);
+    expect(await banner.evaluate((el) => getComputedStyle(el).direction)).toBe(rtl ? 'rtl' : 'ltr');
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    expect(await share(banner)).toBeLessThanOrEqual(12);
+    await customer.page.context().close();
+    await agent.page.context().close();
+  });
+
+  it('without a locale option the page’s <html lang> decides (an Arabic page gets an Arabic, right-to-left widget)', async () => {
+    const customer = await CustomerPage.open(await h.person(), `${h.fixtures.url}/quirks.html`);
+    await customer.widget.getByRole('button', { name: WIDGET_MESSAGES.ar.share }).waitFor();
+    expect(await customer.widget.locator('.root').getAttribute('dir')).toBe('rtl');
+    await customer.page.context().close();
+  });
+
+  it('the join page follows ?lang= and the agent’s browser, right to left in Arabic', async () => {
+    const agent = await AgentPage.open(await h.person(), `${h.server.url}/join?lang=ar`);
+    expect(await agent.page.locator('html').getAttribute('dir')).toBe('rtl');
+    expect(await agent.page.locator('h1').innerText()).toBe('مشاهدة شاشة عميل');
+    await agent.page.context().close();
+    const context = await h.browser.newContext({ locale: 'de-DE' });
+    const german = await AgentPage.open(context, `${h.server.url}/join`);
+    expect(await german.page.locator('h1').innerText()).toBe('Bildschirm eines Kunden ansehen');
+    await context.close();
+  });
+});
+
+describe('look', () => {
+  it('dark mode and reduced motion, on the widget and on the join page', async () => {
+    const { customer, agent } = await h.people();
+    const code = await customer.shareScreen();
+    const panel = customer.widget.locator('.panel');
+    expect(await panel.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(255, 255, 255)');
+    await customer.page.emulateMedia({ colorScheme: 'dark' });
+    expect(await panel.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(15, 23, 42)');
+
+    await agent.page.emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });
+    expect(await agent.page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(2, 6, 23)');
+    await agent.join(code, 'Alex');
+    await agent.waitForState('waiting');
+    expect(await agent.page.locator('.spinner').evaluate((el) => getComputedStyle(el).animationName)).toBe('none');
+    await agent.page.emulateMedia({ reducedMotion: 'no-preference' });
+    expect(await agent.page.locator('.spinner').evaluate((el) => getComputedStyle(el).animationName)).toBe('spin');
+
+    await customer.button('Allow').click();
+    await customer.waitForState('sharing');
+    const dot = customer.widget.locator('.dot');
+    expect(await dot.evaluate((el) => getComputedStyle(el).animationName)).toBe('pulse');
+    await customer.page.emulateMedia({ reducedMotion: 'reduce' });
+    expect(await dot.evaluate((el) => getComputedStyle(el).animationName)).toBe('none');
+    await customer.page.context().close();
+    await agent.page.context().close();
+  });
+
+  it('a site sets texts, accent, radius, font and corner; its own CSS cannot reach inside', async () => {
+    const customer = await CustomerPage.open(await h.person(), `${h.server.url}/`);
+    // The page's own rules, however strong, stop at the shadow root; only --coview-* pass.
+    await customer.page.addStyleTag({ content: 'button { background: lime !important; border-radius: 0 !important; } [data-coview-widget] { --coview-font: Georgia, serif; }' });
+    await customer.page.evaluate(() =>
+      window.Coview!.configure({ texts: { share: 'Show us your screen', de: { share: 'Zeigen Sie uns Ihren Bildschirm' } }, theme: { accent: '#be123c', radius: '4px', position: 'top-left' } }),
+    );
+    const fab = customer.button('Show us your screen');
+    await fab.waitFor();
+    const look = await fab.evaluate((el) => {
+      const style = getComputedStyle(el);
+      const box = el.getBoundingClientRect();
+      return { background: style.backgroundColor, font: style.fontFamily, x: box.x, y: box.y };
+    });
+    expect(look.background).toBe('rgb(190, 18, 60)');
+    expect(look.font).toContain('Georgia');
+    expect(look.x).toBeLessThan(40);
+    expect(look.y).toBeLessThan(40);
+    await customer.page.evaluate(() => window.Coview!.configure({ locale: 'de' }));
+    await customer.button('Zeigen Sie uns Ihren Bildschirm').click();
+    const panel = customer.widget.locator('.panel');
+    await panel.waitFor();
+    expect(await panel.evaluate((el) => getComputedStyle(el).borderTopLeftRadius)).toBe('4px');
+    await customer.page.context().close();
+  });
+});
