@@ -154,6 +154,20 @@ function announcement(state: HostState, tr: Translator<WidgetMessages>): string 
   }
 }
 
+/** Deny and Allow, for whichever request is waiting (an agent joining, another agent, control). */
+function DecideButtons({ session, t }: { session: HostSession; t: Translator<WidgetMessages>['t'] }) {
+  return (
+    <div class="actions">
+      <button class="secondary" onClick={() => session.decide(false)}>
+        {t('deny')}
+      </button>
+      <button class="primary" onClick={() => session.decide(true)}>
+        {t('allow')}
+      </button>
+    </div>
+  );
+}
+
 function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi; host: HTMLElement }) {
   const [state, setState] = useState<HostState>(session.current);
   const [options, setOptions] = useState<WidgetUiOptions>(ui.current);
@@ -348,14 +362,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
             <p class="hint" id="cv-consent">
               {t('consentHint')}
             </p>
-            <div class="actions">
-              <button class="secondary" onClick={() => session.decide(false)}>
-                {t('deny')}
-              </button>
-              <button class="primary" onClick={() => session.decide(true)}>
-                {t('allow')}
-              </button>
-            </div>
+            <DecideButtons session={session} t={t} />
           </section>
         );
       case 'connecting':
@@ -409,14 +416,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
                 <p class="notice" id="cv-ask">
                   {t('askToo', { name: state.asking.name })}
                 </p>
-                <div class="actions">
-                  <button class="secondary" onClick={() => session.decide(false)}>
-                    {t('deny')}
-                  </button>
-                  <button class="primary" onClick={() => session.decide(true)}>
-                    {t('allow')}
-                  </button>
-                </div>
+                <DecideButtons session={session} t={t} />
               </div>
             ) : state.inviting ? (
               <p class="notice" data-coview-invite-code>
