@@ -479,7 +479,9 @@ export class Viewer {
 
   private applyAdopted(id: number, texts: string[]): void {
     const target = this.mirror.getNode(id);
-    const root = target?.nodeType === Node.DOCUMENT_NODE ? (target as Document) : ((target as Element | null)?.shadowRoot ?? null);
+    // A web component adopts its sheets as it attaches its shadow root, before its first child
+    // there is sent: the view's root may not exist yet, so it is made here (as insert would).
+    const root = target?.nodeType === Node.DOCUMENT_NODE ? (target as Document) : target?.nodeType === Node.ELEMENT_NODE ? openShadowRoot(target as Element) : null;
     const win = (root?.nodeType === Node.DOCUMENT_NODE ? (root as Document) : root?.ownerDocument)?.defaultView as (Window & typeof globalThis) | null | undefined;
     if (!root || !win) return;
     // Web components adopt one constructed sheet in every instance's shadow root (hundreds of
@@ -669,3 +671,12 @@ function setAttributeSafely(el: Element, name: string, value: string | null): vo
 
 const POINTER_SVG =
   '<svg width="22" height="22" viewBox="0 0 22 22"><path d="M2 2l7 18 2.6-7.4L19 10z" fill="#f97316" stroke="#fff" stroke-width="1.5" stroke-linejoin="round"/></svg>';
+
+/** The element's shadow root in the view, attached if it has none yet; null where none can be. */
+function openShadowRoot(host: Element): ShadowRoot | null {
+  try {
+    return host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+  } catch {
+    return null;
+  }
+}

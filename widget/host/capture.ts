@@ -175,7 +175,12 @@ export function startCapture(options: CaptureOptions): StopCapture {
     // A blocked element is a placeholder: its shadow trees, frame, pixels and playback stay home.
     if (el.shadowRoot) privacy.noteRoot(el.shadowRoot);
     if (privacy.isBlocked(el)) return;
-    if (el.shadowRoot) observeRoot(el.shadowRoot);
+    if (el.shadowRoot) {
+      observeRoot(el.shadowRoot);
+      // Sent again (added, or moved: the agent builds a new copy), its shadow root's adopted
+      // sheets must follow the change that carries it; the snapshot sends them all at its end.
+      if (!snapshotting) resendAdopted.push(el.shadowRoot);
+    }
     if (tag === 'IFRAME') watchFrame(el as HTMLIFrameElement);
     else if (tag === 'CANVAS') canvases.add(el as HTMLCanvasElement);
     else if (tag === 'VIDEO' || tag === 'AUDIO') media.add(el as HTMLMediaElement);
@@ -536,7 +541,9 @@ export function startCapture(options: CaptureOptions): StopCapture {
     if (removes.length || adds.length || attributes.length || texts.length) {
       ctx.emit({ type: 'mutation', removes, adds, attributes, texts });
     }
+    resendAdopted.splice(0).forEach((root) => styles.sendAdopted(root));
   };
+  const resendAdopted: ShadowRoot[] = [];
 
   /** A shadow root's children hang off its host; a frame's document off its <iframe>. */
   const parentIdOf = (node: Node): number => {

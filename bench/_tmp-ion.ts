@@ -1,0 +1,14 @@
+import { Harness } from '../tests/e2e/harness.js';
+import { CORPUS, startCorpusServer } from '../tests/support/corpus.js';
+import { allowTsxEvaluate } from '../tests/support/wire.js';
+const h = new Harness();
+await h.start();
+const corpus = await startCorpusServer(h.server.url);
+const page = CORPUS.find((p) => p.name === 'ionicons-cheatsheet')!;
+const { customer, agent } = await h.liveSession(corpus.urlOf(page), { customerViewport: { width: 1280, height: 720 }, prepareCustomer: async (c) => { await allowTsxEvaluate(c); await c.grantPermissions(['microphone'], { origin: corpus.url }); }, beforeJoin: async (c) => { await c.page.locator(page.ready).first().waitFor({ state: 'attached' }); const cdp = await c.page.context().newCDPSession(c.page); await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 }); } , loadTimeoutMs: 60000});
+await new Promise((r) => setTimeout(r, 5000));
+const probe = `(() => { const els = [...document.querySelectorAll('ion-icon')]; return JSON.stringify({ n: els.length, roots: els.filter(e => e.shadowRoot).length, adopted: els.filter(e => e.shadowRoot && e.shadowRoot.adoptedStyleSheets.length).length, rules: els.slice(0,3).map(e => e.shadowRoot ? [...e.shadowRoot.adoptedStyleSheets].map(s=>s.cssRules.length + ':' + (s.cssRules[0]||{}).cssText) : null), w: els.slice(0,3).map(e => e.getBoundingClientRect().width) }); })()`;
+console.log('CUSTOMER', await customer.page.evaluate(probe));
+console.log('AGENT', await agent.inMirror(new Function('doc', `const document = doc; return ${probe}`) as any));
+await corpus.close();
+await h.stop();
