@@ -103,12 +103,13 @@ export const APPROVAL_TIMEOUT_MS = 3 * 60_000;
 
 const connectTimeout = () => new CoviewError('ERR_CONNECT_TIMEOUT', "Couldn't connect to the customer's browser. Ask them to check their connection and share again.");
 const approvalTimeout = () => new CoviewError('ERR_APPROVAL_TIMEOUT', "The customer didn't answer your request to see their screen. Ask them to look for it on their page, then join again.");
-/** What the agent reads when the customer's browser could not create a peer (it says so instead of an offer). */
+/** What the agent reads when the customer's fingerprint did not match its MAC (see handshake.ts). */
 const tamperedError = () =>
   new CoviewError(
     'ERR_HANDSHAKE_TAMPERED',
     "The connection to the customer's browser was tampered with on the way (by the Coview server or the network), so it was refused before anything was shown. Tell your Coview administrator, and reach the customer another way.",
   );
+/** What the agent reads when the customer's browser could not create a peer (it says so instead of an offer). */
 const PEER_FAILED_MESSAGES = {
   ERR_WEBRTC_UNSUPPORTED: "The customer's browser can't share their screen. Ask them to open the page in another browser, such as Chrome, Firefox, Edge or Safari.",
   ERR_PEER: "Couldn't connect to the customer's browser. Ask them to check their connection and share again.",
