@@ -6,6 +6,7 @@
  *
  *   npm run bench:signaling -- --rooms 5000 --concurrency 200
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../widget/protocol/index.js';
@@ -43,10 +44,12 @@ async function room(hostUrl: string, agentUrl: string, latencies: number[], keep
   const host = await open(hostUrl);
   const agent = await open(agentUrl);
   keep.push(host, agent);
-  const created = await host.emitWithAck('host:create');
+  // A room id as the widget derives one from its code (the server cannot tell the difference).
+  const roomId = randomBytes(32).toString('base64url');
+  const created = await host.emitWithAck('host:create', { room: roomId });
   if (!created.ok) throw new Error(created.error.message);
   const request = once(host, 'agent:request');
-  const joined = await agent.emitWithAck('agent:join', { code: created.code, name: 'Bench' });
+  const joined = await agent.emitWithAck('agent:join', { room: roomId, name: 'Bench' });
   if (!joined.ok) throw new Error(joined.error.message);
   await request;
   const accepted = once(agent, 'join:accepted');

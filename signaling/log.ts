@@ -1,6 +1,6 @@
 /**
  * Structured logs: one JSON object per line on stdout (`{"time":…,"level":"info","msg":…}`),
- * what log shippers and `jq` read. Share codes and keys are never logged whole.
+ * what log shippers and `jq` read. Room ids and keys are never logged whole (share codes never reach the server).
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFields = Record<string, unknown>;
@@ -28,7 +28,7 @@ function errorFields(_key: string, value: unknown): unknown {
   return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
 }
 
-/** Enough of a code to tell rooms apart in logs, not enough to join one. */
-export function codeHint(code: string): string {
-  return `${code.slice(0, 3)}-…`;
+/** Enough of a room id to tell rooms apart in logs, not enough to join one (the code never reaches the server at all). */
+export function roomHint(roomId: string): string {
+  return `${roomId.slice(0, 6)}…`;
 }

@@ -7,6 +7,9 @@
  * come back (network blip, server restart, page reload) and still be the same host or agent.
  *
  * Rules:
+ * Rooms are named by room id (derived from the share code in the browsers; see
+ * widget/protocol/handshake.ts): "code" below means the room it opens.
+ *
  * - A code is single-use: it admits one agent. Once the host accepts someone, nobody else can join
  *   with it (the host asks for a fresh code when that agent leaves).
  * - Inviting another agent re-arms the same code for one more join, for `ttlMs`: the agents
@@ -26,7 +29,8 @@ export interface AgentRecord {
 }
 
 export interface RoomRecord {
-  code: string;
+  /** The id both browsers derive from the share code; the code itself is never here. */
+  roomId: string;
   hostId: string;
   /** sha256 of the host's resume key: the key itself is only ever known to the host. */
   hostKeyHash: string;
@@ -54,7 +58,7 @@ export interface RoomRules {
 
 export const DEFAULT_RULES: RoomRules = { ttlMs: 10 * 60_000, graceMs: 10 * 60_000, maxPending: 10, maxWrongTries: 5 };
 
-export function newRoom(init: { code: string; hostId: string; hostKeyHash: string; agentSecret: string }, now: number, rules: RoomRules): RoomRecord {
+export function newRoom(init: { roomId: string; hostId: string; hostKeyHash: string; agentSecret: string }, now: number, rules: RoomRules): RoomRecord {
   return { ...init, createdAt: now, expiresAt: now + rules.ttlMs, used: false, hostOfflineSince: null, agents: [], wrongTries: 0 };
 }
 
@@ -156,7 +160,7 @@ export function lapsedAgents(room: RoomRecord, now: number, rules: RoomRules): A
  * cannot gain anything by lying: it only ever describes its own session.
  */
 export function rebuiltRoom(
-  init: { code: string; hostId: string; hostKeyHash: string; agentSecret: string },
+  init: { roomId: string; hostId: string; hostKeyHash: string; agentSecret: string },
   agents: { id: string; name: string }[],
   now: number,
   rules: RoomRules,

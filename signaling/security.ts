@@ -1,11 +1,7 @@
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { ROOM_CODE_LENGTH, roomCodeFrom, type IceServer } from '../widget/protocol/index.js';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IceServer } from '../widget/protocol/index.js';
 
-/** Secrets and ids from crypto randomness (never Math.random): they are what stands between a stranger and a session. */
-export function randomRoomCode(): string {
-  return roomCodeFrom(Array.from({ length: ROOM_CODE_LENGTH }, () => randomInt(0, 32)));
-}
-
+/** Secrets and ids from crypto randomness (never Math.random). Share codes are drawn in the customer's browser, not here. */
 export function randomId(bytes = 16): string {
   return randomBytes(bytes).toString('base64url');
 }

@@ -2,16 +2,15 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import {
   CoviewError,
-  EXAMPLE_ROOM_CODE,
   MAX_SIGNAL_BYTES,
   decodeAgentResume,
+  decodeCreateRoom,
   decodeHostDecision,
   decodeHostInvite,
   decodeHostResume,
   decodeJoinRequest,
   decodePeerRestart,
   decodeSignalOut,
-  normalizeRoomCode,
   type Ack,
   type AgentResumed,
   type ClientToServerEvents,
@@ -24,16 +23,19 @@ import {
   type RoomResumed,
   type ServerToClientEvents,
 } from '../widget/protocol/index.js';
-import { codeHint, createLogger, type Logger } from './log.js';
+import { roomHint, createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import * as rules from './rooms.js';
 import type { RoomRecord, RoomRules } from './rooms.js';
-import { agentKey, hostKeyMaterial, originAllowed, randomId, randomRoomCode, sameSecret, turnCredentials, verifyAgentToken } from './security.js';
+import { agentKey, hostKeyMaterial, originAllowed, randomId, sameSecret, turnCredentials, verifyAgentToken } from './security.js';
 import { createMemoryStore, type Change, type RoomStore } from './store.js';
 
 /**
- * The signaling server: it pairs a customer's page (host) with a support agent by share code and
- * relays WebRTC signals between them without reading them. Page content never passes here.
+ * The signaling server: it pairs a customer's page (host) with a support agent by room id and
+ * relays WebRTC signals between them without reading them. Page content never passes here, and
+ * neither does the share code: both browsers derive the room id from it with a slow KDF (see
+ * widget/protocol/handshake.ts), and authenticate their DTLS fingerprints with a key from it,
+ * so this server can neither join a room it was not given the code of nor sit in the middle.
  *
  * Every client packet is typed `unknown` (see Untrusted), rate-limited, size-capped and decoded
  * with the protocol decoders; no handler can throw out, so one bad client never takes the server
@@ -51,7 +53,7 @@ type CoviewSocket = Socket<Untrusted<ClientToServerEvents>, ServerToClientEvents
 export interface Limits {
   /** Agent join attempts per client IP per minute. */
   joinsPerIpPerMinute: number;
-  /** Agent join attempts per share code per minute (whoever makes them). */
+  /** Agent join attempts per room per minute (whoever makes them). */
   joinsPerRoomPerMinute: number;
   /** Rooms created per client IP per minute. */
   createsPerIpPerMinute: number;
@@ -96,8 +98,6 @@ export interface SignalingOptions {
   now?: () => number;
   /** How often this process checks the rooms of its hosts for expiry. Default a quarter of the ttl, at most 30 s. */
   sweepIntervalMs?: number;
-  /** Draws a formatted share code. Default: crypto randomness. */
-  newCode?: () => string;
   logger?: Logger;
   metrics?: Metrics;
   /** Called when draining starts (the http server then fails its health check). */
@@ -121,10 +121,8 @@ export const DEFAULT_ROOM_TTL_MS = 10 * 60_000;
 /** Socket.IO's default is 1 MB; the largest legitimate packet is a signal of MAX_SIGNAL_BYTES. */
 export const MAX_PACKET_BYTES = 100_000;
 
-export { randomRoomCode };
-
 type Reply = <T extends object>(response: Ack<T>) => void;
-type Me = { role: null } | { role: 'host' | 'agent'; code: string; id: string };
+type Me = { role: null } | { role: 'host' | 'agent'; room: string; id: string };
 
 const person = (id: string) => `p:${id}`;
 const MINUTE = 60_000;
@@ -135,7 +133,6 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     iceServers = [],
     now = Date.now,
     sweepIntervalMs = Math.max(10, Math.min(30_000, Math.floor(roomTtlMs / 4))),
-    newCode = randomRoomCode,
     logger = createLogger(),
     metrics = createMetrics(),
     onError = (error: unknown) => logger.error('signaling handler failed', { error }),
@@ -146,7 +143,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
   const store = options.store ?? createMemoryStore({ expireAt: (room) => rules.deadline(room, now(), roomRules), now });
   const allowedOrigins = (options.allowedOrigins ?? []).map((origin) => origin.toLowerCase().replace(/\/$/, ''));
   const timers = new Set<NodeJS.Timeout>();
-  /** Socket id → code of the room it hosts, for the sockets on this process. */
+  /** Socket id → id of the room it hosts, for the sockets on this process. */
   const localHosts = new Map<string, string>();
   let draining = false;
 
@@ -169,7 +166,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
   function endRoom(room: RoomRecord, reason: EndReason, tellHost: boolean): void {
     for (const agent of room.agents) to(agent.id).emit('session:ended', { reason });
     if (tellHost) to(room.hostId).emit('session:ended', { reason });
-    logger.debug('room ended', { code: codeHint(room.code), reason });
+    logger.debug('room ended', { room: roomHint(room.roomId), reason });
   }
 
   function later(ms: number, task: () => Promise<void>): void {
@@ -246,17 +243,17 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       }
     }
 
-    async function becomeHost(code: string, id: string): Promise<void> {
+    async function becomeHost(room: string, id: string): Promise<void> {
       await dropRole('host-stopped');
-      me = { role: 'host', code, id };
+      me = { role: 'host', room, id };
       await socket.join(person(id));
-      localHosts.set(socket.id, code);
+      localHosts.set(socket.id, room);
       metrics.rooms.set(localHosts.size);
     }
 
-    async function becomeAgent(code: string, id: string): Promise<void> {
+    async function becomeAgent(room: string, id: string): Promise<void> {
       await dropRole('host-stopped');
-      me = { role: 'agent', code, id };
+      me = { role: 'agent', room, id };
       await socket.join(person(id));
     }
 
@@ -269,15 +266,15 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       if (was.role === 'host') {
         localHosts.delete(socket.id);
         metrics.rooms.set(localHosts.size);
-        const room = await store.update(was.code, (r) => (r?.hostId === was.id ? { next: null, result: r } : { result: null }));
+        const room = await store.update(was.room, (r) => (r?.hostId === was.id ? { next: null, result: r } : { result: null }));
         if (room) endRoom(room, reason, false);
       } else {
-        await leaveRoom(was.code, was.id);
+        await leaveRoom(was.room, was.id);
       }
     }
 
-    async function leaveRoom(code: string, agentId: string): Promise<void> {
-      const left = await store.update(code, (room) => {
+    async function leaveRoom(roomId: string, agentId: string): Promise<void> {
+      const left = await store.update(roomId, (room) => {
         if (!room) return { result: null };
         const { room: next, removed } = rules.removeAgent(room, agentId, now(), roomRules);
         return removed ? { next, result: next.hostId } : { result: null };
@@ -285,43 +282,41 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       if (left) to(left).emit('agent:left', { agentId });
     }
 
-    handle('host:create', async (_args, reply) => {
-      // Without an ack the host could never learn its code: a room nobody can share is just litter.
+    handle('host:create', async (args, reply) => {
+      // Without an ack the host could never learn it has a room: a room nobody can share is just litter.
       if (!reply) return;
       requireHostOrigin();
+      const { room: roomId } = decodeCreateRoom(args[0]);
       await limit(`create:${ip}`, limits.createsPerIpPerMinute);
       const hostKey = randomId(24);
       const hostId = randomId();
       const material = hostKeyMaterial(hostKey);
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const code = newCode();
-        const room = await store.update(code, (existing) => {
-          if (existing) return { result: null };
-          const created = rules.newRoom({ code, hostId, ...material }, now(), roomRules);
-          return { next: created, result: created };
-        });
-        if (!room) continue;
-        await becomeHost(code, hostId);
-        logger.debug('room created', { code: codeHint(code) });
-        return reply<RoomCreated>({ ok: true, code, expiresAt: room.expiresAt ?? now() + roomTtlMs, hostId, hostKey, ...iceConfig() });
-      }
-      throw new CoviewError('ERR_ROOM_BUSY', 'The server could not find a free share code. Try again in a moment.');
+      const room = await store.update(roomId, (existing) => {
+        if (existing) return { result: null };
+        const created = rules.newRoom({ roomId, hostId, ...material }, now(), roomRules);
+        return { next: created, result: created };
+      });
+      // The browser drew a code whose room exists (or someone else's id was replayed): it draws again.
+      if (!room) throw new CoviewError('ERR_ROOM_BUSY', 'That share code is taken. Try again for another one.');
+      await becomeHost(roomId, hostId);
+      logger.debug('room created', { room: roomHint(roomId) });
+      reply<RoomCreated>({ ok: true, expiresAt: room.expiresAt ?? now() + roomTtlMs, hostId, hostKey, ...iceConfig() });
     });
 
     handle('host:resume', async (args, reply) => {
       if (!reply) return;
       requireHostOrigin();
       const request = decodeHostResume(args[0]);
-      const code = requireCode(request.code);
+      const roomId = request.room;
       // Resumes carry a 256-bit key, and after a restart a whole office comes back at once from one IP.
       await limit(`resume:${ip}`, limits.joinsPerIpPerMinute * 10);
       const material = hostKeyMaterial(request.hostKey);
       const t = now();
       type Resumed = { kind: 'ok'; room: RoomRecord; rebuilt: boolean } | { kind: 'refused' } | { kind: 'locked'; room: RoomRecord };
-      const result = await store.update(code, (room): Change<Resumed> => {
+      const result = await store.update(roomId, (room): Change<Resumed> => {
         if (!room) {
           // The server restarted without shared state: the host brings its session back.
-          const rebuilt = rules.rebuiltRoom({ code, hostId: request.hostId, ...material }, request.agents, t, roomRules);
+          const rebuilt = rules.rebuiltRoom({ roomId, hostId: request.hostId, ...material }, request.agents, t, roomRules);
           return { next: rebuilt, result: { kind: 'ok', room: rebuilt, rebuilt: true } };
         }
         if (!sameSecret(room.hostKeyHash, material.hostKeyHash) || room.hostId !== request.hostId) {
@@ -335,21 +330,21 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       if (result.kind !== 'ok') {
         if (result.kind === 'locked') endRoom(result.room, 'locked', true);
         metrics.resumes.inc({ role: 'host', result: 'refused' });
-        throw notFound(code, roomTtlMs);
+        throw notFound(roomTtlMs);
       }
       const { room, rebuilt } = result;
-      await becomeHost(code, room.hostId);
+      await becomeHost(roomId, room.hostId);
       metrics.resumes.inc({ role: 'host', result: rebuilt ? 'rebuilt' : 'ok' });
-      logger.info('host resumed', { code: codeHint(code), rebuilt });
-      reply<RoomResumed>({ ok: true, code, agents: room.agents.map(({ id, name, status }) => ({ id, name, status })), ...iceConfig() });
+      logger.info('host resumed', { room: roomHint(roomId), rebuilt });
+      reply<RoomResumed>({ ok: true, agents: room.agents.map(({ id, name, status }) => ({ id, name, status })), ...iceConfig() });
     });
 
     handle('agent:join', async (args, reply) => {
       if (!reply) return;
       const request = decodeJoinRequest(args[0]);
-      const code = requireCode(request.code);
+      const roomId = request.room;
       await limit(`join-ip:${ip}`, limits.joinsPerIpPerMinute);
-      await limit(`join-room:${code}`, limits.joinsPerRoomPerMinute);
+      await limit(`join-room:${roomId}`, limits.joinsPerRoomPerMinute);
       let name = cleanName(request.name);
       if (options.agentTokenSecret) {
         const claims = request.token ? verifyAgentToken(options.agentTokenSecret, request.token, now()) : null;
@@ -361,16 +356,16 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       }
       if (me.role === 'host') throw new CoviewError('ERR_ALREADY_SHARING', 'This connection is sharing a session, so it cannot also join one. Open the join page in another browser.');
       const agentId = randomId();
-      const result = await store.update(code, (room): Change<rules.JoinOutcome> => {
+      const result = await store.update(roomId, (room): Change<rules.JoinOutcome> => {
         const joined = rules.join(room, { id: agentId, name }, now(), roomRules);
         return joined.ok ? { next: joined.room, result: joined } : { result: joined };
       });
       metrics.joins.inc({ result: result.ok ? 'ok' : result.reason });
       if (!result.ok) {
         if (result.reason === 'busy') throw new CoviewError('ERR_ROOM_BUSY', 'Too many people are already waiting to join this session. Ask the customer to answer them, then try again.');
-        throw notFound(code, roomTtlMs);
+        throw notFound(roomTtlMs);
       }
-      await becomeAgent(code, agentId);
+      await becomeAgent(roomId, agentId);
       // Ack first: the agent must know it is waiting before the host can possibly answer.
       reply<Joined>({ ok: true, agentId, agentKey: agentKey(result.room.agentSecret, agentId), name, ...iceConfig() });
       to(result.room.hostId).emit('agent:request', { agentId, name });
@@ -379,10 +374,10 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     handle('agent:resume', async (args, reply) => {
       if (!reply) return;
       const request = decodeAgentResume(args[0]);
-      const code = requireCode(request.code);
+      const roomId = request.room;
       await limit(`resume:${ip}`, limits.joinsPerIpPerMinute * 10);
       const t = now();
-      const result = await store.update(code, (room): Change<{ status?: 'pending' | 'accepted'; locked?: RoomRecord }> => {
+      const result = await store.update(roomId, (room): Change<{ status?: 'pending' | 'accepted'; locked?: RoomRecord }> => {
         if (!room || rules.isOver(room, t, roomRules)) return { result: {} };
         if (!sameSecret(agentKey(room.agentSecret, request.agentId), request.agentKey)) {
           const next = rules.wrongTry(room, roomRules);
@@ -395,9 +390,9 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       if (result.locked) endRoom(result.locked, 'locked', true);
       if (!result.status) {
         metrics.resumes.inc({ role: 'agent', result: 'refused' });
-        throw notFound(code, roomTtlMs);
+        throw notFound(roomTtlMs);
       }
-      await becomeAgent(code, request.agentId);
+      await becomeAgent(roomId, request.agentId);
       metrics.resumes.inc({ role: 'agent', result: 'ok' });
       reply<AgentResumed>({ ok: true, status: result.status, ...iceConfig() });
     });
@@ -406,7 +401,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       const { agentId, allow } = decodeHostDecision(args[0]);
       const host = me;
       if (host.role !== 'host') return;
-      const result = await store.update(host.code, (room) => {
+      const result = await store.update(host.room, (room) => {
         if (!room || room.hostId !== host.id) return { result: null };
         const decided = rules.decide(room, agentId, allow, roomRules);
         if (!decided.ok || decided.outcome === 'unchanged') return { result: null };
@@ -427,14 +422,14 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       const host = me;
       if (host.role !== 'host') throw new CoviewError('ERR_ROOM_NOT_FOUND', 'Only the customer sharing a session can invite another agent.');
       // Each invitation opens the code to join attempts again: as many per minute as joins.
-      await limit(`invite:${host.code}`, limits.joinsPerRoomPerMinute);
-      const result = await store.update(host.code, (room): Change<rules.InviteOutcome> => {
+      await limit(`invite:${host.room}`, limits.joinsPerRoomPerMinute);
+      const result = await store.update(host.room, (room): Change<rules.InviteOutcome> => {
         const invited = rules.invite(room?.hostId === host.id ? room : null, now(), roomRules);
         return invited.ok ? { next: invited.room, result: invited } : { result: invited };
       });
-      if (!result.ok) throw notFound(host.code, roomTtlMs);
-      logger.debug('code re-armed', { code: codeHint(host.code) });
-      reply<Invited>({ ok: true, code: host.code, expiresAt: result.until });
+      if (!result.ok) throw notFound(roomTtlMs);
+      logger.debug('room re-armed', { room: roomHint(host.room) });
+      reply<Invited>({ ok: true, expiresAt: result.until });
     });
 
     handle('signal', async (args) => {
@@ -442,7 +437,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       const { to: target, data, peer } = decodeSignalOut(args[0]);
       if (data === undefined || jsonBytes(data) > MAX_SIGNAL_BYTES || me.role === null) return;
       const sender = me;
-      const room = await store.get(sender.code);
+      const room = await store.get(sender.room);
       if (!room) return;
       const message = { from: sender.id, data, ...(peer === undefined ? {} : { peer }) };
       if (sender.role === 'host') {
@@ -461,7 +456,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       const { peer } = decodePeerRestart(args[0]);
       const sender = me;
       if (sender.role !== 'agent') return;
-      const room = await store.get(sender.code);
+      const room = await store.get(sender.room);
       if (room && rules.findAgent(room, sender.id)?.status === 'accepted') to(room.hostId).emit('peer:restart', { from: sender.id, peer });
     });
 
@@ -475,12 +470,18 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
 
     socket.on('disconnect', () => {
       metrics.sockets.dec();
-      const was = me;
-      if (was.role === null) return;
-      localHosts.delete(socket.id);
-      metrics.rooms.set(localHosts.size);
-      me = { role: null };
-      chain = chain.then(() => wentAway(was)).catch(onError);
+      // After the events that came before it: a client that says something (a signal, a leave)
+      // and closes at once is still heard, as who it was.
+      chain = chain
+        .then(() => {
+          const was = me;
+          if (was.role === null) return;
+          localHosts.delete(socket.id);
+          metrics.rooms.set(localHosts.size);
+          me = { role: null };
+          return wentAway(was);
+        })
+        .catch(onError);
     });
   });
 
@@ -492,15 +493,15 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     if ((await io.in(person(was.id)).fetchSockets()).length > 0) return;
     const t = now();
     if (was.role === 'host') {
-      const marked = await store.update(was.code, (room) => (room?.hostId === was.id ? { next: { ...room, hostOfflineSince: t }, result: true } : { result: false }));
+      const marked = await store.update(was.room, (room) => (room?.hostId === was.id ? { next: { ...room, hostOfflineSince: t }, result: true } : { result: false }));
       if (!marked) return;
       later(roomRules.graceMs, async () => {
-        const gone = await store.update(was.code, (room) => (room?.hostId === was.id && room.hostOfflineSince === t ? { next: null, result: room } : { result: null }));
+        const gone = await store.update(was.room, (room) => (room?.hostId === was.id && room.hostOfflineSince === t ? { next: null, result: room } : { result: null }));
         if (gone) endRoom(gone, 'host-left', false);
       });
       return;
     }
-    const state = await store.update(was.code, (room) => {
+    const state = await store.update(was.room, (room) => {
       const agent = room && rules.findAgent(room, was.id);
       if (!room || !agent) return { result: null };
       // Someone still waiting for consent has nothing to come back to: they ask again.
@@ -510,7 +511,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     if (!state) return;
     if (state.removed) return void to(state.hostId).emit('agent:left', { agentId: was.id });
     later(roomRules.graceMs, async () => {
-      const hostId = await store.update(was.code, (room) => {
+      const hostId = await store.update(was.room, (room) => {
         const agent = room && rules.findAgent(room, was.id);
         if (!room || agent?.offlineSince !== t) return { result: null };
         return { next: rules.removeAgent(room, was.id, now(), roomRules).room, result: room.hostId };
@@ -522,8 +523,8 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
   /** Unused codes of hosts connected here expire; their host and any waiting agents are told. */
   async function sweep(): Promise<void> {
     const t = now();
-    for (const code of new Set(localHosts.values())) {
-      const ended = await store.update(code, (room) => (room && room.expiresAt !== null && room.expiresAt <= t ? { next: null, result: room } : { result: null }));
+    for (const roomId of new Set(localHosts.values())) {
+      const ended = await store.update(roomId, (room) => (room && room.expiresAt !== null && room.expiresAt <= t ? { next: null, result: room } : { result: null }));
       if (ended) endRoom(ended, 'expired', true);
     }
   }
@@ -554,17 +555,9 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
   };
 }
 
-function requireCode(raw: string): string {
-  const code = normalizeRoomCode(raw);
-  if (code === null) throw new CoviewError('ERR_BAD_CODE', `That doesn't look like a share code: it has 9 letters and digits, like ${EXAMPLE_ROOM_CODE}.`);
-  return code;
-}
-
-function notFound(code: string, ttlMs: number): CoviewError {
-  return new CoviewError(
-    'ERR_ROOM_NOT_FOUND',
-    `No active session has the code ${code}. Check the code with the customer: each code works once and expires after ${describeDuration(ttlMs)} unused.`,
-  );
+/** The server does not know the code (only its room id): the join page adds it to what the agent reads. */
+function notFound(ttlMs: number): CoviewError {
+  return new CoviewError('ERR_ROOM_NOT_FOUND', `No active session has this code. Check the code with the customer: each code works once and expires after ${describeDuration(ttlMs)} unused.`);
 }
 
 function toErrorAck(error: unknown): Ack<object> {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RoomRecord } from './rooms.js';
 
 /**
- * Where room state lives: share codes, who is in which room, rate-limit counters. In this
+ * Where room state lives, by room id (never a share code): who is in which room, rate-limit counters. In this
  * process's memory by default; in Redis when REDIS_URL is set, so that any number of signaling
  * processes behind a load balancer see the same rooms.
  *
@@ -11,13 +11,13 @@ import type { RoomRecord } from './rooms.js';
  */
 export interface RoomStore {
   readonly kind: 'memory' | 'redis';
-  get(code: string): Promise<RoomRecord | null>;
+  get(roomId: string): Promise<RoomRecord | null>;
   /**
    * Applies `change` to the room atomically. `change` may run more than once (Redis retries when
    * another process wrote the room in between), so it must be pure. `next: undefined` leaves the
    * room as it is; `null` deletes it.
    */
-  update<T>(code: string, change: (room: RoomRecord | null) => Change<T>): Promise<T>;
+  update<T>(roomId: string, change: (room: RoomRecord | null) => Change<T>): Promise<T>;
   /** Counts one hit in a fixed window of `windowMs`; returns the count so far in this window. */
   hit(key: string, windowMs: number): Promise<number>;
   close(): Promise<void>;
@@ -46,22 +46,22 @@ export function createMemoryStore({ expireAt, now = Date.now }: StoreOptions): R
   }, 30_000);
   purge.unref();
 
-  function read(code: string): RoomRecord | null {
-    const entry = rooms.get(code);
+  function read(roomId: string): RoomRecord | null {
+    const entry = rooms.get(roomId);
     if (!entry) return null;
     if (entry.until > now()) return entry.room;
-    rooms.delete(code);
+    rooms.delete(roomId);
     return null;
   }
 
   return {
     kind: 'memory',
-    get: async (code) => read(code),
-    async update(code, change) {
+    get: async (roomId) => read(roomId),
+    async update(roomId, change) {
       // Single-threaded: nothing can run between this read and this write.
-      const { next, result } = change(read(code));
-      if (next === null) rooms.delete(code);
-      else if (next !== undefined) rooms.set(code, { room: next, until: expireAt(next) });
+      const { next, result } = change(read(roomId));
+      if (next === null) rooms.delete(roomId);
+      else if (next !== undefined) rooms.set(roomId, { room: next, until: expireAt(next) });
       return result;
     },
     async hit(key, windowMs) {
@@ -94,14 +94,14 @@ return count`;
 const MAX_CONFLICT_RETRIES = 20;
 
 export function createRedisStore(redis: Redis, { expireAt, now = Date.now, prefix = 'coview:' }: StoreOptions & { prefix?: string }): RoomStore {
-  const roomKey = (code: string) => `${prefix}room:${code}`;
+  const roomKey = (roomId: string) => `${prefix}room:${roomId}`;
   const parse = (raw: string | null): RoomRecord | null => (raw === null ? null : (JSON.parse(raw) as RoomRecord));
 
   return {
     kind: 'redis',
-    get: async (code) => parse(await redis.get(roomKey(code))),
-    async update(code, change) {
-      const key = roomKey(code);
+    get: async (roomId) => parse(await redis.get(roomKey(roomId))),
+    async update(roomId, change) {
+      const key = roomKey(roomId);
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
         const raw = await redis.get(key);
         const { next, result } = change(parse(raw));
@@ -110,7 +110,7 @@ export function createRedisStore(redis: Redis, { expireAt, now = Date.now, prefi
         const ttl = next === null ? 0 : Math.max(1, Math.ceil(expireAt(next) - now()));
         if ((await redis.eval(CAS, 1, key, raw ?? '', value, ttl)) === 1) return result;
       }
-      throw new Error(`room ${code.slice(0, 3)}…: too many concurrent writes`);
+      throw new Error(`room ${roomId.slice(0, 6)}…: too many concurrent writes`);
     },
     async hit(key, windowMs) {
       return Number(await redis.eval(HIT, 1, `${prefix}hits:${key}`, windowMs));

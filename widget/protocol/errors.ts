@@ -23,7 +23,9 @@ export type CoviewErrorCode =
   | 'ERR_APPROVAL_TIMEOUT'
   | 'ERR_RATE_LIMITED'
   | 'ERR_ORIGIN_NOT_ALLOWED'
-  | 'ERR_AGENT_TOKEN';
+  | 'ERR_AGENT_TOKEN'
+  /** The other side's DTLS fingerprint did not match its code-derived MAC: someone in between (the server, the network) swapped it. */
+  | 'ERR_HANDSHAKE_TAMPERED';
 
 export class CoviewError extends Error {
   override readonly name = 'CoviewError';

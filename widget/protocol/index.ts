@@ -4,3 +4,4 @@ export * from './digest.js';
 export * from './messages.js';
 export * from './signaling.js';
 export * from './room-code.js';
+export * from './handshake.js';

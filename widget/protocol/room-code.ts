@@ -1,6 +1,7 @@
 /**
  * Share codes are what a customer reads aloud to an agent on the phone: nine characters of
- * Crockford base32 in three groups (`K7Q-M2X-9FD`), 45 bits from crypto randomness on the server.
+ * Crockford base32 in three groups (`K7Q-M2X-9FD`), 45 bits from crypto randomness, drawn in the
+ * customer's browser (the server never sees a code: see handshake.ts).
  * Crockford's alphabet has no I, L, O or U, so what people mistype or mishear maps back:
  * case does not matter, O reads as 0, I and L read as 1.
  */
@@ -23,6 +24,11 @@ export function roomCodeFrom(randomValues: ArrayLike<number>): string {
   let chars = '';
   for (let i = 0; i < ROOM_CODE_LENGTH; i++) chars += ROOM_CODE_ALPHABET[(randomValues[i] ?? 0) & 31];
   return formatRoomCode(chars);
+}
+
+/** A fresh share code from crypto randomness (a byte mod 32 is uniform: 256 is a multiple of 32). */
+export function randomRoomCode(): string {
+  return roomCodeFrom(crypto.getRandomValues(new Uint8Array(ROOM_CODE_LENGTH)));
 }
 
 /** Accepts what people type (`k7q m2x 9fd`, `K7QM2X9FD`, `#K7Q-M2X-9FD`, `K7Q-M2X-9FO`) and returns the canonical code, or null. */

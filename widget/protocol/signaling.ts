@@ -1,5 +1,6 @@
 import { array, bool, int, literal, object, optional, str, type Decoder } from './decode.js';
-import type { CoviewErrorCode } from './errors.js';
+import { CoviewError, type CoviewErrorCode } from './errors.js';
+import { ROOM_ID_PATTERN } from './handshake.js';
 
 /**
  * Socket.IO events between the signaling server and both clients. The server relays `signal`
@@ -23,17 +24,21 @@ export type Ack<T extends object> = ({ ok: true } & T) | { ok: false; error: { c
 /**
  * People are named by ids the server draws, not by socket ids, so a host or agent whose socket
  * drops (network, server restart, page reload) can come back as the same person with its key.
+ *
+ * Rooms are named by `room`, the id both browsers derive from the share code (see handshake.ts):
+ * the customer's browser draws the code, and the server never sees it.
  */
-export interface RoomCreated extends IceConfig { code: string; expiresAt: number; hostId: string; hostKey: string }
-export interface HostResume { code: string; hostId: string; hostKey: string; agents: { id: string; name: string }[] }
-export interface RoomResumed extends IceConfig { code: string; agents: { id: string; name: string; status: 'pending' | 'accepted' }[] }
+export interface CreateRoom { room: string }
+export interface RoomCreated extends IceConfig { expiresAt: number; hostId: string; hostKey: string }
+export interface HostResume { room: string; hostId: string; hostKey: string; agents: { id: string; name: string }[] }
+export interface RoomResumed extends IceConfig { agents: { id: string; name: string; status: 'pending' | 'accepted' }[] }
 /** `token`: the signed agent token, required when the server sets AGENT_TOKEN_SECRET. */
-export interface JoinRequest { code: string; name: string; token?: string }
+export interface JoinRequest { room: string; name: string; token?: string }
 export interface Joined extends IceConfig { agentId: string; agentKey: string; name: string }
-export interface AgentResume { code: string; agentId: string; agentKey: string }
+export interface AgentResume { room: string; agentId: string; agentKey: string }
 export interface AgentResumed extends IceConfig { status: 'pending' | 'accepted' }
-/** The host re-armed its code for one more agent (single use again, fresh expiry). */
-export interface Invited { code: string; expiresAt: number }
+/** The host re-armed its room for one more agent (single use again, fresh expiry); the code is the host's to show. */
+export interface Invited { expiresAt: number }
 export interface AgentRequest { agentId: string; name: string }
 export interface HostDecision { agentId: string; allow: boolean }
 /** `peer` numbers the peer connection: a higher number replaces the previous one (re-signaling after a failure). */
@@ -42,7 +47,8 @@ export interface SignalIn { from: string; data: unknown; peer?: number }
 export type EndReason = 'host-stopped' | 'host-left' | 'expired' | 'locked';
 
 export interface ClientToServerEvents {
-  'host:create': (ack: (res: Ack<RoomCreated>) => void) => void;
+  /** A room id already taken is answered ERR_ROOM_BUSY: the host draws another code. */
+  'host:create': (request: CreateRoom, ack: (res: Ack<RoomCreated>) => void) => void;
   'host:decide': (decision: HostDecision) => void;
   /** The ack (optional) says the server has it: see closeAfterLastWord. */
   'host:stop': (ack?: (res: Ack<Record<string, never>>) => void) => void;
@@ -51,7 +57,8 @@ export interface ClientToServerEvents {
   'host:resume': (request: HostResume, ack: (res: Ack<RoomResumed>) => void) => void;
   'agent:join': (request: JoinRequest, ack: (res: Ack<Joined>) => void) => void;
   'agent:resume': (request: AgentResume, ack: (res: Ack<AgentResumed>) => void) => void;
-  'agent:leave': (ack?: (res: Ack<Record<string, never>>) => void) => void;
+  /** The ack (optional) comes once the server has handled everything sent before: the client may close then. */
+  'agent:leave': (ack?: (res: Ack<object>) => void) => void;
   signal: (message: SignalOut) => void;
   /** The agent lost its peer connection and asks the host for a new one. */
   'peer:restart': (request: { peer: number }) => void;
@@ -90,15 +97,23 @@ export const MAX_SIGNAL_BYTES = 64 * 1024;
 
 const ID = 64;
 const KEY = 128;
-export const decodeJoinRequest: Decoder<JoinRequest> = object<JoinRequest>({ code: str(64), name: str(100), token: optional(str(2_048)) });
+/** A room id (see handshake.ts): anything else, a share code included, is refused. */
+export const decodeRoomId: Decoder<string> = (input, path = '') => {
+  if (typeof input !== 'string' || !ROOM_ID_PATTERN.test(input)) {
+    throw new CoviewError('ERR_MALFORMED_MESSAGE', `Malformed message: ${path || 'value'} should be a room id (43 base64url characters).`);
+  }
+  return input;
+};
+export const decodeCreateRoom: Decoder<CreateRoom> = object<CreateRoom>({ room: decodeRoomId });
+export const decodeJoinRequest: Decoder<JoinRequest> = object<JoinRequest>({ room: decodeRoomId, name: str(100), token: optional(str(2_048)) });
 export const decodeHostDecision: Decoder<HostDecision> = object<HostDecision>({ agentId: str(ID), allow: bool });
 export const decodeHostResume: Decoder<HostResume> = object<HostResume>({
-  code: str(64),
+  room: decodeRoomId,
   hostId: str(ID),
   hostKey: str(KEY),
   agents: array(object<{ id: string; name: string }>({ id: str(ID), name: str(100) }), 4),
 });
-export const decodeAgentResume: Decoder<AgentResume> = object<AgentResume>({ code: str(64), agentId: str(ID), agentKey: str(KEY) });
+export const decodeAgentResume: Decoder<AgentResume> = object<AgentResume>({ room: decodeRoomId, agentId: str(ID), agentKey: str(KEY) });
 /** `host:invite` carries no fields (an empty object; anything that is not an object is refused). */
 export const decodeHostInvite: Decoder<Record<string, never>> = object<Record<string, never>>({});
 export const decodePeerRestart: Decoder<{ peer: number }> = object<{ peer: number }>({ peer: int });

@@ -1,12 +1,20 @@
 import {
   CoviewError,
   decodeHostMessage,
+  deriveKeys,
   EXAMPLE_ROOM_CODE,
+  isTamperedNotice,
+  keysFromSecret,
   normalizeRoomCode,
+  openSignal,
   peerFailureIn,
   PROTOCOL_VERSION,
+  sealSignal,
+  tamperedNotice,
   type AgentMessage,
   type EndReason,
+  type HandshakeKeys,
+  type HandshakeSide,
   type HostMessage,
   type IceConfig,
   type PageInfo,
@@ -64,6 +72,8 @@ interface SavedAgent {
   savedAt: number;
   serverUrl: string;
   code: string;
+  /** The code's KDF output (see handshake.ts), so a reload need not pay the KDF again. */
+  secret?: string;
   agentId: string;
   agentKey: string;
   name: string;
@@ -97,6 +107,12 @@ export const APPROVAL_TIMEOUT_MS = 3 * 60_000;
 
 const connectTimeout = () => new CoviewError('ERR_CONNECT_TIMEOUT', "Couldn't connect to the customer's browser. Ask them to check their connection and share again.");
 const approvalTimeout = () => new CoviewError('ERR_APPROVAL_TIMEOUT', "The customer didn't answer your request to see their screen. Ask them to look for it on their page, then join again.");
+/** What the agent reads when the customer's fingerprint did not match its MAC (see handshake.ts). */
+const tamperedError = () =>
+  new CoviewError(
+    'ERR_HANDSHAKE_TAMPERED',
+    "The connection to the customer's browser was tampered with on the way (by the Coview server or the network), so it was refused before anything was shown. Tell your Coview administrator, and reach the customer another way.",
+  );
 /** What the agent reads when the customer's browser could not create a peer (it says so instead of an offer). */
 const PEER_FAILED_MESSAGES = {
   ERR_WEBRTC_UNSUPPORTED: "The customer's browser can't share their screen. Ask them to open the page in another browser, such as Chrome, Firefox, Edge or Safari.",
@@ -109,7 +125,11 @@ export class AgentSession extends ObservableState<AgentState> {
   private channel: FramedChannel<AgentMessage, HostMessage> | null = null;
   private page: PageInfo | null = null;
   private ice: IceConfig = { iceServers: [] };
-  private me: Omit<SavedAgent, 'savedAt' | 'serverUrl'> | null = null;
+  private me: (Omit<SavedAgent, 'savedAt' | 'serverUrl' | 'secret'> & { keys: HandshakeKeys }) | null = null;
+  /** Signals from the host, and session:ended, in order: each SDP's MAC is checked before the next. */
+  private inbox: Promise<void> = Promise.resolve();
+  /** Our signals, in order: each SDP waits for its MAC. */
+  private outbox: Promise<void> = Promise.resolve();
   /** The number of the current peer connection; the host numbers each new one. */
   private peerNumber = 0;
   private askTimer: ReturnType<typeof setInterval> | undefined;
@@ -155,20 +175,22 @@ export class AgentSession extends ObservableState<AgentState> {
     this.setState({ status: 'connecting', code });
     const generation = this.generation;
     try {
-      const socket = await this.connect();
+      // The server only ever sees the room id; the code stays in this page.
+      const [keys, socket] = await Promise.all([deriveKeys(code), this.connect()]);
+      if (generation !== this.generation) return;
       const token = this.options.token;
-      const joined = await request((s) => s.emitWithAck('agent:join', { code, name, ...(token ? { token } : {}) }), socket);
+      const joined = await request((s) => s.emitWithAck('agent:join', { room: keys!.roomId, name, ...(token ? { token } : {}) }), socket);
       // Left, timed out or failed meanwhile: this attempt is over.
       if (generation !== this.generation) return;
       this.ice = joined;
-      this.me = { code, agentId: joined.agentId, agentKey: joined.agentKey, name: joined.name };
+      this.me = { code, keys: keys!, agentId: joined.agentId, agentKey: joined.agentKey, name: joined.name };
       this.save();
       // The customer may have answered already (join:accepted arrives before this ack resolves).
       if (this.statusNow() === 'connecting' && !this.peer) this.setState({ status: 'waiting', code });
     } catch (error) {
       if (generation !== this.generation) return;
       this.closeAll();
-      this.fail(error);
+      this.fail(withCode(error, code));
     }
   }
 
@@ -192,7 +214,14 @@ export class AgentSession extends ObservableState<AgentState> {
   async resume(): Promise<boolean> {
     const saved = this.saved.load();
     if (!saved || saved.serverUrl !== this.options.serverUrl || this.state.status !== 'idle') return false;
-    this.me = { code: saved.code, agentId: saved.agentId, agentKey: saved.agentKey, name: saved.name };
+    let keys: HandshakeKeys | null;
+    try {
+      keys = saved.secret ? await keysFromSecret(saved.secret) : await deriveKeys(saved.code);
+    } catch {
+      keys = null;
+    }
+    if (!keys || this.state.status !== 'idle') return false;
+    this.me = { code: saved.code, keys, agentId: saved.agentId, agentKey: saved.agentKey, name: saved.name };
     this.setState({ status: 'reconnecting', code: saved.code, page: null, message: JOIN_MESSAGES.en.reconnectingResume, messageKey: 'reconnectingResume' });
     try {
       await this.connect();
@@ -258,7 +287,7 @@ export class AgentSession extends ObservableState<AgentState> {
     let resumed;
     for (let attempt = 0; ; attempt++) {
       try {
-        resumed = await request((s) => s.emitWithAck('agent:resume', { code: me.code, agentId: me.agentId, agentKey: me.agentKey }), socket);
+        resumed = await request((s) => s.emitWithAck('agent:resume', { room: me.keys.roomId, agentId: me.agentId, agentKey: me.agentKey }), socket);
         break;
       } catch (error) {
         if (!(error instanceof CoviewError) || error.code !== 'ERR_ROOM_NOT_FOUND' || attempt >= 15) throw error;
@@ -275,19 +304,45 @@ export class AgentSession extends ObservableState<AgentState> {
     socket.on('join:accepted', () => {
       if (this.state.status === 'waiting') this.setState({ status: 'connecting', code: this.state.code });
     });
-    socket.on('signal', ({ data, peer }) => {
-      // The customer's browser could not create a peer: no offer is coming.
-      const failure = peerFailureIn(data);
-      if (failure) return this.giveUp(new CoviewError(failure.code, PEER_FAILED_MESSAGES[failure.code]));
-      const number = peer ?? 1;
-      try {
-        if (number > this.peerNumber) this.newPeer(number);
-      } catch (error) {
-        return this.giveUp(error);
-      }
-      if (number === this.peerNumber) this.peer?.signal(data);
-    });
-    socket.on('session:ended', ({ reason }) => this.onSessionEnded(reason));
+    socket.on('signal', ({ data, peer }) => this.queue(() => this.onSignal(data, peer ?? 1)));
+    // After the signals before it: a host that refused a tampered handshake says so, then stops.
+    socket.on('session:ended', ({ reason }) => this.queue(async () => this.onSessionEnded(reason)));
+  }
+
+  /** Runs `task` after everything queued before it, unless this session is over by then. */
+  private queue(task: () => Promise<void>): void {
+    const generation = this.generation;
+    this.inbox = this.inbox
+      .then(() => (generation === this.generation ? task() : undefined))
+      .catch((error: unknown) => console.warn('[coview] could not handle a signal:', error));
+  }
+
+  /**
+   * A signal from the host for peer `number`: an SDP must carry the MAC of its fingerprints under
+   * the code's key (handshake.ts), else the connection is refused as tampered and never goes live.
+   */
+  private async onSignal(data: unknown, number: number): Promise<void> {
+    const me = this.me;
+    if (!me) return;
+    // The customer's browser could not create a peer: no offer is coming.
+    const failure = peerFailureIn(data);
+    if (failure) return this.giveUp(new CoviewError(failure.code, PEER_FAILED_MESSAGES[failure.code]));
+    const from: HandshakeSide = { role: 'host', agentId: me.agentId, peer: number };
+    if (await isTamperedNotice(me.keys, from, data)) return this.giveUp(tamperedError());
+    if (number < this.peerNumber) return;
+    const opened = await openSignal(me.keys, from, data);
+    if (this.me !== me || number < this.peerNumber || opened.kind === 'ignored') return;
+    if (opened.kind === 'tampered') {
+      const notice = await tamperedNotice(me.keys, { role: 'agent', agentId: me.agentId, peer: number });
+      this.socket?.emit('signal', { data: notice, peer: number });
+      return this.giveUp(tamperedError());
+    }
+    try {
+      if (number > this.peerNumber) this.newPeer(number);
+    } catch (error) {
+      return this.giveUp(error);
+    }
+    this.peer?.signal(opened.data);
   }
 
   private onSessionEnded(reason: EndReason): void {
@@ -312,10 +367,21 @@ export class AgentSession extends ObservableState<AgentState> {
     old?.destroy();
     this.peerNumber = number;
     const name = this.me?.name ?? 'Support agent';
+    const keys = this.me?.keys;
+    if (!keys) throw new CoviewError('ERR_NOT_IN_ROOM', 'The session was closed.');
+    const side: HandshakeSide = { role: 'agent', agentId: this.me!.agentId, peer: number };
     const peer = createPeer(
       { initiator: false, ...this.ice },
       {
-        signal: (data) => this.socket?.emit('signal', { data, peer: number }),
+        // Each SDP goes with the MAC of its fingerprints; candidates wait their turn behind it.
+        signal: (data) => {
+          this.outbox = this.outbox
+            .then(() => sealSignal(keys, side, data))
+            .then((sealed) => {
+              if (this.peer === peer) this.socket?.emit('signal', { data: sealed, peer: number });
+            })
+            .catch((error: unknown) => console.warn('[coview] could not send a signal:', error));
+        },
         connect: () => {
           if (this.peer !== peer) return;
           this.assembler.reset();
@@ -536,7 +602,9 @@ export class AgentSession extends ObservableState<AgentState> {
   }
 
   private save(): void {
-    if (this.me) this.saved.save({ savedAt: Date.now(), serverUrl: this.options.serverUrl, ...this.me });
+    if (!this.me) return;
+    const { keys, ...me } = this.me;
+    this.saved.save({ savedAt: Date.now(), serverUrl: this.options.serverUrl, ...me, secret: keys.secret });
   }
 
   /** The status now, after awaits (TypeScript would keep the narrowed one from before them). */
@@ -558,6 +626,12 @@ export class AgentSession extends ObservableState<AgentState> {
     this.socket?.close();
     this.socket = null;
   }
+}
+
+/** The server no longer knows the code it was asked about: the agent reads which one it was. */
+function withCode(error: unknown, code: string): unknown {
+  if (!(error instanceof CoviewError) || error.code !== 'ERR_ROOM_NOT_FOUND') return error;
+  return new CoviewError(error.code, error.message.replace('this code', `the code ${code}`), { cause: error });
 }
 
 /** The message that puts the customer's page on screen: a whole snapshot, or the first part of one. */

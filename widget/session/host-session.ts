@@ -1,5 +1,23 @@
 import { NodeIds } from '../host/node-ids.js';
-import { CoviewError, decodeAgentMessage, PROTOCOL_VERSION, type AgentMessage, type ControlState, type EndOfPage, type HostMessage, type IceConfig } from '../protocol/index.js';
+import {
+  CoviewError,
+  decodeAgentMessage,
+  deriveKeys,
+  isTamperedNotice,
+  keysFromSecret,
+  openSignal,
+  PROTOCOL_VERSION,
+  randomRoomCode,
+  sealSignal,
+  tamperedNotice,
+  type AgentMessage,
+  type ControlState,
+  type EndOfPage,
+  type HandshakeKeys,
+  type HandshakeSide,
+  type HostMessage,
+  type IceConfig,
+} from '../protocol/index.js';
 import { fetchPageAsset, pageFontUrls } from '../host/assets.js';
 import { startCapture } from '../host/capture.js';
 import { HostControl } from '../host/control.js';
@@ -100,6 +118,8 @@ interface SavedHost {
   savedAt: number;
   serverUrl: string;
   code: string;
+  /** The code's KDF output (see handshake.ts): the next page need not pay the KDF again. */
+  secret?: string;
   hostId: string;
   hostKey: string;
   agent: Agent | null;
@@ -119,6 +139,11 @@ const RETRY_MAX_MS = 5_000;
 const NO_WEBRTC_MESSAGE = "This browser can't share your screen. Open this page in another browser, such as Chrome, Firefox, Edge or Safari, and try again.";
 /** How many agents may watch at once (the server takes back at most this many on a resume). */
 export const MAX_AGENTS = 4;
+/** What the customer reads when the connection to an agent was tampered with on the way (see handshake.ts). */
+const TAMPERED_MESSAGE =
+  'The connection to your support agent was tampered with on the way, so it was stopped before anything was shared. Contact your support team another way (for example by phone) before sharing again.';
+/** Fresh codes drawn when the server says one is taken (a 45-bit clash: practically never). */
+const CREATE_ATTEMPTS = 5;
 
 /** One approved agent: their peer connection, data channel and control permission. */
 interface Live {
@@ -132,13 +157,16 @@ interface Live {
   control: HostControl | null;
   /** Files already sent on this peer (by URL); the agent caches them by content hash. */
   sentAssets: Set<string>;
+  /** Signals to and from this agent, in order (each waits for its MAC to be made or checked). */
+  outbox: Promise<void>;
+  inbox: Promise<void>;
   retries: number;
   retryTimer: ReturnType<typeof setTimeout> | undefined;
   awayTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 function newLive(agent: Agent, phase: Live['phase']): Live {
-  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), retries: 0, retryTimer: undefined, awayTimer: undefined };
+  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), outbox: Promise.resolve(), inbox: Promise.resolve(), retries: 0, retryTimer: undefined, awayTimer: undefined };
 }
 
 /**
@@ -156,7 +184,7 @@ export class HostSession extends ObservableState<HostState> {
   private socket: SignalingSocket | null = null;
   private ice: IceConfig = { iceServers: [] };
   private startOptions: StartOptions = {};
-  private room: { code: string; hostId: string; hostKey: string } | null = null;
+  private room: { code: string; keys: HandshakeKeys; hostId: string; hostKey: string } | null = null;
   /** The agents let in, by agent id, in the order they joined. */
   private readonly lives = new Map<string, Live>();
   /** The number of the newest peer connection of any agent (numbers only grow). */
@@ -222,7 +250,14 @@ export class HostSession extends ObservableState<HostState> {
     } catch {
       return false;
     }
-    this.room = { code: saved.code, hostId: saved.hostId, hostKey: saved.hostKey };
+    let keys: HandshakeKeys | null;
+    try {
+      keys = saved.secret ? await keysFromSecret(saved.secret) : await deriveKeys(saved.code);
+    } catch {
+      keys = null;
+    }
+    if (!keys) return false;
+    this.room = { code: saved.code, keys, hostId: saved.hostId, hostKey: saved.hostKey };
     this.peerNumber = saved.peer;
     const agents = saved.agents ?? (saved.agent ? [saved.agent] : []);
     for (const agent of agents) this.lives.set(agent.id, newLive(agent, 'reconnecting'));
@@ -277,6 +312,8 @@ export class HostSession extends ObservableState<HostState> {
     if (this.state.status !== 'sharing' || !socket) throw new CoviewError('ERR_NOT_IN_ROOM', 'Another agent can be invited only while sharing with one.');
     if (this.lives.size >= MAX_AGENTS) throw new CoviewError('ERR_ROOM_BUSY', `At most ${MAX_AGENTS} agents can watch at once.`);
     const invited = await request((s) => s.emitWithAck('host:invite', {}), socket);
+    const code = this.room?.code;
+    if (!code) throw new CoviewError('ERR_NOT_IN_ROOM', 'Sharing ended meanwhile.');
     this.inviting = true;
     clearTimeout(this.inviteTimer);
     this.inviteTimer = setTimeout(() => {
@@ -284,7 +321,7 @@ export class HostSession extends ObservableState<HostState> {
       this.publish();
     }, Math.max(0, invited.expiresAt - Date.now()));
     this.publish();
-    return { code: invited.code };
+    return { code };
   }
 
   /** Ends sharing for everyone, at once. */
@@ -371,12 +408,24 @@ export class HostSession extends ObservableState<HostState> {
     return socket;
   }
 
+  /**
+   * Draws a share code here, in the customer's browser, and opens a room under the id derived
+   * from it: the server never sees the code. A code whose room exists already is drawn again.
+   */
   private async newRoom(socket: SignalingSocket): Promise<string> {
-    const room = await request((s) => s.emitWithAck('host:create'), socket);
-    this.ice = room;
-    this.room = { code: room.code, hostId: room.hostId, hostKey: room.hostKey };
-    this.save();
-    return room.code;
+    for (let attempt = 1; ; attempt++) {
+      const code = randomRoomCode();
+      const keys = (await deriveKeys(code))!;
+      try {
+        const room = await request((s) => s.emitWithAck('host:create', { room: keys.roomId }), socket);
+        this.ice = room;
+        this.room = { code, keys, hostId: room.hostId, hostKey: room.hostKey };
+        this.save();
+        return code;
+      } catch (error) {
+        if (!(error instanceof CoviewError) || error.code !== 'ERR_ROOM_BUSY' || attempt >= CREATE_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /** Tells the server (maybe a new one) about our room, and gets the agents back if there are any. */
@@ -385,7 +434,7 @@ export class HostSession extends ObservableState<HostState> {
     const room = this.room;
     if (!socket || !room) return;
     const agents = [...this.lives.values()].map((live) => live.agent);
-    const resumed = await request((s) => s.emitWithAck('host:resume', { ...room, agents }), socket);
+    const resumed = await request((s) => s.emitWithAck('host:resume', { room: room.keys.roomId, hostId: room.hostId, hostKey: room.hostKey, agents }), socket);
     this.ice = resumed;
     if (agents.length > 0) {
       for (const live of [...this.lives.values()]) {
@@ -417,7 +466,8 @@ export class HostSession extends ObservableState<HostState> {
     socket.on('agent:request', (agent) => void this.onAgentRequest({ id: agent.agentId, name: agent.name || 'Support agent' }));
     socket.on('agent:left', ({ agentId }) => {
       const live = this.lives.get(agentId);
-      if (live) void this.agentGone(live, notice('noticeLeft', live.agent.name));
+      // After the signals before it: an agent who refused a tampered handshake says so, then leaves.
+      if (live) live.inbox = live.inbox.then(() => this.agentGone(live, notice('noticeLeft', live.agent.name))).catch((error: unknown) => console.warn('[coview]', error));
       else if (this.state.status === 'asking' && this.state.agent.id === agentId) this.backToWaiting(notice('noticeLeft', this.state.agent.name));
       else if (this.asking?.id === agentId) {
         this.asking = null;
@@ -426,7 +476,7 @@ export class HostSession extends ObservableState<HostState> {
     });
     socket.on('signal', ({ from, data, peer }) => {
       const live = this.lives.get(from);
-      if (live && (peer === undefined || peer === live.number)) live.peer?.signal(data);
+      if (live && (peer === undefined || peer === live.number)) this.onSignal(live, data);
     });
     socket.on('peer:restart', ({ from, peer }) => {
       const live = this.lives.get(from);
@@ -477,12 +527,23 @@ export class HostSession extends ObservableState<HostState> {
     live.number = number;
     this.save();
     const { agent } = live;
+    const keys = this.room?.keys;
+    if (!keys) return;
+    const side: HandshakeSide = { role: 'host', agentId: agent.id, peer: number };
     let peer: PeerLink;
     try {
       peer = createPeer(
         { initiator: true, ...this.ice },
         {
-          signal: (data) => this.socket?.emit('signal', { to: agent.id, data, peer: number }),
+          // Each SDP goes with the MAC of its fingerprints; candidates wait their turn behind it.
+          signal: (data) => {
+            live.outbox = live.outbox
+              .then(() => sealSignal(keys, side, data))
+              .then((sealed) => {
+                if (live.peer === peer) this.socket?.emit('signal', { to: agent.id, data: sealed, peer: number });
+              })
+              .catch((error: unknown) => console.warn('[coview] could not send a signal:', error));
+          },
           connect: () => this.onPeerConnected(live, peer),
           data: (frame) => {
             if (live.peer === peer) live.channel?.receive(frame);
@@ -502,14 +563,53 @@ export class HostSession extends ObservableState<HostState> {
   }
 
   /**
+   * A signal from this agent, checked in order: an SDP must carry the MAC of its fingerprints
+   * under the code's key (handshake.ts), else the connection is refused as tampered.
+   */
+  private onSignal(live: Live, data: unknown): void {
+    const room = this.room;
+    if (!room) return;
+    const number = live.number;
+    const from: HandshakeSide = { role: 'agent', agentId: live.agent.id, peer: number };
+    live.inbox = live.inbox
+      .then(async () => {
+        if (await isTamperedNotice(room.keys, from, data)) return await this.tampered(live, number, false);
+        const opened = await openSignal(room.keys, from, data);
+        if (!this.isCurrent(live) || live.number !== number) return;
+        if (opened.kind === 'signal') live.peer?.signal(opened.data);
+        else if (opened.kind === 'tampered') await this.tampered(live, number, true);
+      })
+      .catch((error: unknown) => console.warn('[coview] could not check a signal:', error));
+  }
+
+  /**
+   * The handshake with this agent was tampered with (we saw it, or the agent did and said so):
+   * this peer is refused and never goes live; the agent is told (authenticated) when we saw it.
+   */
+  private async tampered(live: Live, number: number, tellAgent: boolean): Promise<void> {
+    if (!this.isCurrent(live) || live.number !== number || !this.room) return;
+    // The peer must not connect on a fingerprint nobody vouched for.
+    this.dropPeer(live);
+    const keys = this.room.keys;
+    // Told before peerFailed stops sharing: the server relays nothing from a host that stopped.
+    if (tellAgent) {
+      const notice = await tamperedNotice(keys, { role: 'host', agentId: live.agent.id, peer: number });
+      this.socket?.emit('signal', { to: live.agent.id, data: notice, peer: number });
+    }
+    this.peerFailed(live, new CoviewError('ERR_HANDSHAKE_TAMPERED', TAMPERED_MESSAGE));
+  }
+
+  /**
    * No peer can be made for this agent: their attempt ends with a clear error on both sides
    * (the agent is told in place of an offer) instead of "connecting" forever.
    */
   private peerFailed(live: Live, error: unknown): void {
     if (!this.isCurrent(live)) return;
     console.error('[coview] could not open a connection to the agent:', error);
-    const code = error instanceof CoviewError && error.code === 'ERR_WEBRTC_UNSUPPORTED' ? 'ERR_WEBRTC_UNSUPPORTED' : 'ERR_PEER';
-    this.socket?.emit('signal', { to: live.agent.id, data: { type: 'coview:peer-failed', code }, peer: live.number });
+    const tampered = error instanceof CoviewError && error.code === 'ERR_HANDSHAKE_TAMPERED';
+    const code = tampered ? 'ERR_HANDSHAKE_TAMPERED' : error instanceof CoviewError && error.code === 'ERR_WEBRTC_UNSUPPORTED' ? 'ERR_WEBRTC_UNSUPPORTED' : 'ERR_PEER';
+    // A tampered handshake is told to the agent with a MAC (see tampered()), not in plain words the server could forge.
+    if (!tampered) this.socket?.emit('signal', { to: live.agent.id, data: { type: 'coview:peer-failed', code }, peer: live.number });
     // Others watching carry on; the agent who could not connect is let go.
     if (this.lives.size > 1) return void this.agentGone(live, null);
     this.saved.clear();
@@ -518,7 +618,7 @@ export class HostSession extends ObservableState<HostState> {
     // The socket stays open (Close or Try again reuse or close it): closing it now would cut off
     // the two packets above before the server relays them, and leave the agent waiting.
     this.room = null;
-    const message = code === 'ERR_WEBRTC_UNSUPPORTED' ? NO_WEBRTC_MESSAGE : "Couldn't connect to your support agent. Try again, or try another browser.";
+    const message = tampered ? TAMPERED_MESSAGE : code === 'ERR_WEBRTC_UNSUPPORTED' ? NO_WEBRTC_MESSAGE : "Couldn't connect to your support agent. Try again, or try another browser.";
     this.setState({ status: 'error', message, errorCode: code });
   }
 
@@ -780,7 +880,8 @@ export class HostSession extends ObservableState<HostState> {
   private save(): void {
     if (!this.room) return;
     const agents = [...this.lives.values()].map((live) => live.agent);
-    this.saved.save({ savedAt: Date.now(), serverUrl: this.options.serverUrl, ...this.room, agent: agents[0] ?? null, agents, peer: this.peerNumber, privacy: this.privacyOptions });
+    const { code, keys, hostId, hostKey } = this.room;
+    this.saved.save({ savedAt: Date.now(), serverUrl: this.options.serverUrl, code, secret: keys.secret, hostId, hostKey, agent: agents[0] ?? null, agents, peer: this.peerNumber, privacy: this.privacyOptions });
   }
 
   private backToWaiting(said: HostNotice): void {

@@ -206,7 +206,10 @@ describe('agent messages', () => {
 
 describe('signaling payloads', () => {
   it('decode a join request, a decision and a signal', () => {
-    expect(decodeJoinRequest({ code: '482 913 227', name: 'Ana' })).toEqual({ code: '482 913 227', name: 'Ana' });
+    const room = 'k7Q-m2X_9fD'.padEnd(43, 'x');
+    expect(decodeJoinRequest({ room, name: 'Ana' })).toEqual({ room, name: 'Ana' });
+    // The server is never handed a share code.
+    expect(() => decodeJoinRequest({ room: '482 913 227', name: 'Ana' })).toThrow(/room id/);
     expect(decodeHostDecision({ agentId: 'abc', allow: false })).toEqual({ agentId: 'abc', allow: false });
     expect(decodeSignalOut({ to: 'abc', data: { type: 'offer', sdp: 'v=0' } })).toEqual({ to: 'abc', data: { type: 'offer', sdp: 'v=0' } });
     expect(decodeEndReason('expired')).toBe('expired');

@@ -18,9 +18,12 @@ describe('messages for resuming sessions', () => {
     expect(() => decodeSignalOut({ data: 1, peer: 'three' })).toThrow(/peer/);
   });
 
-  it('resume requests are bounded', () => {
-    expect(() => decodeHostResume({ code: 'K7Q-M2X-9FD', hostId: 'h', hostKey: 'k'.repeat(500), agents: [] })).toThrow(/hostKey/);
-    expect(() => decodeHostResume({ code: 'K7Q-M2X-9FD', hostId: 'h', hostKey: 'k', agents: Array(5).fill({ id: 'a', name: 'A' }) })).toThrow(/agents/);
-    expect(() => decodeAgentResume({ code: 'K7Q-M2X-9FD', agentId: 5, agentKey: 'k' })).toThrow(/agentId/);
+  it('resume requests are bounded, and name the room by its id, never by code', () => {
+    const room = 'A'.repeat(43);
+    expect(() => decodeHostResume({ code: 'K7Q-M2X-9FD', hostId: 'h', hostKey: 'k', agents: [] })).toThrow(/room/);
+    expect(() => decodeHostResume({ room: 'K7Q-M2X-9FD', hostId: 'h', hostKey: 'k', agents: [] })).toThrow(/room id/);
+    expect(() => decodeHostResume({ room, hostId: 'h', hostKey: 'k'.repeat(500), agents: [] })).toThrow(/hostKey/);
+    expect(() => decodeHostResume({ room, hostId: 'h', hostKey: 'k', agents: Array(5).fill({ id: 'a', name: 'A' }) })).toThrow(/agents/);
+    expect(() => decodeAgentResume({ room, agentId: 5, agentKey: 'k' })).toThrow(/agentId/);
   });
 });

@@ -4,6 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAppServer, type AppServer, type AppServerOptions } from '../../../signaling/http.js';
 import { signAgentToken, verifyAgentToken } from '../../../signaling/security.js';
 import type { Ack, ClientToServerEvents, Joined, RoomCreated, ServerToClientEvents } from '../../../widget/protocol/index.js';
+import { newRoomId } from './room-ids.js';
+
+/** A room id nobody opened (what a guess looks like to the server). */
+const unknownRoom = (i = 0) => `${'0'.repeat(42)}${i}`;
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -46,17 +50,18 @@ function ok<T extends object>(ack: Ack<T>): T {
   return ack;
 }
 
-async function room(host?: Client): Promise<{ host: Client; created: RoomCreated }> {
+async function room(host?: Client): Promise<{ host: Client; created: RoomCreated & { room: string } }> {
   const h = host ?? (await client());
-  return { host: h, created: ok(await h.emitWithAck('host:create')) };
+  const id = newRoomId();
+  return { host: h, created: { ...ok(await h.emitWithAck('host:create', { room: id })), room: id } };
 }
 
 /** Host, agent let in, and the agent's join answer. */
-async function live(): Promise<{ host: Client; agent: Client; created: RoomCreated; joined: Joined }> {
+async function live(): Promise<{ host: Client; agent: Client; created: RoomCreated & { room: string }; joined: Joined }> {
   const { host, created } = await room();
   const agent = await client();
   const request = next(host, 'agent:request');
-  const joined = ok(await agent.emitWithAck('agent:join', { code: created.code, name: 'Ana' }));
+  const joined = ok(await agent.emitWithAck('agent:join', { room: created.room, name: 'Ana' }));
   await request;
   const accepted = next(agent, 'join:accepted');
   host.emit('host:decide', { agentId: joined.agentId, allow: true });
@@ -70,7 +75,7 @@ describe('signaling hardening', () => {
     const agent = await client();
     const codes: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const response = await agent.emitWithAck('agent:join', { code: `000-000-00${i}`, name: 'Guess' });
+      const response = await agent.emitWithAck('agent:join', { room: unknownRoom(i), name: 'Guess' });
       codes.push(response.ok ? 'ok' : response.error.code);
     }
     expect(codes).toEqual(['ERR_ROOM_NOT_FOUND', 'ERR_ROOM_NOT_FOUND', 'ERR_ROOM_NOT_FOUND', 'ERR_RATE_LIMITED', 'ERR_RATE_LIMITED']);
@@ -80,12 +85,12 @@ describe('signaling hardening', () => {
     await start({ limits: { joinsPerRoomPerMinute: 2, joinsPerIpPerMinute: 100 } });
     const codes: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const response = await (await client()).emitWithAck('agent:join', { code: '000-000-000', name: 'Guess' });
+      const response = await (await client()).emitWithAck('agent:join', { room: unknownRoom(), name: 'Guess' });
       codes.push(response.ok ? 'ok' : response.error.code);
     }
     expect(codes).toEqual(['ERR_ROOM_NOT_FOUND', 'ERR_ROOM_NOT_FOUND', 'ERR_RATE_LIMITED']);
     // Another code is not affected.
-    const other = await (await client()).emitWithAck('agent:join', { code: '000-000-001', name: 'Guess' });
+    const other = await (await client()).emitWithAck('agent:join', { room: unknownRoom(1), name: 'Guess' });
     expect(other).toMatchObject({ ok: false, error: { code: 'ERR_ROOM_NOT_FOUND' } });
   });
 
@@ -96,31 +101,31 @@ describe('signaling hardening', () => {
     for (let i = 0; i < 2; i++) {
       const agent = await client();
       const request = next(host, 'agent:request');
-      const joined = ok(await agent.emitWithAck('agent:join', { code: created.code, name: `Pest ${i}` }));
+      const joined = ok(await agent.emitWithAck('agent:join', { room: created.room, name: `Pest ${i}` }));
       await request;
       host.emit('host:decide', { agentId: joined.agentId, allow: false });
     }
     expect(await ended).toEqual([{ reason: 'locked' }]);
-    expect(await (await client()).emitWithAck('agent:join', { code: created.code, name: 'Ana' })).toMatchObject({ ok: false, error: { code: 'ERR_ROOM_NOT_FOUND' } });
+    expect(await (await client()).emitWithAck('agent:join', { room: created.room, name: 'Ana' })).toMatchObject({ ok: false, error: { code: 'ERR_ROOM_NOT_FOUND' } });
   });
 
   it('counts a wrong resume key as a wrong try and never lets it in', async () => {
     await start({ limits: { wrongTriesBeforeLock: 5 } });
     const { created, joined } = await live();
     const thief = await client();
-    const response = await thief.emitWithAck('agent:resume', { code: created.code, agentId: joined.agentId, agentKey: 'guessed-key' });
+    const response = await thief.emitWithAck('agent:resume', { room: created.room, agentId: joined.agentId, agentKey: 'guessed-key' });
     expect(response).toMatchObject({ ok: false, error: { code: 'ERR_ROOM_NOT_FOUND' } });
-    const hostThief = await thief.emitWithAck('host:resume', { code: created.code, hostId: created.hostId, hostKey: 'guessed-key', agents: [] });
+    const hostThief = await thief.emitWithAck('host:resume', { room: created.room, hostId: created.hostId, hostKey: 'guessed-key', agents: [] });
     expect(hostThief).toMatchObject({ ok: false, error: { code: 'ERR_ROOM_NOT_FOUND' } });
-    expect((await app!.store.get(created.code))?.wrongTries).toBe(2);
+    expect((await app!.store.get(created.room))?.wrongTries).toBe(2);
   });
 
   it('only lets host sockets in from ALLOWED_ORIGINS', async () => {
     await start({ allowedOrigins: ['https://shop.example.com'] });
     const stranger = await client({ origin: 'https://evil.example.net' });
-    expect(await stranger.emitWithAck('host:create')).toMatchObject({ ok: false, error: { code: 'ERR_ORIGIN_NOT_ALLOWED' } });
+    expect(await stranger.emitWithAck('host:create', { room: newRoomId() })).toMatchObject({ ok: false, error: { code: 'ERR_ORIGIN_NOT_ALLOWED' } });
     const shop = await client({ origin: 'https://shop.example.com' });
-    expect((await shop.emitWithAck('host:create')).ok).toBe(true);
+    expect((await shop.emitWithAck('host:create', { room: newRoomId() })).ok).toBe(true);
   });
 
   it('with AGENT_TOKEN_SECRET, lets in only agents with a valid signed token', async () => {
@@ -129,10 +134,10 @@ describe('signaling hardening', () => {
     const { created } = await room();
     const exp = Math.floor(Date.now() / 1000) + 600;
     for (const token of [undefined, 'v1.e30.forged', signAgentToken('another-secret-of-some-length', { exp }), signAgentToken(secret, { exp: exp - 1200 })]) {
-      const response = await (await client()).emitWithAck('agent:join', { code: created.code, name: 'Ana', ...(token ? { token } : {}) });
+      const response = await (await client()).emitWithAck('agent:join', { room: created.room, name: 'Ana', ...(token ? { token } : {}) });
       expect(response).toMatchObject({ ok: false, error: { code: 'ERR_AGENT_TOKEN' } });
     }
-    const good = await (await client()).emitWithAck('agent:join', { code: created.code, name: 'Whoever', token: signAgentToken(secret, { exp, name: 'Ana Support' }) });
+    const good = await (await client()).emitWithAck('agent:join', { room: created.room, name: 'Whoever', token: signAgentToken(secret, { exp, name: 'Ana Support' }) });
     // The name the helpdesk signed is the one the customer sees.
     expect(good).toMatchObject({ ok: true, name: 'Ana Support' });
     expect(verifyAgentToken(secret, signAgentToken(secret, { exp }), Date.now())).toEqual({ exp });
@@ -157,11 +162,11 @@ describe('signaling hardening', () => {
   it('answers a flood from one socket with ERR_RATE_LIMITED and goes on serving it later', async () => {
     await start({ limits: { eventsPerSecond: 20 } });
     const flooder = await client();
-    const answers = await Promise.all(Array.from({ length: 80 }, () => flooder.emitWithAck('agent:join', { code: '000-000-000', name: 'x' })));
+    const answers = await Promise.all(Array.from({ length: 80 }, () => flooder.emitWithAck('agent:join', { room: unknownRoom(), name: 'x' })));
     const limited = answers.filter((a) => !a.ok && a.error.code === 'ERR_RATE_LIMITED').length;
     expect(limited).toBeGreaterThan(30);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect((await flooder.emitWithAck('host:create')).ok).toBe(true);
+    expect((await flooder.emitWithAck('host:create', { room: newRoomId() })).ok).toBe(true);
   });
 
   it('a host and agent whose sockets drop come back with their keys, even into a freshly restarted server', async () => {
@@ -177,16 +182,16 @@ describe('signaling hardening', () => {
     void agent;
 
     const newHost = await client();
-    const resumed = ok(await newHost.emitWithAck('host:resume', { code: created.code, hostId: created.hostId, hostKey: created.hostKey, agents: [{ id: joined.agentId, name: 'Ana' }] }));
+    const resumed = ok(await newHost.emitWithAck('host:resume', { room: created.room, hostId: created.hostId, hostKey: created.hostKey, agents: [{ id: joined.agentId, name: 'Ana' }] }));
     expect(resumed.agents).toEqual([{ id: joined.agentId, name: 'Ana', status: 'accepted' }]);
     const newAgent = await client();
-    expect(ok(await newAgent.emitWithAck('agent:resume', { code: created.code, agentId: joined.agentId, agentKey: joined.agentKey })).status).toBe('accepted');
+    expect(ok(await newAgent.emitWithAck('agent:resume', { room: created.room, agentId: joined.agentId, agentKey: joined.agentKey })).status).toBe('accepted');
 
     const atAgent = next(newAgent, 'signal');
     newHost.emit('signal', { to: joined.agentId, data: 'offer after restart', peer: 2 });
     expect(await atAgent).toEqual([{ from: created.hostId, data: 'offer after restart', peer: 2 }]);
     // The code still admits nobody new.
-    expect(await (await client()).emitWithAck('agent:join', { code: created.code, name: 'Bo' })).toMatchObject({ ok: false });
+    expect(await (await client()).emitWithAck('agent:join', { room: created.room, name: 'Bo' })).toMatchObject({ ok: false });
   });
 
   it('a draining server fails its health check and tells every client to reconnect', async () => {
@@ -214,8 +219,8 @@ describe('fuzzing the signaling server', () => {
       case 4: return randomInt(0, 2) === 0;
       case 5: return undefined;
       case 6: return Array.from({ length: randomInt(0, 5) }, () => randomValue(depth + 1));
-      case 7: return Object.fromEntries(['code', 'name', 'agentId', 'hostId', 'hostKey', 'agentKey', 'to', 'data', 'peer', 'allow', 'agents', 'token'].filter(() => randomInt(0, 2) === 0).map((k) => [k, randomValue(depth + 1)]));
-      default: return { code: 'K7Q-M2X-9FD', name: randomValue(depth + 1), agentId: randomValue(depth + 1), peer: randomValue(depth + 1), data: randomValue(depth + 1) };
+      case 7: return Object.fromEntries(['room', 'code', 'name', 'agentId', 'hostId', 'hostKey', 'agentKey', 'to', 'data', 'peer', 'allow', 'agents', 'token'].filter(() => randomInt(0, 2) === 0).map((k) => [k, randomValue(depth + 1)]));
+      default: return { room: newRoomId(), code: 'K7Q-M2X-9FD', name: randomValue(depth + 1), agentId: randomValue(depth + 1), peer: randomValue(depth + 1), data: randomValue(depth + 1) };
     }
   }
 
@@ -235,7 +240,7 @@ describe('fuzzing the signaling server', () => {
       const event = EVENTS[randomInt(0, EVENTS.length)]!;
       const args = Array.from({ length: randomInt(0, 4) }, () => randomValue());
       if (known.has(event) && round % 2 === 0) {
-        answers.push(await attacker.timeout(2_000).emitWithAck(event as 'host:create', ...(args as [])).catch(() => 'no answer'));
+        answers.push(await attacker.timeout(2_000).emitWithAck(event as 'host:invite', ...(args as [Record<string, never>])).catch(() => 'no answer'));
       } else {
         (attacker as unknown as Socket).emit(event, ...args);
       }
@@ -261,7 +266,7 @@ describe('fuzzing the signaling server', () => {
     agent.emit('signal', { data: 'still here', peer: 1 });
     expect(await atHost).toEqual([{ from: joined.agentId, data: 'still here', peer: 1 }]);
     const fresh = await room();
-    expect(fresh.created.code).toMatch(/^[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}$/);
+    expect(fresh.created.hostId).toMatch(/^[\w-]+$/);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(unexpected).toEqual([]);
   }, 30_000);

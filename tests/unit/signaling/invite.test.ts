@@ -25,7 +25,7 @@ function invited(r: RoomRecord, now: number): RoomRecord {
 
 /** A room whose code was used by agent `a`, live since T0. */
 function live(): RoomRecord {
-  const r = rooms.newRoom({ code: 'K7Q-M2X-9FD', hostId: 'h', hostKeyHash: 'hash', agentSecret: 'secret' }, T0, RULES);
+  const r = rooms.newRoom({ roomId: 'room-id', hostId: 'h', hostKeyHash: 'hash', agentSecret: 'secret' }, T0, RULES);
   return accepted(joined(r, 'a'), 'a');
 }
 
@@ -72,7 +72,7 @@ describe('inviting another agent', () => {
   });
 
   it('a code nobody used is open already: inviting changes nothing; an ended room cannot invite', () => {
-    const fresh = rooms.newRoom({ code: 'K7Q-M2X-9FD', hostId: 'h', hostKeyHash: 'hash', agentSecret: 'secret' }, T0, RULES);
+    const fresh = rooms.newRoom({ roomId: 'room-id', hostId: 'h', hostKeyHash: 'hash', agentSecret: 'secret' }, T0, RULES);
     expect(rooms.invite(fresh, T0 + 1, RULES)).toEqual({ ok: true, room: fresh, until: T0 + RULES.ttlMs });
     expect(rooms.invite(null, T0, RULES)).toEqual({ ok: false, reason: 'not_found' });
     expect(rooms.invite(fresh, T0 + RULES.ttlMs, RULES)).toEqual({ ok: false, reason: 'not_found' });

@@ -6,7 +6,7 @@ const RULES: RoomRules = { ttlMs: 10_000, graceMs: 5_000, maxPending: 2, maxWron
 const T0 = 1_000;
 
 function room(): RoomRecord {
-  return rooms.newRoom({ code: 'K7Q-M2X-9FD', hostId: 'h', hostKeyHash: 'hash', agentSecret: 'secret' }, T0, RULES);
+  return rooms.newRoom({ roomId: 'room-id', hostId: 'h', hostKeyHash: 'hash', agentSecret: 'secret' }, T0, RULES);
 }
 
 function joined(r: RoomRecord | null, id: string, now = T0): RoomRecord {
@@ -85,10 +85,10 @@ describe('room rules', () => {
   });
 
   it('a host rebuilding its room after a restart gets its agents back as accepted', () => {
-    const r = rooms.rebuiltRoom({ code: 'K7Q-M2X-9FD', hostId: 'h', hostKeyHash: 'x', agentSecret: 'y' }, [{ id: 'a', name: 'Ana' }], T0, RULES);
+    const r = rooms.rebuiltRoom({ roomId: 'room-id', hostId: 'h', hostKeyHash: 'x', agentSecret: 'y' }, [{ id: 'a', name: 'Ana' }], T0, RULES);
     expect(r).toMatchObject({ used: true, expiresAt: null, hostId: 'h' });
     expect(r.agents).toEqual([{ id: 'a', name: 'Ana', status: 'accepted', offlineSince: T0 }]);
-    expect(rooms.rebuiltRoom({ code: 'K7Q-M2X-9FD', hostId: 'h', hostKeyHash: 'x', agentSecret: 'y' }, [], T0, RULES)).toMatchObject({ used: false, expiresAt: T0 + RULES.ttlMs });
+    expect(rooms.rebuiltRoom({ roomId: 'room-id', hostId: 'h', hostKeyHash: 'x', agentSecret: 'y' }, [], T0, RULES)).toMatchObject({ used: false, expiresAt: T0 + RULES.ttlMs });
   });
 
   it('never changes the record it is given', () => {

@@ -2,13 +2,14 @@ import { Redis } from 'ioredis';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../../widget/protocol/index.js';
+import { newRoomId } from './room-ids.js';
 import { startCoviewProcess, startRedis, type RunningCoview, type RunningRedis } from '../../support/processes.js';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /**
  * Two real signaling processes sharing one real redis-server, the way they run behind a load
- * balancer: a host on node A and an agent on node B must find each other by code.
+ * balancer: a host on node A and an agent on node B must find each other by room id.
  */
 let redis: RunningRedis;
 let a: RunningCoview;
@@ -50,17 +51,18 @@ function next<E extends keyof ServerToClientEvents>(socket: Client, event: E, ti
 }
 
 describe('several signaling processes over Redis', () => {
-  it('a host on node A and an agent on node B find each other by code and relay signals both ways', async () => {
+  it('a host on node A and an agent on node B find each other by room id and relay signals both ways', async () => {
     const host = await client(a.url);
-    const created = await host.emitWithAck('host:create');
+    const room = newRoomId();
+    const created = await host.emitWithAck('host:create', { room });
     if (!created.ok) throw new Error(created.error.message);
     // The room lives in Redis, with an expiry, not in either process.
-    expect(await inspect.exists(`coview:room:${created.code}`)).toBe(1);
-    expect(await inspect.pttl(`coview:room:${created.code}`)).toBeGreaterThan(9 * 60_000);
+    expect(await inspect.exists(`coview:room:${room}`)).toBe(1);
+    expect(await inspect.pttl(`coview:room:${room}`)).toBeGreaterThan(9 * 60_000);
 
     const agent = await client(b.url);
     const request = next(host, 'agent:request');
-    const joined = await agent.emitWithAck('agent:join', { code: created.code.toLowerCase(), name: 'Ana' });
+    const joined = await agent.emitWithAck('agent:join', { room, name: 'Ana' });
     if (!joined.ok) throw new Error(joined.error.message);
     expect(await request).toEqual([{ agentId: joined.agentId, name: 'Ana' }]);
 
@@ -77,12 +79,12 @@ describe('several signaling processes over Redis', () => {
 
     // The code was single-use, on every node.
     const late = await client(a.url);
-    expect(await late.emitWithAck('agent:join', { code: created.code, name: 'Bo' })).toMatchObject({ ok: false, error: { code: 'ERR_ROOM_NOT_FOUND' } });
+    expect(await late.emitWithAck('agent:join', { room, name: 'Bo' })).toMatchObject({ ok: false, error: { code: 'ERR_ROOM_NOT_FOUND' } });
 
     // The agent's socket drops and it comes back on the other node: same person, signals still flow.
     agent.disconnect();
     const again = await client(a.url);
-    expect(await again.emitWithAck('agent:resume', { code: created.code, agentId: joined.agentId, agentKey: joined.agentKey })).toMatchObject({ ok: true, status: 'accepted' });
+    expect(await again.emitWithAck('agent:resume', { room, agentId: joined.agentId, agentKey: joined.agentKey })).toMatchObject({ ok: true, status: 'accepted' });
     const restart = next(host, 'peer:restart');
     again.emit('peer:restart', { peer: 1 });
     expect(await restart).toEqual([{ from: joined.agentId, peer: 1 }]);
@@ -94,7 +96,7 @@ describe('several signaling processes over Redis', () => {
     const results: string[] = [];
     for (let i = 0; i < 10; i++) {
       const socket = await client(i % 2 === 0 ? a.url : b.url);
-      const response = await socket.emitWithAck('agent:join', { code: '000-000-000', name: 'Guess' });
+      const response = await socket.emitWithAck('agent:join', { room: '0'.repeat(43), name: 'Guess' });
       results.push(response.ok ? 'ok' : response.error.code);
       socket.disconnect();
     }
@@ -109,7 +111,7 @@ describe('several signaling processes over Redis', () => {
     expect(metrics).toMatch(/^coview_signal_relay_seconds_count \d+$/m);
     expect(metrics).toContain('coview_sockets');
     expect(a.logs.find((line) => line.msg === 'listening')).toMatchObject({ level: 'info', store: 'redis' });
-    // Codes are never logged whole.
-    expect(JSON.stringify(a.logs)).not.toMatch(/"code":"[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}"/);
+    // Room ids are never logged whole (and codes never reach a server at all).
+    expect(JSON.stringify(a.logs)).not.toMatch(/[\w-]{43}/);
   });
 });
