@@ -117,6 +117,8 @@ function errorKey(code: string | undefined): WidgetKey {
       return 'errNoWebrtc';
     case 'ERR_PEER':
       return 'errPeer';
+    case 'ERR_HANDSHAKE_TAMPERED':
+      return 'errTampered';
     default:
       return 'errGeneric';
   }
