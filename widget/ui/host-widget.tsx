@@ -156,15 +156,15 @@ function announcement(state: HostState, tr: Translator<WidgetMessages>): string 
   }
 }
 
-/** Deny and Allow, for whichever request is waiting (an agent joining, another agent, control). */
-function DecideButtons({ session, t }: { session: HostSession; t: Translator<WidgetMessages>['t'] }) {
+/** Deny and Allow, for whichever request waits for the customer's answer (an agent joining, another agent, control). */
+function DecideButtons({ decide, deny, allow }: { decide: (allow: boolean) => void; deny: string; allow: string }) {
   return (
     <div class="actions">
-      <button class="secondary" onClick={() => session.decide(false)}>
-        {t('deny')}
+      <button class="secondary" onClick={() => decide(false)}>
+        {deny}
       </button>
-      <button class="primary" onClick={() => session.decide(true)}>
-        {t('allow')}
+      <button class="primary" onClick={() => decide(true)}>
+        {allow}
       </button>
     </div>
   );
@@ -364,7 +364,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
             <p class="hint" id="cv-consent">
               {t('consentHint')}
             </p>
-            <DecideButtons session={session} t={t} />
+            <DecideButtons decide={(allow) => session.decide(allow)} deny={t('deny')} allow={t('allow')} />
           </section>
         );
       case 'connecting':
@@ -418,7 +418,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
                 <p class="notice" id="cv-ask">
                   {t('askToo', { name: state.asking.name })}
                 </p>
-                <DecideButtons session={session} t={t} />
+                <DecideButtons decide={(allow) => session.decide(allow)} deny={t('deny')} allow={t('allow')} />
               </div>
             ) : state.inviting ? (
               <p class="notice" data-coview-invite-code>
@@ -430,14 +430,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
                 <p class="notice" id="cv-control">
                   {t('controlAsk', { name: controller.name })}
                 </p>
-                <div class="actions">
-                  <button class="secondary" onClick={() => session.decideControl(false)}>
-                    {t('deny')}
-                  </button>
-                  <button class="primary" onClick={() => session.decideControl(true)}>
-                    {t('allowControl')}
-                  </button>
-                </div>
+                <DecideButtons decide={(allow) => session.decideControl(allow)} deny={t('deny')} allow={t('allowControl')} />
               </div>
             )}
             <div class="actions">
