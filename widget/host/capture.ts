@@ -541,9 +541,10 @@ export function startCapture(options: CaptureOptions): StopCapture {
     if (removes.length || adds.length || attributes.length || texts.length) {
       ctx.emit({ type: 'mutation', removes, adds, attributes, texts });
     }
-    resendAdopted.splice(0).forEach((root) => styles.sendAdopted(root));
+    sendAdoptedOfSent();
   };
   const resendAdopted: ShadowRoot[] = [];
+  const sendAdoptedOfSent = () => resendAdopted.splice(0).forEach((root) => styles.sendAdopted(root));
 
   /** A shadow root's children hang off its host; a frame's document off its <iframe>. */
   const parentIdOf = (node: Node): number => {
@@ -647,6 +648,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
     watchDocument(doc);
     const node = serializeTree(doc);
     if (node) ctx.emit({ type: 'mutation', removes: [], adds: [{ parentId: frameId, nextId: null, node }], attributes: [], texts: [] });
+    sendAdoptedOfSent();
   };
 
   // 4. Form state, scroll, focus, selection, per document (the page's and each frame's).
