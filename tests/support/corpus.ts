@@ -34,7 +34,7 @@ export interface CorpusPage {
   /** Files of the package replaced by one in tests/corpus/ (package path → shim file). */
   shims?: Record<string, string>;
   /**
-   * The widget's own 6 ms time slices instead of parts counted in nodes. For the heaviest page:
+   * The widget's own 12 ms time slices instead of parts counted in nodes. For the heaviest page:
    * its ~4,000 nodes and 635 shadow roots in ~100 parts took 10–12 s at 4× on a loaded 2-core
    * machine (each part is a task of its own), over the 10 s the test allows.
    */

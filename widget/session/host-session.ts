@@ -92,7 +92,7 @@ export interface StartOptions extends PrivacyOptions {
   onControlRequest?: (agent: Agent) => boolean | Promise<boolean>;
   /**
    * Testing and debugging: at most this many nodes per snapshot part (parts then end anywhere,
-   * right after the document node included). The default is time-based slices of 6 ms.
+   * right after the document node included). The default is time-based slices of 12 ms.
    */
   snapshotSliceNodes?: number;
 }

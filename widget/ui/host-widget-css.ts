@@ -55,8 +55,10 @@ button:disabled, button[aria-disabled="true"] { opacity: .75; cursor: default; }
 .fab, .pill { border-radius: 999px; box-shadow: 0 8px 24px rgba(15, 23, 42, .3); }
 .fab { padding: 12px 18px; }
 .pill { display: inline-flex; align-items: center; gap: 8px; padding: 8px 14px; background: var(--cv-bg); color: var(--cv-fg); box-shadow: 0 6px 20px rgba(15, 23, 42, .3), var(--cv-ring); }
-.dot { width: 10px; height: 10px; border-radius: 50%; background: var(--cv-danger); animation: pulse 1.4s infinite; flex: none; }
-@keyframes pulse { 50% { opacity: .35; } }
+/* Still, never pulsing: an endless animation restyles the customer's page every frame, and each
+   snapshot slice then paid a forced style recalculation (a third of a 5k-node snapshot at 4×),
+   besides keeping a phone's renderer awake for the whole session. */
+.dot { width: 10px; height: 10px; border-radius: 50%; background: var(--cv-danger); flex: none; }
 .agents { margin: 0 0 8px; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 6px; }
 .agents li { padding: 2px 8px; border-radius: 999px; background: var(--cv-chip); color: var(--cv-chip-fg); font-size: 12px; font-weight: 600; }
 .control-ask { margin: 0 0 10px; }
