@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { overlaps, type Box } from './cross-browser.js';
 import { eventually } from './pages.js';
 import { useHarness } from './harness.js';
 
@@ -12,8 +13,6 @@ async function session() {
   return { customer, agent };
 }
 
-interface Box { x: number; y: number; width: number; height: number }
-const overlaps = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
 /** Where an element of the mirror is on the agent's screen (the mirror is scaled to fit). */
 function mirrorBox(page: Page, selector: string): Promise<Box> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StartOptions } from '../../widget/session/host-session.js';
-import { readWire, recordWire } from '../support/wire.js';
+import { canaryLeaks, readWire, recordWire } from '../support/wire.js';
 import { AgentPage, CustomerPage, eventually } from './pages.js';
 import { useHarness } from './harness.js';
 
@@ -20,11 +20,10 @@ async function share(path: string, options: JsonStartOptions = {}) {
   return { customer, agent };
 }
 
-/** Every canary that crossed the wire, searched in whole messages (a canary split across frames still counts). */
 async function leaks(page: CustomerPage['page'], canaries: string[]): Promise<string[]> {
-  const messages = (await readWire(page)).messages;
-  expect(messages.length).toBeGreaterThan(1);
-  return canaries.flatMap((canary) => messages.filter((m) => m.includes(canary)).map((m) => `${canary} in ${m.slice(0, 200)}`));
+  const { messages, leaks } = await canaryLeaks(page, canaries);
+  expect(messages).toBeGreaterThan(1);
+  return leaks;
 }
 
 describe('privacy: nothing sensitive leaves the customer’s device', () => {

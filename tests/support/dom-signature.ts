@@ -18,10 +18,15 @@ export function domSignature(doc: Document): string {
     if (node.nodeType !== 1) return;
     const el = node as Element;
     const tag = el.tagName.toLowerCase();
-    if (tag === 'script' || tag === 'noscript' || el.hasAttribute('data-coview-widget')) return;
+    // The mirror's own picture of a canvas (its fallback content on the agent's side) is Coview's too.
+    if (tag === 'script' || tag === 'noscript' || el.hasAttribute('data-coview-widget') || el.hasAttribute('data-coview-canvas')) return;
+    // The agent marks what is under the customer's pointer with a `:hover` class: not the page's own,
+    // and an element that had no class then has an empty one.
+    const ownClass = (value: string) => value.replace(/(^|\s):hover(?=\s|$)/g, '').trim();
     const attrs = [...el.attributes]
       .filter((a) => (['id', 'class', 'title'].includes(a.name) || a.name.startsWith('data-')) && a.name !== 'data-coview-focus')
-      .map((a) => `${a.name}=${JSON.stringify(a.name === 'class' ? a.value.replace(/(^|\s):hover(?=\s|$)/g, '').trim() : a.value)}`)
+      .filter((a) => a.name !== 'class' || ownClass(a.value) !== '')
+      .map((a) => `${a.name}=${JSON.stringify(a.name === 'class' ? ownClass(a.value) : a.value)}`)
       .sort();
     out.push(`<${[tag, ...attrs].join(' ')}>`);
     if (!el.hasAttribute('data-coview-block')) el.childNodes.forEach(walk);

@@ -15,31 +15,43 @@ export interface WireRecord {
  * DTLS; read it back with `readWire(page)`.
  */
 export async function recordWire(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    const record: { frames: string[]; bytes: number } = { frames: [], bytes: 0 };
-    (window as unknown as { __wire: typeof record }).__wire = record;
-    const send = RTCDataChannel.prototype.send;
-    RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: string | Blob | ArrayBuffer | ArrayBufferView) {
-      const bytes =
-        typeof data === 'string'
-          ? new TextEncoder().encode(data)
-          : ArrayBuffer.isView(data)
-            ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-            : data instanceof ArrayBuffer
-              ? new Uint8Array(data)
-              : new Uint8Array();
-      let latin1 = '';
-      for (let i = 0; i < bytes.length; i += 8192) latin1 += String.fromCharCode(...bytes.subarray(i, i + 8192));
-      record.frames.push(latin1);
-      record.bytes += bytes.length;
-      return send.call(this, data as never);
-    };
-  });
+  await context.addInitScript(wireRecorder);
+}
+
+/** The init script of `recordWire`, for any driver that can run a script before the page's own. */
+export function wireRecorder(): void {
+  const record: { frames: string[]; bytes: number } = { frames: [], bytes: 0 };
+  (window as unknown as { __wire: typeof record }).__wire = record;
+  const send = RTCDataChannel.prototype.send;
+  RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: string | Blob | ArrayBuffer | ArrayBufferView) {
+    const bytes =
+      typeof data === 'string'
+        ? new TextEncoder().encode(data)
+        : ArrayBuffer.isView(data)
+          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+          : data instanceof ArrayBuffer
+            ? new Uint8Array(data)
+            : new Uint8Array();
+    let latin1 = '';
+    for (let i = 0; i < bytes.length; i += 8192) latin1 += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    record.frames.push(latin1);
+    record.bytes += bytes.length;
+    return send.call(this, data as never);
+  };
 }
 
 export async function readWire(page: { evaluate<R>(fn: () => R): Promise<R> }): Promise<WireRecord> {
   const { frames, bytes } = await page.evaluate(() => (window as unknown as { __wire: { frames: string[]; bytes: number } }).__wire);
   return { frames, bytes, messages: decodeFrames(frames.map((f) => Uint8Array.from(f, (c) => c.charCodeAt(0)))) };
+}
+
+/**
+ * Every canary that crossed the wire, searched in whole messages (a canary split across frames
+ * still counts), and how many messages were searched.
+ */
+export async function canaryLeaks(page: Parameters<typeof readWire>[0], canaries: string[]): Promise<{ messages: number; leaks: string[] }> {
+  const { messages } = await readWire(page);
+  return { messages: messages.length, leaks: canaries.flatMap((canary) => messages.filter((m) => m.includes(canary)).map((m) => `${canary} in ${m.slice(0, 200)}`)) };
 }
 
 /** Reassembles and inflates frames with the product's own channel code, decoding nothing further. */

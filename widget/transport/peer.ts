@@ -18,6 +18,7 @@ export interface PeerLink {
 export interface PeerEvents {
   signal(data: unknown): void;
   connect(): void;
+  /** A frame from the other side; never before `connect`. */
   data(frame: Uint8Array): void;
   /** Fired once, whether the other side left, the network failed or `destroy()` was called. */
   close(error?: CoviewError): void;
@@ -95,9 +96,22 @@ export function createPeer(options: PeerOptions, events: PeerEvents): PeerLink {
     peer.destroy();
   }
 
+  /**
+   * simple-peer says `connect` only after an asynchronous getStats() found the selected candidate
+   * pair, but the data channel is open before that and the other side may already be sending (its
+   * own `connect` came first): Firefox often delivers the customer's hello and first snapshot in
+   * between. Frames that early are held and handed on right after `connect`, in order, so the
+   * receiver (which builds its channel on `connect`) loses none of them.
+   */
+  let early: Uint8Array[] | null = [];
   peer.on('signal', (data) => events.signal(data));
-  peer.on('connect', () => events.connect());
-  peer.on('data', (chunk: Uint8Array) => events.data(chunk));
+  peer.on('connect', () => {
+    const held = early ?? [];
+    early = null;
+    events.connect();
+    for (const frame of held) if (!closed) events.data(frame);
+  });
+  peer.on('data', (chunk: Uint8Array) => (early ? early.push(chunk) : events.data(chunk)));
   peer.on('close', () => close());
   peer.on('error', (err: Error & { code?: string }) =>
     // RTCPeerConnection's constructor threw (WebRTC blocked by policy or an extension): no new peer will do better.
