@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Locator } from 'playwright-core';
+import { JOIN_MESSAGES } from '../../widget/i18n/join-messages.js';
 import { WIDGET_MESSAGES } from '../../widget/i18n/widget-messages.js';
 import { LOCALES } from '../../widget/i18n/translate.js';
 import { AgentPage, CustomerPage, eventually } from './pages.js';
@@ -173,6 +174,40 @@ describe('languages', () => {
     const german = await AgentPage.open(context, `${h.server.url}/join`);
     expect(await german.page.locator('h1').innerText()).toBe('Bildschirm eines Kunden ansehen');
     await context.close();
+  });
+  it('the join page’s whole live view speaks the agent’s language: session facts, timeline markers, the mirror’s name', async () => {
+    const customer = await CustomerPage.open(await h.person(), `${h.fixtures.url}/layout.html`);
+    // An untitled page on an unknown browser: the values the join page words itself.
+    await customer.page.evaluate(() => (document.title = ''));
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join?lang=de`);
+    const de = JOIN_MESSAGES.de;
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await agent.page.locator('input[name="code"]').fill(code);
+    await agent.page.getByRole('button', { name: de.join, exact: true }).click();
+    await agent.waitForState('live');
+    await customer.page.mouse.click(600, 300);
+    const clickMarker = agent.page.locator('[data-coview-marker="click"]');
+    await clickMarker.waitFor();
+    expect(await clickMarker.getAttribute('aria-label')).toMatch(/^Klick bei 0:\d\d: Klick bei 600, 300$/);
+    expect(await agent.page.locator('[data-coview-marker="page"]').first().getAttribute('aria-label')).toMatch(/^Seite bei 0:\d\d: http:\/\//);
+    expect(await agent.page.locator('[data-coview-frame]').getAttribute('title')).toBe(de.frameTitle);
+
+    await agent.page.locator('[data-coview-tab="session"]').click();
+    expect(await agent.page.locator('[data-coview-session-info] dt').allTextContents()).toEqual([de.infoUrl, de.infoTitle, de.infoBrowser, de.infoOs, de.infoViewport, de.infoLanguage, de.infoTimezone]);
+    expect(await agent.page.locator('[data-coview-info="title"]').innerText()).toBe(de.infoUntitled);
+    expect(await agent.page.locator('[data-coview-info="browser"]').innerText()).toMatch(/^Chrome \d+( \(headless\))?$/);
+    await customer.page.context().close();
+    await agent.page.context().close();
+  });
+
+  it('a failed join is told in the agent’s language, with the code they typed', async () => {
+    const agent = await AgentPage.open(await h.person(), `${h.server.url}/join?lang=fr`);
+    await agent.page.locator('input[name="code"]').fill('000-000-000');
+    await agent.page.getByRole('button', { name: JOIN_MESSAGES.fr.join, exact: true }).click();
+    await agent.waitForState('error');
+    expect(await agent.page.getByRole('alert').innerText()).toBe(JOIN_MESSAGES.fr.errNoRoom.replace('{code}', '000-000-000'));
+    expect(await agent.page.locator('html').getAttribute('data-coview-reason')).toBe('ERR_ROOM_NOT_FOUND');
+    await agent.page.context().close();
   });
 });
 
