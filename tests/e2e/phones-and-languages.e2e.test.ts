@@ -69,21 +69,35 @@ describe('on a phone (390×844, touch)', () => {
     await pill.tap();
     await panel.waitFor();
 
-    // "Place order" at the bottom of the screen lies under the sheet; one tap moves the sheet to the top.
+    // The customer's own choice of place, by touch and by keyboard: Move puts the sheet on the other edge, and keeps focus.
+    const move = customer.widget.locator('[data-coview-move]');
+    const atTop = async () => (await panel.boundingBox())!.y < 20;
+    expect(await atTop()).toBe(false);
+    await move.tap();
+    expect(await atTop()).toBe(true);
+    await move.focus();
+    await customer.page.keyboard.press('Enter');
+    expect(await atTop()).toBe(false);
+    expect(await customer.widget.evaluate((host) => host.shadowRoot!.activeElement?.hasAttribute('data-coview-move'))).toBe(true);
+    await customer.page.keyboard.press('Space');
+    expect(await atTop()).toBe(true);
+    await customer.page.keyboard.press('Space');
+    expect(await atTop()).toBe(false);
+
+    // "Place order" scrolled to the bottom of the screen, under the sheet: the widget gets out of its way by itself.
     const order = customer.page.locator('.place-order');
+    const reachable = () => order.evaluate((button) => {
+      const r = button.getBoundingClientRect();
+      return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === button;
+    });
     await order.evaluate((button) => button.scrollIntoView({ block: 'end', behavior: 'instant' }));
-    const onTop = () =>
-      order.evaluate((button) => {
-        const r = button.getBoundingClientRect();
-        return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === button;
-      });
-    expect(await onTop()).toBe(false);
-    await customer.widget.locator('[data-coview-move]').tap();
-    await customer.widget.locator('[data-coview-move]').tap();
-    expect((await panel.boundingBox())!.y).toBeLessThan(20);
-    expect(await onTop()).toBe(true);
+    await eventually(reachable, (ok) => ok, 5_000);
+    await customer.page.evaluate(() => scrollTo({ top: 0, behavior: 'instant' }));
     await order.evaluate((button) => button.scrollIntoView({ block: 'end', behavior: 'instant' }));
-    expect(await onTop()).toBe(true);
+    await eventually(reachable, (ok) => ok, 5_000);
+    // Out of the way, still there: a tap on the pill opens the panel again.
+    if (await pill.count()) await pill.tap();
+    await panel.waitFor();
 
     // Remote control: the prompt comes back expanded, the banner stays small.
     await agent.page.getByRole('button', { name: 'Request control' }).click();
@@ -98,11 +112,76 @@ describe('on a phone (390×844, touch)', () => {
     const bannerShare = await share(banner);
     sizes.push(`control banner: ${bannerShare.toFixed(1)} %`);
     expect(bannerShare).toBeLessThanOrEqual(12);
-    // With the sheet at the top, the banner sits at the bottom: they never lie over each other.
-    const [b, p] = [(await banner.boundingBox())!, (await panel.boundingBox())!];
+    // The banner sits on the other edge from the sheet (or its pill): they never lie over each other.
+    const [b, p] = [(await banner.boundingBox())!, (await customer.widget.locator('.panel, [data-coview-pill]').first().boundingBox())!];
     expect(b.y >= p.y + p.height || b.y + b.height <= p.y).toBe(true);
     await customer.button('Take back control').tap();
     await eventually(() => customer.widget.getAttribute('data-coview-control'), (c) => c === 'off');
+    await customer.page.context().close();
+    await agent.page.context().close();
+  });
+
+  it('never lies over what the customer is about to tap: a checkout’s “Place order” bar can be tapped in every state, and a control that gets focus is uncovered', async () => {
+    const customer = await CustomerPage.open(await phone(), `${h.fixtures.url}/checkout-bar.html`);
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const order = customer.page.locator('#place-order');
+    const places: string[] = [];
+    /** The widget has moved off the button (it does so once drawn), and a real tap at its middle places an order. */
+    const tapOrder = async (state: string) => {
+      const reachable = () => order.evaluate((button) => {
+        const r = button.getBoundingClientRect();
+        return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === button;
+      });
+      await eventually(reachable, (ok) => ok, 5_000).catch(() => expect.fail(`${state}: the widget lies over “Place order”`));
+      const before = await customer.page.evaluate(() => (window as unknown as { orders: number }).orders);
+      const box = (await order.boundingBox())!;
+      await customer.page.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+      expect(await customer.page.evaluate(() => (window as unknown as { orders: number }).orders), state).toBe(before + 1);
+      const folded = (await customer.widget.locator('[data-coview-pill]').count()) > 0;
+      places.push(`${state}: ${await customer.widget.locator('.root').getAttribute('data-corner')}${folded ? ', folded' : ''}`);
+    };
+
+    await tapOrder('share button');
+    await customer.button('Share my screen').tap();
+    const code = customer.widget.locator('[data-coview-code]');
+    await code.waitFor();
+    await tapOrder('code');
+    // Moved, not hidden: the code is still there to read out.
+    expect(await code.isVisible()).toBe(true);
+    await agent.join((await code.textContent())!.trim(), 'Alex');
+    await customer.button('Allow').waitFor();
+    await tapOrder('consent');
+    expect(await customer.button('Allow').isVisible()).toBe(true);
+    await customer.button('Allow').tap();
+    await customer.waitForState('sharing');
+    await agent.waitForState('live');
+    await tapOrder('sharing');
+    await agent.page.getByRole('button', { name: 'Request control' }).click();
+    await customer.button('Allow control').waitFor();
+    await tapOrder('control request');
+    await customer.button('Allow control').tap();
+    const banner = customer.widget.locator('.control-banner');
+    await banner.waitFor();
+    await tapOrder('control banner');
+    expect(await banner.isVisible()).toBe(true);
+    await customer.button('Take back control').tap();
+    await eventually(() => customer.widget.getAttribute('data-coview-control'), (c) => c === 'off');
+
+    // The customer puts the panel back over the bar themselves; once focus goes to the button (a keyboard, a
+    // screen reader), the widget steps aside from it.
+    const pill = customer.widget.locator('[data-coview-pill]');
+    if (await pill.count()) await pill.tap();
+    const panel = customer.widget.locator('.panel');
+    await panel.waitFor();
+    if ((await panel.boundingBox())!.y < 20) await customer.widget.locator('[data-coview-move]').tap();
+    const covered = () => order.evaluate((button) => {
+      const r = button.getBoundingClientRect();
+      return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) !== button;
+    });
+    expect(await covered()).toBe(true);
+    await order.focus();
+    await eventually(covered, (c) => !c, 5_000);
+    console.log(`Where the widget went, off “Place order” (390×844):\n  ${places.join('\n  ')}`);
     await customer.page.context().close();
     await agent.page.context().close();
   });
