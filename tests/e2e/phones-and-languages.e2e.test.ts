@@ -342,4 +342,44 @@ describe('look', () => {
     expect(await panel.evaluate((el) => getComputedStyle(el).borderTopLeftRadius)).toBe('4px');
     await customer.page.context().close();
   });
+  it('the language, texts and theme given to start() stay after a reload that resumes the session, and go once it ends', async () => {
+    const customer = await CustomerPage.open(await h.person(), `${h.fixtures.url}/layout.html`);
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const { code } = await customer.page.evaluate(() =>
+      window.Coview!.start({ onJoinRequest: () => true, locale: 'de', theme: { accent: '#be123c', radius: '4px', position: 'top-left' }, texts: { de: { stop: 'Jetzt beenden' } } }),
+    );
+    await agent.join(code);
+    await customer.waitForState('sharing');
+    await agent.waitForState('live');
+    const look = () =>
+      customer.widget.evaluate((host) => {
+        const root = host.shadowRoot!.querySelector('.root')!;
+        const panel = root.querySelector('.panel');
+        return {
+          lang: root.getAttribute('lang'),
+          corner: root.getAttribute('data-corner'),
+          radius: panel ? getComputedStyle(panel).borderTopLeftRadius : null,
+          accent: getComputedStyle(host).getPropertyValue('--coview-accent').trim(),
+          stop: root.querySelector('.danger')?.textContent ?? null,
+        };
+      });
+    const chosen = { lang: 'de', corner: 'top-left', radius: '4px', accent: '#be123c', stop: 'Jetzt beenden' };
+    expect(await look()).toEqual(chosen);
+
+    await customer.page.reload();
+    await customer.page.waitForFunction(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]') !== null);
+    await customer.waitForState('sharing');
+    await agent.waitForState('live');
+    expect(await look()).toEqual(chosen);
+
+    // Stopped: the next page is the site's own widget again (its <html lang="en">, its look).
+    await customer.button('Jetzt beenden').click();
+    await customer.waitForState('idle');
+    await customer.page.reload();
+    await customer.page.waitForFunction(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]') !== null);
+    await customer.button('Share my screen').waitFor();
+    expect(await look()).toMatchObject({ lang: 'en', corner: 'bottom-right', accent: '' });
+    await customer.page.context().close();
+    await agent.page.context().close();
+  });
 });
