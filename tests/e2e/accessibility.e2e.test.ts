@@ -155,7 +155,7 @@ describe('keyboard and screen readers', () => {
     await customer.waitForState('idle');
     await check('stopped (notice)');
 
-    const failing = await CustomerPage.open(await at(screen), `${h.fixtures.url}/layout.html?server=${encodeURIComponent('http://127.0.0.1:9')}`);
+    const failing = await CustomerPage.open(await at(screen), `${h.fixtures.url}/checkout-bar.html?server=${encodeURIComponent('http://127.0.0.1:9')}`);
     await failing.button('Share my screen').click();
     await failing.waitForState('error');
     await expectNoSeriousViolationsIn(failing.page, `${screen}: widget error`, widget);

@@ -204,12 +204,15 @@ describe('on a phone (390×844, touch)', () => {
 });
 
 describe('languages', () => {
-  it.each(LOCALES)('%s: the widget speaks it and nothing overflows at 390 px (idle, code, sharing, control banner)', async (locale) => {
+  it.each(LOCALES)('%s: the widget speaks it and nothing overflows at 390 px (idle, code, consent, sharing, pill, control request, control banner, error)', async (locale) => {
     const messages = WIDGET_MESSAGES[locale];
-    const customer = await CustomerPage.open(await phone(), `${h.fixtures.url}/layout.html`);
+    // A page made for phones (a viewport meta): without one the browser lays it out 980 px wide and nothing is tried at 390.
+    const customer = await CustomerPage.open(await phone(), `${h.fixtures.url}/checkout-bar.html`);
+    expect(await customer.page.evaluate(() => innerWidth)).toBe(PHONE.width);
     await customer.page.evaluate((locale) => window.Coview!.configure({ locale }), locale);
     const rtl = locale === 'ar';
-    const fab = customer.widget.getByRole('button', { name: messages.share });
+    const button = (name: string) => customer.widget.getByRole('button', { name, exact: true });
+    const fab = button(messages.share);
     await fab.waitFor();
     expect(await customer.widget.locator('.root').getAttribute('dir')).toBe(rtl ? 'rtl' : 'ltr');
     expect(await customer.widget.locator('.root').getAttribute('lang')).toBe(locale);
@@ -217,24 +220,61 @@ describe('languages', () => {
     if (rtl) expect((await fab.boundingBox())!.x).toBeLessThan(PHONE.width / 2);
 
     const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
-    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true, onControlRequest: () => true }));
+    // Each box's share of the screen in this language, for the summary printed at the end.
+    const measured: string[] = [];
+    const measure = async (name: string, box: Locator, limit: number) => {
+      const value = await share(box);
+      measured.push(`${name} ${value.toFixed(1)}`);
+      expect(value, name).toBeLessThanOrEqual(limit);
+    };
+    await fab.tap();
+    const panel = customer.widget.locator('.panel');
     await customer.widget.locator('[data-coview-code]').waitFor();
     expect(await customer.text()).toContain(messages.codeTitle);
     expect(await overflowIn(customer.widget)).toEqual([]);
-    await agent.join(code, 'Alex');
+    // Before sharing: no goal set, measured for the record.
+    measured.push(`code ${(await share(panel)).toFixed(1)}`);
+    await agent.join((await customer.widget.locator('[data-coview-code]').textContent())!.trim(), 'Alex');
+    await button(messages.allow).waitFor();
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    await measure('consent', panel, 20);
+    await button(messages.allow).tap();
     await customer.waitForState('sharing');
     await agent.waitForState('live');
     expect(await customer.text()).toContain(messages.stop);
     expect(await overflowIn(customer.widget)).toEqual([]);
+    await measure('sharing', panel, 20);
+    await customer.widget.locator('[data-coview-collapse]').tap();
+    const pill = customer.widget.locator('[data-coview-pill]');
+    expect(await pill.innerText()).toContain(messages.pillSharing);
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    await measure('pill', pill, 8);
+    await pill.tap();
+    await panel.waitFor();
+
     await agent.page.getByRole('button', { name: 'Request control' }).click();
+    await button(messages.allowControl).waitFor();
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    await measure('control request', panel, 20);
+    await button(messages.allowControl).tap();
     const banner = customer.widget.locator('.control-banner');
     await banner.waitFor();
     expect(await banner.innerText()).toContain(messages.takeBack);
     expect(await banner.evaluate((el) => getComputedStyle(el).direction)).toBe(rtl ? 'rtl' : 'ltr');
     expect(await overflowIn(customer.widget)).toEqual([]);
-    expect(await share(banner)).toBeLessThanOrEqual(12);
+    await measure('banner', banner, 12);
+    sizes.push(`${locale} (%): ${measured.join(', ')}`);
     await customer.page.context().close();
     await agent.page.context().close();
+
+    // Sharing failed (no server there): the plain-words error, in this language too.
+    const failing = await CustomerPage.open(await phone(), `${h.fixtures.url}/checkout-bar.html?server=${encodeURIComponent('http://127.0.0.1:9')}`);
+    await failing.page.evaluate((locale) => window.Coview!.configure({ locale }), locale);
+    await failing.widget.getByRole('button', { name: messages.share, exact: true }).tap();
+    await failing.waitForState('error');
+    expect(await failing.text()).toContain(messages.errUnreachable);
+    expect(await overflowIn(failing.widget)).toEqual([]);
+    await failing.page.context().close();
   });
 
   it('without a locale option the page’s <html lang> decides (an Arabic page gets an Arabic, right-to-left widget)', async () => {
