@@ -3,7 +3,7 @@ import { Viewer } from '../agent/viewer.js';
 import { AgentSession, type AgentState } from '../session/agent-session.js';
 import { joinAction } from '../session/join-decisions.js';
 import { TimelinePlayer, type TimelineEntry } from '../agent/timeline.js';
-import { decodeRecording, withAssets } from '../agent/recording.js';
+import { decodeRecording, recordingProblem, withAssets } from '../agent/recording.js';
 import { CoviewError } from '../protocol/index.js';
 import { Toolbox } from './toolbox.js';
 import { AgentTools } from '../agent/tools.js';
@@ -187,8 +187,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
       pendingRecording.current = withAssets(entries, assets);
       setRecording(file.name);
     } catch (error) {
-      // The agent reads plain words; why exactly (for a bug report) stays on the error's cause.
-      setRecordingError(new CoviewError('ERR_BAD_RECORDING', t('badRecording'), { cause: error }));
+      setRecordingError(error instanceof CoviewError ? error : new CoviewError('ERR_BAD_RECORDING', String(error), { cause: error }));
     }
   };
   useEffect(() => {
@@ -275,7 +274,9 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
             </label>
             {recordingError && (
               <p class="error" role="alert" data-coview-recording-error={recordingError.code}>
-                {recordingError.message}
+                {t('badRecording')}
+                {/* What exactly, in the decoder's words (like a console message): for a bug report. */}
+                {recordingProblem(recordingError) && <small class="why"> ({recordingProblem(recordingError)})</small>}
               </p>
             )}
           </div>
