@@ -2,7 +2,8 @@ import type { CatalogueOf } from './translate.js';
 
 /**
  * Every text of the agent's join page, per language (`?lang=de`, else the browser's languages).
- * Error texts from the server that have no key here are shown as the server words them.
+ * Every failed join is worded here by its error code (an unknown code reads errGeneric); the
+ * server's and the session's English messages stay in the API.
  */
 const en = {
   pageTitle: "Coview — Join a customer's screen",
