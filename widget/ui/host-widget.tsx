@@ -108,9 +108,17 @@ export function mountHostWidget(session: HostSession, doc: Document = document, 
       else host.style.removeProperty(name);
     }
   });
-  mountHostOverlay(shadow, session);
+  mountHostOverlay(shadow, session, () => widgetTranslator(ui.current, doc).t('someAgent'));
   render(<HostWidget session={session} ui={ui} host={host} />, mount);
   return host;
+}
+
+/** The widget's language: the site's choice, else the page's `<html lang>`, else the browser's. */
+function widgetLocale(options: WidgetUiOptions, doc: Document) {
+  return pickLocale([options.locale, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]);
+}
+function widgetTranslator(options: WidgetUiOptions, doc: Document): Translator<WidgetMessages> {
+  return createTranslator(WIDGET_MESSAGES, widgetLocale(options, doc), options.texts);
 }
 
 /** The customer's words for why sharing failed: never a URL or a code (those are in data-coview-host-reason). */
@@ -187,7 +195,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
     savePrefs(merged);
   };
   const doc = host.ownerDocument;
-  const locale = pickLocale([options.locale, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]);
+  const locale = widgetLocale(options, doc);
   const tr = useMemo(() => createTranslator(WIDGET_MESSAGES, locale, options.texts), [locale, options.texts]);
   const { t } = tr;
   // Where the widget went by itself to keep off what the customer is about to use (this page only).
