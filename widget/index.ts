@@ -1,6 +1,7 @@
 import { noteCssSources } from './host/css-sources.js';
 import type { PrivacyOptions } from './host/privacy.js';
-import { HostSession, type Agent, type HostState, type StartOptions as SessionStartOptions } from './session/host-session.js';
+import { HostSession, RESUME_WITHIN_MS, type Agent, type HostState, type StartOptions as SessionStartOptions } from './session/host-session.js';
+import { resumeSlot } from './session/resume-store.js';
 import { parseTextOverrides } from './i18n/translate.js';
 import { mountHostWidget, WidgetUi, type Corner, type WidgetTexts, type WidgetTheme, type WidgetUiOptions } from './ui/host-widget.js';
 
@@ -97,8 +98,23 @@ function install(): void {
     wrapFetch: !script?.src || script.crossOrigin !== null || new URL(script.src, location.href).origin === location.origin,
     defaults: privacyFrom(script),
   });
-  const ui = new WidgetUi(uiFrom(script));
+  // The words and look chosen while sharing (`start`, `configure`) go with the session to the next page of this tab.
+  const carried = resumeSlot<{ savedAt: number; ui: WidgetUiOptions }>('coview.ui.v1', RESUME_WITHIN_MS);
+  const fromScript = uiFrom(script);
+  const carriedUi = carried.load()?.ui;
+  const ui = new WidgetUi(carriedUi ? mergeUi(fromScript, carriedUi) : fromScript);
   const configure = (options: WidgetUiOptions = {}) => ui.set(mergeUi(ui.current, options));
+  let inSession = false;
+  session.subscribe((state) => {
+    // Back to idle (stopped, ended, not resumed) or failed: the next page starts from the site's own choices.
+    if (state.status === 'idle' || state.status === 'error') {
+      if (inSession) carried.clear();
+      inSession = false;
+    } else inSession = true;
+  });
+  addEventListener('pagehide', () => {
+    if (inSession) carried.save({ savedAt: Date.now(), ui: ui.current });
+  });
   window.Coview = {
     version: __COVIEW_VERSION__,
     start: (options) => {
@@ -121,7 +137,9 @@ function install(): void {
   if (document.body) mount();
   else document.addEventListener('DOMContentLoaded', mount, { once: true });
   // A reload or a link on the same site carries on the session this tab was sharing.
-  void session.resume();
+  void session.resume().then((resumed) => {
+    if (!resumed && !inSession) carried.clear();
+  });
 }
 
 declare const __COVIEW_VERSION__: string;

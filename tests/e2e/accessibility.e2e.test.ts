@@ -1,10 +1,20 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { axeSerious } from '../support/axe.js';
 import { AgentPage, CustomerPage, eventually } from './pages.js';
 import { useHarness } from './harness.js';
 
 const h = useHarness();
+
+/** The two screens every state is checked on: a laptop, and a 390×844 phone used by touch. */
+const SCREENS = ['desktop', 'phone'] as const;
+type Screen = (typeof SCREENS)[number];
+async function at(screen: Screen): Promise<BrowserContext> {
+  if (screen === 'desktop') return h.person();
+  const context = await h.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+  for (const origin of [h.server.url, h.fixtures.url]) await context.grantPermissions(['microphone'], { origin });
+  return context;
+}
 
 /** What has focus: `body`, a page element, or `widget: <text>` for the widget's own controls. */
 const focused = (page: Page) =>
@@ -24,7 +34,7 @@ const announced = (customer: CustomerPage) => customer.widget.locator('[data-cov
 /** axe counts per state, printed once at the end (the figures the README and the issue quote). */
 const axeCounts: [string, number][] = [];
 afterAll(() => console.log(`axe-core serious+critical violations per state:\n${axeCounts.map(([state, n]) => `  ${state}: ${n}`).join('\n')}`));
-async function expectNoSeriousViolations(page: Page, state: string, include: string, exclude: string[] = []) {
+async function expectNoSeriousViolationsIn(page: Page, state: string, include: string, exclude: string[] = []) {
   const findings = await axeSerious(page, include, exclude);
   axeCounts.push([state, findings.length]);
   expect(findings, `${state}: ${JSON.stringify(findings, null, 1)}`).toEqual([]);
@@ -111,40 +121,44 @@ describe('keyboard and screen readers', () => {
     await agent.page.context().close();
   });
 
-  it('axe-core finds no serious or critical violation in any state of the widget', async () => {
-    const { customer, agent } = await h.people();
+  it.each(SCREENS)('axe-core finds no serious or critical violation in any state of the widget, on a %s', async (screen) => {
+    const customer = await CustomerPage.open(await at(screen), `${h.server.url}/`);
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
     const widget = '[data-coview-widget]';
-    await expectNoSeriousViolations(customer.page, 'widget idle', widget);
+    const check = (state: string) => expectNoSeriousViolationsIn(customer.page, `${screen}: widget ${state}`, widget);
+    await check('idle');
     const code = await customer.shareScreen();
-    await expectNoSeriousViolations(customer.page, 'widget waiting (code)', widget);
+    await check('waiting (code)');
     await agent.join(code, 'Alex');
     await customer.button('Allow').waitFor();
-    await expectNoSeriousViolations(customer.page, 'widget asking (consent)', widget);
+    await check('asking (consent)');
     await customer.button('Allow').click();
     await customer.waitForState('sharing');
-    await expectNoSeriousViolations(customer.page, 'widget sharing', widget);
+    await check('sharing');
     await agent.waitForState('live');
     await agent.page.getByRole('button', { name: 'Request control' }).click();
     await customer.button('Allow control').waitFor();
-    await expectNoSeriousViolations(customer.page, 'widget control request', widget);
+    await check('control request');
     await customer.button('Allow control').click();
     await customer.widget.locator('.control-banner').waitFor();
-    await expectNoSeriousViolations(customer.page, 'widget control banner', widget);
-    await customer.widget.locator('[data-coview-collapse]').click();
+    await check('control banner');
+    // Folded: by the customer, or by itself to keep off the page's controls (phones).
+    if ((await customer.widget.locator('[data-coview-pill]').count()) === 0) await customer.widget.locator('[data-coview-collapse]').click();
     await customer.widget.locator('[data-coview-pill]').waitFor();
-    await expectNoSeriousViolations(customer.page, 'widget collapsed (pill)', widget);
+    await check('collapsed (pill)');
     await customer.page.emulateMedia({ colorScheme: 'dark' });
     await customer.widget.locator('[data-coview-pill]').click();
-    await expectNoSeriousViolations(customer.page, 'widget sharing, dark', widget);
+    await customer.button('Stop sharing').waitFor();
+    await check('sharing, dark');
     await customer.page.emulateMedia({ colorScheme: 'light' });
     await customer.button('Stop sharing').click();
     await customer.waitForState('idle');
-    await expectNoSeriousViolations(customer.page, 'widget stopped (notice)', widget);
+    await check('stopped (notice)');
 
-    const failing = await CustomerPage.open(await h.person(), `${h.fixtures.url}/layout.html?server=${encodeURIComponent('http://127.0.0.1:9')}`);
+    const failing = await CustomerPage.open(await at(screen), `${h.fixtures.url}/checkout-bar.html?server=${encodeURIComponent('http://127.0.0.1:9')}`);
     await failing.button('Share my screen').click();
     await failing.waitForState('error');
-    await expectNoSeriousViolations(failing.page, 'widget error', widget);
+    await expectNoSeriousViolationsIn(failing.page, `${screen}: widget error`, widget);
     for (const page of [customer.page, agent.page, failing.page]) await page.context().close();
   });
 });
@@ -161,11 +175,13 @@ describe('the join page', () => {
     await agent.page.context().close();
   });
 
-  it('axe-core finds no serious or critical violation in any state (mirror excluded); the waiting screen explains; "Join another session" is not a danger button', async () => {
-    const { customer, agent } = await h.people();
+  it.each(SCREENS)('axe-core finds no serious or critical violation in any state (mirror excluded); the waiting screen explains; "Join another session" is not a danger button; on a %s', async (screen) => {
+    const customer = await CustomerPage.open(await h.person(), `${h.server.url}/`);
+    const agent = await AgentPage.open(screen === 'desktop' ? await h.person({ width: 1280, height: 800 }) : await at('phone'), `${h.server.url}/join`);
     const page = agent.page;
     const all = 'html';
     const mirror = ['[data-coview-frame]'];
+    const expectNoSeriousViolations = (p: Page, state: string, include: string, exclude: string[] = []) => expectNoSeriousViolationsIn(p, `${screen}: ${state}`, include, exclude);
     await expectNoSeriousViolations(page, 'join form', all);
     await agent.join('nope', 'Alex');
     await agent.waitForState('error');

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Locator } from 'playwright-core';
+import { JOIN_MESSAGES } from '../../widget/i18n/join-messages.js';
 import { WIDGET_MESSAGES } from '../../widget/i18n/widget-messages.js';
 import { LOCALES } from '../../widget/i18n/translate.js';
 import { AgentPage, CustomerPage, eventually } from './pages.js';
@@ -68,21 +69,35 @@ describe('on a phone (390×844, touch)', () => {
     await pill.tap();
     await panel.waitFor();
 
-    // "Place order" at the bottom of the screen lies under the sheet; one tap moves the sheet to the top.
+    // The customer's own choice of place, by touch and by keyboard: Move puts the sheet on the other edge, and keeps focus.
+    const move = customer.widget.locator('[data-coview-move]');
+    const atTop = async () => (await panel.boundingBox())!.y < 20;
+    expect(await atTop()).toBe(false);
+    await move.tap();
+    expect(await atTop()).toBe(true);
+    await move.focus();
+    await customer.page.keyboard.press('Enter');
+    expect(await atTop()).toBe(false);
+    expect(await customer.widget.evaluate((host) => host.shadowRoot!.activeElement?.hasAttribute('data-coview-move'))).toBe(true);
+    await customer.page.keyboard.press('Space');
+    expect(await atTop()).toBe(true);
+    await customer.page.keyboard.press('Space');
+    expect(await atTop()).toBe(false);
+
+    // "Place order" scrolled to the bottom of the screen, under the sheet: the widget gets out of its way by itself.
     const order = customer.page.locator('.place-order');
+    const reachable = () => order.evaluate((button) => {
+      const r = button.getBoundingClientRect();
+      return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === button;
+    });
     await order.evaluate((button) => button.scrollIntoView({ block: 'end', behavior: 'instant' }));
-    const onTop = () =>
-      order.evaluate((button) => {
-        const r = button.getBoundingClientRect();
-        return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === button;
-      });
-    expect(await onTop()).toBe(false);
-    await customer.widget.locator('[data-coview-move]').tap();
-    await customer.widget.locator('[data-coview-move]').tap();
-    expect((await panel.boundingBox())!.y).toBeLessThan(20);
-    expect(await onTop()).toBe(true);
+    await eventually(reachable, (ok) => ok, 5_000);
+    await customer.page.evaluate(() => scrollTo({ top: 0, behavior: 'instant' }));
     await order.evaluate((button) => button.scrollIntoView({ block: 'end', behavior: 'instant' }));
-    expect(await onTop()).toBe(true);
+    await eventually(reachable, (ok) => ok, 5_000);
+    // Out of the way, still there: a tap on the pill opens the panel again.
+    if (await pill.count()) await pill.tap();
+    await panel.waitFor();
 
     // Remote control: the prompt comes back expanded, the banner stays small.
     await agent.page.getByRole('button', { name: 'Request control' }).click();
@@ -97,11 +112,76 @@ describe('on a phone (390×844, touch)', () => {
     const bannerShare = await share(banner);
     sizes.push(`control banner: ${bannerShare.toFixed(1)} %`);
     expect(bannerShare).toBeLessThanOrEqual(12);
-    // With the sheet at the top, the banner sits at the bottom: they never lie over each other.
-    const [b, p] = [(await banner.boundingBox())!, (await panel.boundingBox())!];
+    // The banner sits on the other edge from the sheet (or its pill): they never lie over each other.
+    const [b, p] = [(await banner.boundingBox())!, (await customer.widget.locator('.panel, [data-coview-pill]').first().boundingBox())!];
     expect(b.y >= p.y + p.height || b.y + b.height <= p.y).toBe(true);
     await customer.button('Take back control').tap();
     await eventually(() => customer.widget.getAttribute('data-coview-control'), (c) => c === 'off');
+    await customer.page.context().close();
+    await agent.page.context().close();
+  });
+
+  it('never lies over what the customer is about to tap: a checkout’s “Place order” bar can be tapped in every state, and a control that gets focus is uncovered', async () => {
+    const customer = await CustomerPage.open(await phone(), `${h.fixtures.url}/checkout-bar.html`);
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const order = customer.page.locator('#place-order');
+    const places: string[] = [];
+    /** The widget has moved off the button (it does so once drawn), and a real tap at its middle places an order. */
+    const tapOrder = async (state: string) => {
+      const reachable = () => order.evaluate((button) => {
+        const r = button.getBoundingClientRect();
+        return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === button;
+      });
+      await eventually(reachable, (ok) => ok, 5_000).catch(() => expect.fail(`${state}: the widget lies over “Place order”`));
+      const before = await customer.page.evaluate(() => (window as unknown as { orders: number }).orders);
+      const box = (await order.boundingBox())!;
+      await customer.page.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+      expect(await customer.page.evaluate(() => (window as unknown as { orders: number }).orders), state).toBe(before + 1);
+      const folded = (await customer.widget.locator('[data-coview-pill]').count()) > 0;
+      places.push(`${state}: ${await customer.widget.locator('.root').getAttribute('data-corner')}${folded ? ', folded' : ''}`);
+    };
+
+    await tapOrder('share button');
+    await customer.button('Share my screen').tap();
+    const code = customer.widget.locator('[data-coview-code]');
+    await code.waitFor();
+    await tapOrder('code');
+    // Moved, not hidden: the code is still there to read out.
+    expect(await code.isVisible()).toBe(true);
+    await agent.join((await code.textContent())!.trim(), 'Alex');
+    await customer.button('Allow').waitFor();
+    await tapOrder('consent');
+    expect(await customer.button('Allow').isVisible()).toBe(true);
+    await customer.button('Allow').tap();
+    await customer.waitForState('sharing');
+    await agent.waitForState('live');
+    await tapOrder('sharing');
+    await agent.page.getByRole('button', { name: 'Request control' }).click();
+    await customer.button('Allow control').waitFor();
+    await tapOrder('control request');
+    await customer.button('Allow control').tap();
+    const banner = customer.widget.locator('.control-banner');
+    await banner.waitFor();
+    await tapOrder('control banner');
+    expect(await banner.isVisible()).toBe(true);
+    await customer.button('Take back control').tap();
+    await eventually(() => customer.widget.getAttribute('data-coview-control'), (c) => c === 'off');
+
+    // The customer puts the panel back over the bar themselves; once focus goes to the button (a keyboard, a
+    // screen reader), the widget steps aside from it.
+    const pill = customer.widget.locator('[data-coview-pill]');
+    if (await pill.count()) await pill.tap();
+    const panel = customer.widget.locator('.panel');
+    await panel.waitFor();
+    if ((await panel.boundingBox())!.y < 20) await customer.widget.locator('[data-coview-move]').tap();
+    const covered = () => order.evaluate((button) => {
+      const r = button.getBoundingClientRect();
+      return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) !== button;
+    });
+    expect(await covered()).toBe(true);
+    await order.focus();
+    await eventually(covered, (c) => !c, 5_000);
+    console.log(`Where the widget went, off “Place order” (390×844):\n  ${places.join('\n  ')}`);
     await customer.page.context().close();
     await agent.page.context().close();
   });
@@ -124,12 +204,15 @@ describe('on a phone (390×844, touch)', () => {
 });
 
 describe('languages', () => {
-  it.each(LOCALES)('%s: the widget speaks it and nothing overflows at 390 px (idle, code, sharing, control banner)', async (locale) => {
+  it.each(LOCALES)('%s: the widget speaks it and nothing overflows at 390 px (idle, code, consent, sharing, pill, control request, control banner, error)', async (locale) => {
     const messages = WIDGET_MESSAGES[locale];
-    const customer = await CustomerPage.open(await phone(), `${h.fixtures.url}/layout.html`);
+    // A page made for phones (a viewport meta): without one the browser lays it out 980 px wide and nothing is tried at 390.
+    const customer = await CustomerPage.open(await phone(), `${h.fixtures.url}/checkout-bar.html`);
+    expect(await customer.page.evaluate(() => innerWidth)).toBe(PHONE.width);
     await customer.page.evaluate((locale) => window.Coview!.configure({ locale }), locale);
     const rtl = locale === 'ar';
-    const fab = customer.widget.getByRole('button', { name: messages.share });
+    const button = (name: string) => customer.widget.getByRole('button', { name, exact: true });
+    const fab = button(messages.share);
     await fab.waitFor();
     expect(await customer.widget.locator('.root').getAttribute('dir')).toBe(rtl ? 'rtl' : 'ltr');
     expect(await customer.widget.locator('.root').getAttribute('lang')).toBe(locale);
@@ -137,24 +220,61 @@ describe('languages', () => {
     if (rtl) expect((await fab.boundingBox())!.x).toBeLessThan(PHONE.width / 2);
 
     const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
-    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true, onControlRequest: () => true }));
+    // Each box's share of the screen in this language, for the summary printed at the end.
+    const measured: string[] = [];
+    const measure = async (name: string, box: Locator, limit: number) => {
+      const value = await share(box);
+      measured.push(`${name} ${value.toFixed(1)}`);
+      expect(value, name).toBeLessThanOrEqual(limit);
+    };
+    await fab.tap();
+    const panel = customer.widget.locator('.panel');
     await customer.widget.locator('[data-coview-code]').waitFor();
     expect(await customer.text()).toContain(messages.codeTitle);
     expect(await overflowIn(customer.widget)).toEqual([]);
-    await agent.join(code, 'Alex');
+    // Before sharing: no goal set, measured for the record.
+    measured.push(`code ${(await share(panel)).toFixed(1)}`);
+    await agent.join((await customer.widget.locator('[data-coview-code]').textContent())!.trim(), 'Alex');
+    await button(messages.allow).waitFor();
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    await measure('consent', panel, 20);
+    await button(messages.allow).tap();
     await customer.waitForState('sharing');
     await agent.waitForState('live');
     expect(await customer.text()).toContain(messages.stop);
     expect(await overflowIn(customer.widget)).toEqual([]);
+    await measure('sharing', panel, 20);
+    await customer.widget.locator('[data-coview-collapse]').tap();
+    const pill = customer.widget.locator('[data-coview-pill]');
+    expect(await pill.innerText()).toContain(messages.pillSharing);
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    await measure('pill', pill, 8);
+    await pill.tap();
+    await panel.waitFor();
+
     await agent.page.getByRole('button', { name: 'Request control' }).click();
+    await button(messages.allowControl).waitFor();
+    expect(await overflowIn(customer.widget)).toEqual([]);
+    await measure('control request', panel, 20);
+    await button(messages.allowControl).tap();
     const banner = customer.widget.locator('.control-banner');
     await banner.waitFor();
     expect(await banner.innerText()).toContain(messages.takeBack);
     expect(await banner.evaluate((el) => getComputedStyle(el).direction)).toBe(rtl ? 'rtl' : 'ltr');
     expect(await overflowIn(customer.widget)).toEqual([]);
-    expect(await share(banner)).toBeLessThanOrEqual(12);
+    await measure('banner', banner, 12);
+    sizes.push(`${locale} (%): ${measured.join(', ')}`);
     await customer.page.context().close();
     await agent.page.context().close();
+
+    // Sharing failed (no server there): the plain-words error, in this language too.
+    const failing = await CustomerPage.open(await phone(), `${h.fixtures.url}/checkout-bar.html?server=${encodeURIComponent('http://127.0.0.1:9')}`);
+    await failing.page.evaluate((locale) => window.Coview!.configure({ locale }), locale);
+    await failing.widget.getByRole('button', { name: messages.share, exact: true }).tap();
+    await failing.waitForState('error');
+    expect(await failing.text()).toContain(messages.errUnreachable);
+    expect(await overflowIn(failing.widget)).toEqual([]);
+    await failing.page.context().close();
   });
 
   it('without a locale option the page’s <html lang> decides (an Arabic page gets an Arabic, right-to-left widget)', async () => {
@@ -173,6 +293,40 @@ describe('languages', () => {
     const german = await AgentPage.open(context, `${h.server.url}/join`);
     expect(await german.page.locator('h1').innerText()).toBe('Bildschirm eines Kunden ansehen');
     await context.close();
+  });
+  it('the join page’s whole live view speaks the agent’s language: session facts, timeline markers, the mirror’s name', async () => {
+    const customer = await CustomerPage.open(await h.person(), `${h.fixtures.url}/layout.html`);
+    // An untitled page on an unknown browser: the values the join page words itself.
+    await customer.page.evaluate(() => (document.title = ''));
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join?lang=de`);
+    const de = JOIN_MESSAGES.de;
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await agent.page.locator('input[name="code"]').fill(code);
+    await agent.page.getByRole('button', { name: de.join, exact: true }).click();
+    await agent.waitForState('live');
+    await customer.page.mouse.click(600, 300);
+    const clickMarker = agent.page.locator('[data-coview-marker="click"]');
+    await clickMarker.waitFor();
+    expect(await clickMarker.getAttribute('aria-label')).toMatch(/^Klick bei 0:\d\d: Klick bei 600, 300$/);
+    expect(await agent.page.locator('[data-coview-marker="page"]').first().getAttribute('aria-label')).toMatch(/^Seite bei 0:\d\d: http:\/\//);
+    expect(await agent.page.locator('[data-coview-frame]').getAttribute('title')).toBe(de.frameTitle);
+
+    await agent.page.locator('[data-coview-tab="session"]').click();
+    expect(await agent.page.locator('[data-coview-session-info] dt').allTextContents()).toEqual([de.infoUrl, de.infoTitle, de.infoBrowser, de.infoOs, de.infoViewport, de.infoLanguage, de.infoTimezone]);
+    expect(await agent.page.locator('[data-coview-info="title"]').innerText()).toBe(de.infoUntitled);
+    expect(await agent.page.locator('[data-coview-info="browser"]').innerText()).toMatch(/^Chrome \d+( \(headless\))?$/);
+    await customer.page.context().close();
+    await agent.page.context().close();
+  });
+
+  it('a failed join is told in the agent’s language, with the code they typed', async () => {
+    const agent = await AgentPage.open(await h.person(), `${h.server.url}/join?lang=fr`);
+    await agent.page.locator('input[name="code"]').fill('000-000-000');
+    await agent.page.getByRole('button', { name: JOIN_MESSAGES.fr.join, exact: true }).click();
+    await agent.waitForState('error');
+    expect(await agent.page.getByRole('alert').innerText()).toBe(JOIN_MESSAGES.fr.errNoRoom.replace('{code}', '000-000-000'));
+    expect(await agent.page.locator('html').getAttribute('data-coview-reason')).toBe('ERR_ROOM_NOT_FOUND');
+    await agent.page.context().close();
   });
 });
 
@@ -229,5 +383,45 @@ describe('look', () => {
     await panel.waitFor();
     expect(await panel.evaluate((el) => getComputedStyle(el).borderTopLeftRadius)).toBe('4px');
     await customer.page.context().close();
+  });
+  it('the language, texts and theme given to start() stay after a reload that resumes the session, and go once it ends', async () => {
+    const customer = await CustomerPage.open(await h.person(), `${h.fixtures.url}/layout.html`);
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const { code } = await customer.page.evaluate(() =>
+      window.Coview!.start({ onJoinRequest: () => true, locale: 'de', theme: { accent: '#be123c', radius: '4px', position: 'top-left' }, texts: { de: { stop: 'Jetzt beenden' } } }),
+    );
+    await agent.join(code);
+    await customer.waitForState('sharing');
+    await agent.waitForState('live');
+    const look = () =>
+      customer.widget.evaluate((host) => {
+        const root = host.shadowRoot!.querySelector('.root')!;
+        const panel = root.querySelector('.panel');
+        return {
+          lang: root.getAttribute('lang'),
+          corner: root.getAttribute('data-corner'),
+          radius: panel ? getComputedStyle(panel).borderTopLeftRadius : null,
+          accent: getComputedStyle(host).getPropertyValue('--coview-accent').trim(),
+          stop: root.querySelector('.danger')?.textContent ?? null,
+        };
+      });
+    const chosen = { lang: 'de', corner: 'top-left', radius: '4px', accent: '#be123c', stop: 'Jetzt beenden' };
+    expect(await look()).toEqual(chosen);
+
+    await customer.page.reload();
+    await customer.page.waitForFunction(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]') !== null);
+    await customer.waitForState('sharing');
+    await agent.waitForState('live');
+    expect(await look()).toEqual(chosen);
+
+    // Stopped: the next page is the site's own widget again (its <html lang="en">, its look).
+    await customer.button('Jetzt beenden').click();
+    await customer.waitForState('idle');
+    await customer.page.reload();
+    await customer.page.waitForFunction(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]') !== null);
+    await customer.button('Share my screen').waitFor();
+    expect(await look()).toMatchObject({ lang: 'en', corner: 'bottom-right', accent: '' });
+    await customer.page.context().close();
+    await agent.page.context().close();
   });
 });

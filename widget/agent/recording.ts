@@ -88,8 +88,15 @@ async function inflate(file: Blob, maxBytes: number): Promise<string> {
   }
 }
 
+const REFUSED = "This file can't be opened as a Coview recording: ";
+
 function bad(why: string, cause?: unknown): CoviewError {
-  return new CoviewError('ERR_BAD_RECORDING', `This file can't be opened as a Coview recording: ${why}.`, { cause });
+  return new CoviewError('ERR_BAD_RECORDING', `${REFUSED}${why}.`, { cause });
+}
+
+/** What exactly is wrong with a refused file ("entries[0]…: tagName …"), for a bug report: the decoder's words, not a sentence to translate. */
+export function recordingProblem(error: CoviewError): string | null {
+  return error.code === 'ERR_BAD_RECORDING' && error.message.startsWith(REFUSED) ? error.message.slice(REFUSED.length).replace(/\.$/, '') : null;
 }
 
 // ---- Assets: the pictures the page shows, so a recording opens without the customer's site.

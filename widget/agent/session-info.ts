@@ -1,3 +1,4 @@
+import type { JoinKey } from '../i18n/join-messages.js';
 import type { PageInfo, Size } from '../protocol/index.js';
 
 /** The Session panel's rows: what a support agent asks first ("which browser? which page?"). */
@@ -7,21 +8,30 @@ export interface SessionInfoRow {
   value: string;
 }
 
-export function sessionInfoRows(page: PageInfo, viewport: Size | null): SessionInfoRow[] {
+const LABELS: Record<SessionInfoRow['key'], JoinKey> = { url: 'infoUrl', title: 'infoTitle', browser: 'infoBrowser', os: 'infoOs', viewport: 'infoViewport', language: 'infoLanguage', timezone: 'infoTimezone' };
+
+/** The rows in the agent's language (`t` is the join page's translator). */
+export function sessionInfoRows(page: PageInfo, viewport: Size | null, t: (key: JoinKey, vars?: Record<string, string | number>) => string): SessionInfoRow[] {
   const size = viewport ?? page.viewport;
-  return [
-    { key: 'url', label: 'Page', value: page.url },
-    { key: 'title', label: 'Title', value: page.title || '(untitled)' },
-    { key: 'browser', label: 'Browser', value: browserOf(page.userAgent) },
-    { key: 'os', label: 'OS', value: osOf(page.userAgent, page.platform) },
-    { key: 'viewport', label: 'Viewport', value: size ? `${Math.round(size.width)} × ${Math.round(size.height)}` : 'unknown' },
-    { key: 'language', label: 'Language', value: page.language || 'unknown' },
-    { key: 'timezone', label: 'Time zone', value: page.timeZone || 'unknown' },
-  ];
+  const unknown = t('infoUnknown');
+  const browser = browserOf(page.userAgent);
+  const values: Record<SessionInfoRow['key'], string> = {
+    url: page.url,
+    title: page.title || t('infoUntitled'),
+    browser: browser ? (browser.headless ? t('infoHeadless', { browser: browser.name }) : browser.name) : unknown,
+    os: osOf(page.userAgent, page.platform) ?? unknown,
+    viewport: size ? `${Math.round(size.width)} × ${Math.round(size.height)}` : unknown,
+    language: page.language || unknown,
+    timezone: page.timeZone || unknown,
+  };
+  return (Object.keys(LABELS) as SessionInfoRow['key'][]).map((key) => ({ key, label: t(LABELS[key]), value: values[key] }));
 }
 
-/** "Chrome 126", "Firefox 127", "Safari 17.5", "Edge 126"; order matters (Edge says Chrome, Chrome says Safari). */
-export function browserOf(ua: string): string {
+/**
+ * "Chrome 126", "Firefox 127", "Safari 17.5", "Edge 126" (product names, the same in every
+ * language), or null when the user agent names none; order matters (Edge says Chrome, Chrome says Safari).
+ */
+export function browserOf(ua: string): { name: string; headless: boolean } | null {
   const rules: [string, RegExp][] = [
     ['Edge', /Edg(?:e|A|iOS)?\/(\d+)/],
     ['Opera', /OPR\/(\d+)/],
@@ -32,12 +42,13 @@ export function browserOf(ua: string): string {
   ];
   for (const [name, pattern] of rules) {
     const match = pattern.exec(ua);
-    if (match) return `${name} ${match[1]}${/HeadlessChrome/.test(ua) && name === 'Chrome' ? ' (headless)' : ''}`;
+    if (match) return { name: `${name} ${match[1]}`, headless: name === 'Chrome' && /HeadlessChrome/.test(ua) };
   }
-  return ua ? 'Unknown browser' : 'unknown';
+  return null;
 }
 
-export function osOf(ua: string, platform?: string): string {
+/** "Windows 10/11", "iOS 17.5", "Android 14", … or null when neither the user agent nor the platform says. */
+export function osOf(ua: string, platform?: string): string | null {
   const windows = /Windows NT (\d+\.\d+)/.exec(ua);
   if (windows) return windows[1] === '10.0' ? 'Windows 10/11' : `Windows NT ${windows[1]}`;
   const ios = /(?:iPhone|iPad|iPod).*? OS (\d+)[_.](\d+)/.exec(ua);
@@ -48,5 +59,5 @@ export function osOf(ua: string, platform?: string): string {
   if (android) return `Android ${android[1]}`;
   if (/CrOS/.test(ua)) return 'ChromeOS';
   if (/Linux/.test(ua)) return 'Linux';
-  return platform || 'unknown';
+  return platform || null;
 }

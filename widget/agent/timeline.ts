@@ -12,11 +12,16 @@ export interface TimelineEntry {
 }
 
 export type MarkerKind = 'error' | 'click' | 'page';
+/**
+ * A moment worth finding again. `label` is the customer page's own words (its title, an error's
+ * text, a request), never the agent's language: the join page words the rest (a click's `at`).
+ */
 export interface Marker {
   index: number;
   t: number;
   kind: MarkerKind;
   label: string;
+  at?: { x: number; y: number };
 }
 
 export type ConsoleMessage = Extract<HostMessage, { type: 'console' }>;
@@ -54,7 +59,7 @@ export class Timeline {
     // Clocks can step back (NTP); a timeline must not.
     const time = Math.max(t, this.end);
     const index = this.entries.push({ t: time, message }) - 1;
-    const mark = (kind: MarkerKind, label: string) => this.markers.push({ index, t: time, kind, label });
+    const mark = (kind: MarkerKind, label: string, at?: Marker['at']) => this.markers.push({ index, t: time, kind, label, ...(at ? { at } : {}) });
     switch (message.type) {
       case 'hello':
         this.page = message.page;
@@ -63,13 +68,13 @@ export class Timeline {
       case 'snapshot':
         this.keyframes.push(index);
         this.viewport = message.viewport;
-        mark('page', this.page ? this.page.title || this.page.url : 'Page');
+        mark('page', this.page ? this.page.title || this.page.url : '');
         break;
       case 'viewport':
         this.viewport = { width: message.width, height: message.height };
         break;
       case 'click':
-        mark('click', `Click at ${Math.round(message.x)}, ${Math.round(message.y)}`);
+        mark('click', '', { x: Math.round(message.x), y: Math.round(message.y) });
         break;
       case 'console':
         this.console.push(index);
@@ -77,7 +82,7 @@ export class Timeline {
         break;
       case 'network':
         this.network.push(index);
-        if (isFailed(message)) mark('error', `${message.method} ${message.url.slice(0, 160)} ${message.status ?? message.error ?? 'failed'}`);
+        if (isFailed(message)) mark('error', `${message.method} ${message.url.slice(0, 160)} ${message.status ?? message.error ?? ''}`.trim());
         break;
     }
     return index;

@@ -63,6 +63,8 @@ export class AgentTools {
     private readonly stage: HTMLElement,
     private readonly viewer: Viewer,
     private readonly send: (message: AgentMessage) => boolean,
+    /** The name of the menu a <select> opens over the mirror, in the agent's language. */
+    private readonly selectMenuLabel = 'Choose an option on the customer’s page',
   ) {
     const doc = stage.ownerDocument;
     // Keys reach the stage after a click in the mirror (see onMouseDown).
@@ -318,7 +320,7 @@ export class AgentTools {
     const menu = doc.createElement('div');
     menu.className = 'coview-select-menu';
     menu.setAttribute('role', 'listbox');
-    menu.setAttribute('aria-label', 'Choose an option on the customer’s page');
+    menu.setAttribute('aria-label', this.selectMenuLabel);
     Object.assign(menu.style, {
       position: 'absolute', left: `${rect.left}px`, top: `${rect.bottom + 2}px`, minWidth: `${Math.max(160, rect.width)}px`, zIndex: '4',
       background: '#fff', border: '1px solid #94a3b8', borderRadius: '8px', boxShadow: '0 8px 24px rgba(15,23,42,.25)', padding: '4px', font: '14px system-ui, sans-serif',

@@ -40,6 +40,8 @@ export class Viewer {
      * not fit, or the host's digest disagrees. The session answers with a resync.
      */
     private readonly onDiverged: (reason: string) => void = () => {},
+    /** The mirror frame's accessible name, in the agent's language. */
+    private readonly frameTitle = "Customer's page",
   ) {
     this.assets = new AssetCache(() => this.documents());
     const doc = stage.ownerDocument;
@@ -216,7 +218,7 @@ export class Viewer {
       this.diverged('a snapshot did not start with a document');
       return null;
     }
-    const iframe = createSandboxedIframe({ root: this.screen, iframeAttributes: { 'data-coview-frame': '', title: "Customer's page", tabindex: '-1' } });
+    const iframe = createSandboxedIframe({ root: this.screen, iframeAttributes: { 'data-coview-frame': '', title: this.frameTitle, tabindex: '-1' } });
     Object.assign(iframe.style, { border: '0', width: '100%', height: '100%', display: 'block', background: '#fff' });
     this.iframe = iframe;
     const doc = iframe.contentDocument!;

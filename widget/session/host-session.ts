@@ -131,7 +131,7 @@ interface SavedHost {
 }
 
 /** A page load in the same tab within this long resumes; longer, and the customer starts again. */
-const RESUME_WITHIN_MS = 10 * 60_000;
+export const RESUME_WITHIN_MS = 10 * 60_000;
 /** How long an agent whose join page unloaded has to come back before they count as gone. */
 const AGENT_RETURN_MS = 5_000;
 const RETRY_MAX_MS = 5_000;

@@ -58,6 +58,12 @@ export const AGENT_TOOLS_CSS = `
 @media (max-width: 1279px) {
   .devtools { position: absolute; top: 0; bottom: 0; right: 0; z-index: 5; width: min(380px, 90vw); box-shadow: 0 12px 40px rgba(15,23,42,.35); }
 }
+/* A phone: the bar wraps (the scrubber gets a line of its own) and the panel covers the mirror's width. */
+@media (max-width: 640px) {
+  .timeline { flex-wrap: wrap; gap: 6px 10px; padding: 6px 10px 8px; }
+  .timeline .track { order: 1; flex-basis: 100%; }
+  .devtools { left: 0; width: auto; margin: 6px; }
+}
 @media (prefers-color-scheme: dark) {
   .devtools { background: #1e293b; color: #e2e8f0; }
   .devtools-head, .devtools .tools-row, .devtools .entry, .session-info .info-row { border-color: #334155; }

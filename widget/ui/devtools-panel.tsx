@@ -13,7 +13,6 @@ const MAX_ROWS = 500;
 
 const TAB_TITLE: Record<Tab, JoinKey> = { console: 'tabConsole', network: 'tabNetwork', session: 'tabSession' };
 const PANEL_LABEL: Record<Tab, JoinKey> = { console: 'panelConsole', network: 'panelNetwork', session: 'panelSession' };
-const INFO_LABEL: Record<string, JoinKey> = { url: 'infoUrl', title: 'infoTitle', browser: 'infoBrowser', os: 'infoOs', viewport: 'infoViewport', language: 'infoLanguage', timezone: 'infoTimezone' };
 
 /**
  * The buttons that open the panel, with the counts an agent should notice even while it is
@@ -149,13 +148,13 @@ export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer
               {goTo(index)}
               <span class="method">{message.method || '?'}</span>
               <span class="net-status" title={message.error}>
-                {message.status ?? (message.error ? 'failed' : '–')}
+                {message.status ?? (message.error ? t('netFailed') : '–')}
               </span>
               <span class="url" title={message.url}>
                 {message.url}
               </span>
               <span class="meta">
-                {message.kind} · {Math.round(message.durationMs)} ms · {message.size === null ? '–' : formatBytes(message.size)}
+                {message.kind} · {t('durationMs', { ms: Math.round(message.durationMs) })} · {message.size === null ? '–' : formatBytes(message.size, t)}
               </span>
             </li>
           ))}
@@ -165,9 +164,9 @@ export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer
       {tab === 'session' &&
         (timeline.page ? (
           <dl class="session-info" data-coview-session-info>
-            {sessionInfoRows(timeline.page, timeline.viewport).map((row) => (
+            {sessionInfoRows(timeline.page, timeline.viewport, t).map((row) => (
               <div key={row.key} class="info-row">
-                <dt>{INFO_LABEL[row.key] ? t(INFO_LABEL[row.key]!) : row.label}</dt>
+                <dt>{row.label}</dt>
                 <dd data-coview-info={row.key}>{row.value}</dd>
               </div>
             ))}
@@ -189,8 +188,8 @@ export function formatOffset(ms: number): string {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+function formatBytes(bytes: number, t: (key: JoinKey, vars: Record<string, string>) => string): string {
+  if (bytes < 1024) return t('sizeBytes', { size: String(bytes) });
+  if (bytes < 1024 * 1024) return t('sizeKib', { size: (bytes / 1024).toFixed(1) });
+  return t('sizeMib', { size: (bytes / 1024 / 1024).toFixed(1) });
 }

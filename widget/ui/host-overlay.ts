@@ -36,7 +36,8 @@ export const OVERLAY_CSS = `
 const CURSOR_SVG =
   '<svg width="22" height="22" viewBox="0 0 22 22" aria-hidden="true"><path d="M2 2l7 18 2.6-7.4L19 10z" fill="#7c3aed" stroke="#fff" stroke-width="1.5" stroke-linejoin="round"/></svg>';
 
-export function mountHostOverlay(shadow: ShadowRoot, session: HostSession): () => void {
+/** `someAgent()`: the name shown when an annotation does not say whose it is, in the widget's language. */
+export function mountHostOverlay(shadow: ShadowRoot, session: HostSession, someAgent: () => string = () => 'Agent'): () => void {
   const doc = shadow.ownerDocument;
   const win = doc.defaultView ?? window;
   const style = doc.createElement('style');
@@ -92,7 +93,7 @@ export function mountHostOverlay(shadow: ShadowRoot, session: HostSession): () =
       case 'pointer': {
         const state = session.current;
         const cursor = cursorOf(key);
-        cursor.querySelector('.agent-name')!.textContent = annotation.agent?.name ?? ('agent' in state ? state.agent.name : 'Agent');
+        cursor.querySelector('.agent-name')!.textContent = annotation.agent?.name ?? ('agent' in state ? state.agent.name : someAgent());
         cursor.style.display = annotation.visible ? 'block' : 'none';
         cursor.style.transform = `translate(${annotation.x}px, ${annotation.y}px)`;
         return;
@@ -115,7 +116,7 @@ export function mountHostOverlay(shadow: ShadowRoot, session: HostSession): () =
           // Whose drawing it is, where it starts.
           const name = doc.createElement('span');
           name.className = 'ink-name';
-          name.textContent = annotation.agent?.name ?? 'Agent';
+          name.textContent = annotation.agent?.name ?? someAgent();
           const start = annotation.points[0];
           if (start) Object.assign(name.style, { left: `${start.x}px`, top: `${start.y}px` });
           content.append(name);

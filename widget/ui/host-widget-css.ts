@@ -85,6 +85,9 @@ button:disabled, button[aria-disabled="true"] { opacity: .75; cursor: default; }
   .panel.sharing .hint { margin-bottom: 6px; }
   /* While a question waits for an answer, the sheet shows the question (the red edge still says sharing). */
   .panel.sharing.prompting .head, .panel.sharing.prompting > .hint { display: none; }
+  /* …and its answers only: Invite and Stop come back once it is answered (Deny is one tap, or Escape). */
+  .panel.sharing.prompting > .actions { display: none; }
+  .panel.sharing.prompting .control-ask { margin-bottom: 0; }
   button { padding: 7px 12px; }
   .control-banner { left: 8px; right: 8px; transform: none; border-radius: 14px; padding: 6px 8px 6px 12px; font-size: 13px; gap: 8px; justify-content: space-between; }
   .control-banner button { padding: 6px 10px; }

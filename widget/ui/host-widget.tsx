@@ -6,9 +6,14 @@ import { WIDGET_MESSAGES, type WidgetKey, type WidgetMessages } from '../i18n/wi
 import { createTranslator, pickLocale, type TextOverrides, type Translator } from '../i18n/translate.js';
 import { WIDGET_CSS } from './host-widget-css.js';
 import { mountHostOverlay } from './host-overlay.js';
+import { coverageOf, decideMove, flipVertical, type Corner } from './out-of-the-way.js';
 
-export type Corner = 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left';
+export type { Corner };
 const CORNERS: readonly Corner[] = ['bottom-right', 'bottom-left', 'top-left', 'top-right'];
+/** Where the widget is a sheet across the screen (the CSS's phone layout, same width). */
+const NARROW = '(max-width: 640px)';
+/** Where the customer taps rather than points: the widget keeps off every control of the page, not only the focused one. */
+const PHONE_LIKE = `${NARROW}, (pointer: coarse)`;
 
 /** How the site dresses the widget (also settable as --coview-* custom properties on `[data-coview-widget]`). */
 export interface WidgetTheme {
@@ -103,9 +108,17 @@ export function mountHostWidget(session: HostSession, doc: Document = document, 
       else host.style.removeProperty(name);
     }
   });
-  mountHostOverlay(shadow, session);
+  mountHostOverlay(shadow, session, () => widgetTranslator(ui.current, doc).t('someAgent'));
   render(<HostWidget session={session} ui={ui} host={host} />, mount);
   return host;
+}
+
+/** The widget's language: the site's choice, else the page's `<html lang>`, else the browser's. */
+function widgetLocale(options: WidgetUiOptions, doc: Document) {
+  return pickLocale([options.locale, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]);
+}
+function widgetTranslator(options: WidgetUiOptions, doc: Document): Translator<WidgetMessages> {
+  return createTranslator(WIDGET_MESSAGES, widgetLocale(options, doc), options.texts);
 }
 
 /** The customer's words for why sharing failed: never a URL or a code (those are in data-coview-host-reason). */
@@ -182,10 +195,12 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
     savePrefs(merged);
   };
   const doc = host.ownerDocument;
-  const locale = pickLocale([options.locale, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]);
+  const locale = widgetLocale(options, doc);
   const tr = useMemo(() => createTranslator(WIDGET_MESSAGES, locale, options.texts), [locale, options.texts]);
   const { t } = tr;
-  const corner = prefs.corner ?? options.theme?.position ?? (tr.dir === 'rtl' ? 'bottom-left' : 'bottom-right');
+  // Where the widget went by itself to keep off what the customer is about to use (this page only).
+  const [away, setAway] = useState<{ corner?: Corner; folded?: boolean }>({});
+  const corner = away.corner ?? prefs.corner ?? options.theme?.position ?? (tr.dir === 'rtl' ? 'bottom-left' : 'bottom-right');
 
   const rootRef = useRef<HTMLDivElement>(null);
   /** Focus was in the widget last we knew: if what had it disappears, the widget keeps it (never <body>). */
@@ -196,7 +211,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
   const prompt =
     state.status === 'asking' ? `consent:${state.agent.id}` : state.status === 'sharing' && state.asking ? `consent:${state.asking.id}` : state.status === 'sharing' && state.control === 'asking' ? 'control' : null;
   const collapsible = (state.status === 'waiting' || state.status === 'connecting' || state.status === 'reconnecting' || state.status === 'sharing') && prompt === null;
-  const collapsed = collapsible && prefs.collapsed === true;
+  const collapsed = collapsible && (prefs.collapsed === true || away.folded === true);
 
   const focusBest = () => {
     const root = rootRef.current;
@@ -220,6 +235,8 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
     const onKey = (event: KeyboardEvent) => {
       if (!isShortcut(event)) return;
       event.preventDefault();
+      chooseRef.current();
+      setAway((a) => ({ ...a, folded: false }));
       updatePrefsRef.current({ collapsed: false });
       // After the panel is back on screen.
       setTimeout(focusBest, 0);
@@ -237,6 +254,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
   }, [host]);
   const updatePrefsRef = useRef(updatePrefs);
   updatePrefsRef.current = updatePrefs;
+  const chooseRef = useRef(() => {});
 
   // A prompt takes focus and gives it back when answered. The prompt itself, not a button: a customer
   // typing a space or Enter in their page as it appears must not answer it by accident.
@@ -267,19 +285,90 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
     if (focusInside.current && !host.shadowRoot!.activeElement) focusBest();
   });
 
+  /** The customer just placed, folded or opened the widget: the next look at the page leaves that be. */
+  const chosen = useRef(false);
+  /** A look at the page after a scroll or focus, due soon; the customer's own choice meanwhile cancels it. */
+  const pendingLook = useRef<ReturnType<typeof setTimeout>>();
+  const choose = () => {
+    chosen.current = true;
+    clearTimeout(pendingLook.current);
+  };
+  chooseRef.current = choose;
+  /** Moves or folds (`mayFold`) the widget when it lies over a control of the page (see out-of-the-way.ts). */
+  const keepOutOfTheWay = (mayFold: boolean) => {
+    const win = doc.defaultView;
+    if (!win) return;
+    const parts = [...host.shadowRoot!.querySelectorAll('.panel, .dock > *, .control-banner')].map((el) => el.getBoundingClientRect()).filter((r) => r.width > 0 && r.height > 0);
+    if (parts.length === 0) return;
+    const next = decideMove(corner, coverageOf(host, parts, corner, win.matchMedia(PHONE_LIKE).matches), mayFold && collapsible && !collapsed);
+    if (next && 'fold' in next) setAway((a) => ({ ...a, folded: true }));
+    else if (next) setAway((a) => ({ ...a, corner: next.corner }));
+  };
+  const keepOutOfTheWayRef = useRef(keepOutOfTheWay);
+  keepOutOfTheWayRef.current = keepOutOfTheWay;
+  // Looked at when the customer has moved on the page: a scroll or resize settled (phones), or focus went to a page control (anywhere: it must not be hidden).
+  useEffect(() => {
+    const win = doc.defaultView;
+    if (!win) return;
+    const soon = (ms: number) => {
+      clearTimeout(pendingLook.current);
+      pendingLook.current = setTimeout(() => {
+        chosen.current = false;
+        keepOutOfTheWayRef.current(true);
+      }, ms);
+    };
+    const onMoved = () => {
+      if (win.matchMedia(PHONE_LIKE).matches) soon(120);
+    };
+    // After the browser has scrolled the control into view.
+    const onFocus = (event: Event) => {
+      if (event.target !== host) soon(50);
+    };
+    doc.addEventListener('scroll', onMoved, { capture: true, passive: true });
+    win.addEventListener('resize', onMoved);
+    doc.addEventListener('focusin', onFocus);
+    return () => {
+      clearTimeout(pendingLook.current);
+      doc.removeEventListener('scroll', onMoved, { capture: true });
+      win.removeEventListener('resize', onMoved);
+      doc.removeEventListener('focusin', onFocus);
+    };
+  }, [host]);
+  // And whenever the widget itself changed (a new state, the banner came, it unfolded), once it is drawn; not
+  // right after the customer's own choice. A new code or question is shown open, wherever it fits best;
+  // while sharing, the panel may fold into its pill.
+  const sharing = state.status === 'sharing';
+  useLayoutEffect(() => {
+    const win = doc.defaultView;
+    if (!win?.matchMedia(PHONE_LIKE).matches) return;
+    const frame = win.requestAnimationFrame(() => {
+      if (chosen.current) chosen.current = false;
+      else keepOutOfTheWayRef.current(sharing);
+    });
+    return () => win.cancelAnimationFrame(frame);
+  });
+
   const start = () => {
     if (state.status === 'idle' || state.status === 'error') void session.start().catch(() => {});
   };
   const stop = () => void session.stop();
   const collapse = () => {
+    choose();
     updatePrefs({ collapsed: true });
     setTimeout(focusBest, 0);
   };
   const expand = () => {
+    choose();
+    setAway((a) => ({ ...a, folded: false }));
     updatePrefs({ collapsed: false });
     setTimeout(focusBest, 0);
   };
-  const move = () => updatePrefs({ corner: CORNERS[(CORNERS.indexOf(corner) + 1) % CORNERS.length]! });
+  // A sheet across a phone's screen has two places, the bottom and the top; a desktop panel has four corners.
+  const move = () => {
+    choose();
+    setAway((a) => ({ ...a, corner: undefined }));
+    updatePrefs({ corner: doc.defaultView?.matchMedia(NARROW).matches ? flipVertical(corner) : CORNERS[(CORNERS.indexOf(corner) + 1) % CORNERS.length]! });
+  };
 
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== 'Escape') return;

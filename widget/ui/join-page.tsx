@@ -3,7 +3,7 @@ import { Viewer } from '../agent/viewer.js';
 import { AgentSession, type AgentState } from '../session/agent-session.js';
 import { joinAction } from '../session/join-decisions.js';
 import { TimelinePlayer, type TimelineEntry } from '../agent/timeline.js';
-import { decodeRecording, withAssets } from '../agent/recording.js';
+import { decodeRecording, recordingProblem, withAssets } from '../agent/recording.js';
 import { CoviewError } from '../protocol/index.js';
 import { Toolbox } from './toolbox.js';
 import { AgentTools } from '../agent/tools.js';
@@ -11,7 +11,7 @@ import { AgentToolbar } from './agent-toolbar.js';
 import { useJoinText } from './join-text.js';
 import type { JoinMessages } from '../i18n/join-messages.js';
 import type { Translator } from '../i18n/translate.js';
-import { EXAMPLE_ROOM_CODE } from '../protocol/index.js';
+import { EXAMPLE_ROOM_CODE, normalizeRoomCode } from '../protocol/index.js';
 import { webrtcSupported } from '../transport/peer.js';
 
 /** What one session is shown with: the mirror, its timeline and the agent's tools over it. */
@@ -68,13 +68,14 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
         undefined,
         // A change the view could not apply, or a digest that disagrees: heal with a resync.
         () => sessionRef.current?.diverged(),
+        t('frameTitle'),
       );
       const player = new TimelinePlayer(viewer);
       const unsubscribePlayer = player.subscribe(() => {
         document.documentElement.setAttribute('data-coview-timeline', player.live ? 'live' : 'past');
         rerender();
       });
-      const tools = new AgentTools(stage, viewer, (message) => sessionRef.current?.send(message) ?? false);
+      const tools = new AgentTools(stage, viewer, (message) => sessionRef.current?.send(message) ?? false, t('selectMenuLabel'));
       view = {
         viewer,
         player,
@@ -134,9 +135,12 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
   }, [serverUrl]);
 
   /** Joins `rawCode` on a fresh view; another session on screen is left first, the same one is kept. */
+  // The code of the last join asked for: a failed join names it (the field may be edited meanwhile).
+  const triedCode = useRef('');
   const joinCode = (rawCode: string) => {
     const session = sessionRef.current;
     if (!session || recording) return;
+    triedCode.current = rawCode;
     const action = joinAction(rawCode, session.current);
     if (action === 'ignore' || action === 'stay') return;
     if (action === 'switch') session.leave();
@@ -183,7 +187,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
       pendingRecording.current = withAssets(entries, assets);
       setRecording(file.name);
     } catch (error) {
-      setRecordingError(error instanceof CoviewError ? error : new CoviewError('ERR_BAD_RECORDING', t('badRecording'), { cause: error }));
+      setRecordingError(error instanceof CoviewError ? error : new CoviewError('ERR_BAD_RECORDING', String(error), { cause: error }));
     }
   };
   useEffect(() => {
@@ -255,7 +259,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
             </label>
             {state.status === 'error' && (
               <p class="error" role="alert">
-                {errorText(state, tr)}
+                {errorText(state, triedCode.current, tr)}
               </p>
             )}
             <button type="submit">{t('join')}</button>
@@ -270,7 +274,9 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
             </label>
             {recordingError && (
               <p class="error" role="alert" data-coview-recording-error={recordingError.code}>
-                {recordingError.message}
+                {t('badRecording')}
+                {/* What exactly, in the decoder's words (like a console message): for a bug report. */}
+                {recordingProblem(recordingError) && <small class="why"> ({recordingProblem(recordingError)})</small>}
               </p>
             )}
           </div>
@@ -298,11 +304,13 @@ function WaitingCard({ status, code, name }: { status: string; code: string; nam
   );
 }
 
-/** The agent's words for a failed join; errors without a key here (from the server) keep the server's words. */
-function errorText(state: Extract<AgentState, { status: 'error' }>, { t }: Translator<JoinMessages>): string {
+/** The agent's words for a failed join, in their language; the code stays in data-coview-reason. */
+function errorText(state: Extract<AgentState, { status: 'error' }>, code: string, { t }: Translator<JoinMessages>): string {
   switch (state.errorCode) {
     case 'ERR_BAD_CODE':
       return t('errBadCode', { example: EXAMPLE_ROOM_CODE });
+    case 'ERR_ROOM_NOT_FOUND':
+      return t('errNoRoom', { code: normalizeRoomCode(code) ?? code.trim() });
     case 'ERR_CONNECT_TIMEOUT':
     case 'ERR_PEER':
       return t('errConnect');
@@ -311,9 +319,31 @@ function errorText(state: Extract<AgentState, { status: 'error' }>, { t }: Trans
     case 'ERR_WEBRTC_UNSUPPORTED':
       return webrtcSupported() ? t('errCustomerNoWebrtc') : t('errHereNoWebrtc');
     case 'ERR_MALFORMED_MESSAGE':
+    case 'ERR_MESSAGE_TOO_LARGE':
       return t('errMalformed');
+    case 'ERR_HANDSHAKE_TAMPERED':
+      return t('errTampered');
+    case 'ERR_PROTOCOL_VERSION':
+      return t('errProtocol');
+    case 'ERR_ROOM_BUSY':
+      return t('errBusy');
+    case 'ERR_RATE_LIMITED':
+      return t('errRateLimited');
+    case 'ERR_ORIGIN_NOT_ALLOWED':
+      return t('errOrigin');
+    case 'ERR_AGENT_TOKEN':
+      return t('errAgentToken');
+    case 'ERR_SIGNALING_UNREACHABLE':
+      return t('errUnreachable');
+    case 'ERR_SIGNALING_TIMEOUT':
+      return t('errServerTimeout');
+    case 'ERR_ALREADY_SHARING':
+      return t('errAlreadySharing');
+    case 'ERR_CHANNEL_CLOSED':
+    case 'ERR_NOT_IN_ROOM':
+      return t('errClosed');
     default:
-      return state.message;
+      return t('errGeneric');
   }
 }
 

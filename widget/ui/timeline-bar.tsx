@@ -1,9 +1,12 @@
 import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
-import type { TimelinePlayer } from '../agent/timeline.js';
+import type { Marker, MarkerKind, TimelinePlayer } from '../agent/timeline.js';
+import type { JoinKey } from '../i18n/join-messages.js';
 import { assetUrls, encodeRecording, fetchAssets, recordingFileName } from '../agent/recording.js';
 import { formatOffset } from './devtools-panel.js';
 import { useJoinText } from './join-text.js';
+
+const MARKER_KIND: Record<MarkerKind, JoinKey> = { error: 'markerError', click: 'markerClick', page: 'markerPage' };
 
 /**
  * The time-travel bar under the mirror: a scrubber over the whole session with markers for
@@ -45,6 +48,7 @@ export function TimelineBar({ player, recording, extra }: { player: TimelinePlay
     }
   };
 
+  const markerText = (marker: Marker) => (marker.at ? t('clickAt', marker.at) : marker.label || t('markerPage'));
   const pct = (t: number) => (duration > 0 ? ((t - timeline.start) / duration) * 100 : 100);
 
   return (
@@ -81,8 +85,8 @@ export function TimelineBar({ player, recording, extra }: { player: TimelinePlay
               key={marker.index}
               class={`marker marker-${marker.kind}`}
               style={{ left: `${pct(marker.t)}%` }}
-              title={`${formatOffset(marker.t - timeline.start)} ${marker.label}`}
-              aria-label={`${marker.kind} at ${formatOffset(marker.t - timeline.start)}: ${marker.label}`}
+              title={`${formatOffset(marker.t - timeline.start)} ${markerText(marker)}`}
+              aria-label={t('markerAt', { kind: t(MARKER_KIND[marker.kind]), time: formatOffset(marker.t - timeline.start), label: markerText(marker) })}
               data-coview-marker={marker.kind}
               onClick={() => player.seek(marker.index)}
             />

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assetUrls, decodeRecording, encodeRecording, fetchAssets, recordingFileName, withAssets } from '../../../widget/agent/recording.js';
+import { assetUrls, decodeRecording, encodeRecording, fetchAssets, recordingFileName, recordingProblem, withAssets } from '../../../widget/agent/recording.js';
 import type { TimelineEntry } from '../../../widget/agent/timeline.js';
 import { CoviewError, NodeKind, type HostMessage } from '../../../widget/protocol/index.js';
 
@@ -109,6 +109,10 @@ describe('recordings', () => {
     const bad = entries();
     bad.push({ t: 2_000, message: { type: 'click', x: 'left', y: 1 } as unknown as HostMessage });
     expect(await refused(file(bad))).toContain('entries[4].message.x');
+    // The join page words the sentence in the agent's language and adds just this part.
+    const error = await decodeRecording(file(bad)).catch((e: unknown) => e as CoviewError);
+    expect(recordingProblem(error as CoviewError)).toMatch(/^entries\[4\]\.message\.x/);
+    expect(recordingProblem(new CoviewError('ERR_PEER', 'x'))).toBeNull();
   });
 
   it('stops inflating a zip bomb at the limit', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { browserOf, osOf, sessionInfoRows } from '../../../widget/agent/session-info.js';
+import { JOIN_MESSAGES } from '../../../widget/i18n/join-messages.js';
+import { createTranslator } from '../../../widget/i18n/translate.js';
 
 const UA = {
   chromeLinux: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
@@ -19,22 +21,35 @@ describe('session info', () => {
     ['safariIphone', 'Safari 17.5', 'iOS 17.5'],
     ['chromeAndroid', 'Chrome 126', 'Android 14'],
   ] as const)('reads %s as %s on %s', (key, browser, os) => {
-    expect(browserOf(UA[key])).toBe(browser);
+    const found = browserOf(UA[key])!;
+    expect(found.headless ? `${found.name} (headless)` : found.name).toBe(browser);
     expect(osOf(UA[key])).toBe(os);
   });
 
-  it('falls back to the platform, then to "unknown"', () => {
+  it('falls back to the platform, then to nothing known', () => {
     expect(osOf('SomeBot/1.0', 'FreeBSD')).toBe('FreeBSD');
-    expect(browserOf('')).toBe('unknown');
-    expect(osOf('')).toBe('unknown');
+    expect(browserOf('')).toBeNull();
+    expect(browserOf('SomeBot/1.0')).toBeNull();
+    expect(osOf('')).toBeNull();
   });
 
   it('shows the live viewport over the one sent at hello, and "unknown" for what an old widget did not send', () => {
-    const rows = sessionInfoRows({ url: 'https://a.example/', title: '', userAgent: UA.chromeLinux, language: 'fr', viewport: { width: 1, height: 1 } }, { width: 800, height: 600 });
+    const rows = sessionInfoRows({ url: 'https://a.example/', title: '', userAgent: UA.chromeLinux, language: 'fr', viewport: { width: 1, height: 1 } }, { width: 800, height: 600 }, createTranslator(JOIN_MESSAGES, 'en').t);
     const value = (key: string) => rows.find((r) => r.key === key)?.value;
     expect(value('viewport')).toBe('800 × 600');
     expect(value('title')).toBe('(untitled)');
     expect(value('timezone')).toBe('unknown');
     expect(value('language')).toBe('fr');
+  });
+
+  it('speaks the agent’s language: labels and "unknown", "(untitled)", "(headless)" from the join page’s catalogue', () => {
+    const { t } = createTranslator(JOIN_MESSAGES, 'de');
+    const rows = sessionInfoRows({ url: 'https://a.example/', title: '', userAgent: UA.headless, language: '' }, null, t);
+    const row = (key: string) => rows.find((r) => r.key === key)!;
+    expect(row('title')).toEqual({ key: 'title', label: 'Titel', value: '(ohne Titel)' });
+    expect(row('browser').value).toBe('Chrome 126 (headless)');
+    expect(row('viewport').value).toBe('unbekannt');
+    expect(row('timezone')).toEqual({ key: 'timezone', label: 'Zeitzone', value: 'unbekannt' });
+    expect(sessionInfoRows({ url: 'https://a.example/', title: 'Shop', userAgent: UA.headless, language: 'ja' }, null, createTranslator(JOIN_MESSAGES, 'ja').t).find((r) => r.key === 'browser')!.value).toBe('Chrome 126（ヘッドレス）');
   });
 });

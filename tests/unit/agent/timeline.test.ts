@@ -73,6 +73,9 @@ describe('timeline', () => {
       ['page', 400],
     ]);
     expect(markers[0]!.label).toBe('Shop');
+    // The page's own words are kept; a click is a place, worded in the agent's language by the join page.
+    expect(markers[1]).toMatchObject({ label: '', at: { x: 5, y: 6 } });
+    expect(markers[3]!.label).toBe('GET https://api/x 500');
     expect(consoleEntries).toHaveLength(1);
     expect(network).toHaveLength(2);
   });
