@@ -65,7 +65,7 @@ export async function throttledJoin(h: Harness, url: string, options: ThrottledJ
   await agent.join(code);
   const expected = () => customer.page.evaluate(`(${domSignature.toString()})(document)`) as Promise<string>;
   const seen = () => agent.inMirror(new Function('doc', `return doc.body ? (${domSignature.toString()})(doc) : ''`) as (doc: Document) => string);
-  let msToEqual: number | null = null;
+  let equalAt: number | null = null;
   let difference = '';
   const deadline = joinedAt + equalWithinMs;
   // Comparing two 5k-node DOMs costs the throttled customer's page hundreds of ms, which would
@@ -81,7 +81,7 @@ export async function throttledJoin(h: Harness, url: string, options: ThrottledJ
     const [a, b] = [await expected(), await seen()];
     if (!churning && a === b) {
       // Equal as of the check's start: the comparison's own time is not the join's.
-      msToEqual = checkedAt - joinedAt;
+      equalAt = checkedAt;
       break;
     }
     difference = b ? firstDifference(a, b) : 'the mirror has no body';
@@ -91,17 +91,23 @@ export async function throttledJoin(h: Harness, url: string, options: ThrottledJ
   const resyncs = Number((await agent.page.locator('html').getAttribute('data-coview-resyncs')) ?? 0);
   const customerMode = await customer.page.evaluate(() => document.compatMode);
   const agentMode = (await agent.inMirror((doc) => doc.compatMode)) ?? '(none)';
-  const { msToLive, msToComplete } = await agent.page.evaluate(() => (window as unknown as { __joinMilestones: { msToLive: number | null; msToComplete: number | null } }).__joinMilestones);
+  const { msToLive, msToComplete, clickedAtEpoch } = await agent.page.evaluate(() => (window as unknown as { __joinMilestones: { msToLive: number | null; msToComplete: number | null; clickedAtEpoch: number | null } }).__joinMilestones);
+  // From the Join click itself (the agent's page noted it): typing the code and the name before it
+  // is the test's time, not the join's.
+  const msToEqual = equalAt === null ? null : Math.max(0, equalAt - (clickedAtEpoch ?? joinedAt));
   return { equal: msToEqual !== null, msToEqual, msToLive, msToComplete, resyncs, divergences, difference, customerMode, agentMode, customer, agent };
 }
 
 /** In the agent's page: times from the Join click to "live" and to the whole first mirror. */
 function watchJoinMilestones(): void {
-  const milestones = { msToLive: null as number | null, msToComplete: null as number | null };
+  const milestones = { msToLive: null as number | null, msToComplete: null as number | null, clickedAtEpoch: null as number | null };
   (window as unknown as { __joinMilestones: typeof milestones }).__joinMilestones = milestones;
   let clickedAt: number | null = null;
   document.addEventListener('click', (event) => {
-    if (clickedAt === null && (event.target as Element).closest?.('button')?.textContent?.trim() === 'Join') clickedAt = performance.now();
+    if (clickedAt === null && (event.target as Element).closest?.('button')?.textContent?.trim() === 'Join') {
+      clickedAt = performance.now();
+      milestones.clickedAtEpoch = performance.timeOrigin + clickedAt;
+    }
   }, true);
   const check = () => {
     if (clickedAt === null) return;
