@@ -18,12 +18,28 @@ import type { RoomStore } from './store.js';
 export interface AppServerOptions extends SignalingOptions {
   /** Serve the demo shop at `/` and `/demo/*`. Default true. */
   serveDemo?: boolean;
+  /**
+   * Mount Coview into this existing server (Express, Fastify, plain Node) instead of making one:
+   * Socket.IO attaches to it and `handle` answers Coview's paths. Its own request listener must be
+   * on it before this call, since Socket.IO passes everything outside `/socket.io/` on to the
+   * listeners it finds there.
+   */
+  httpServer?: HttpServer;
   /** Project root holding dist/ and demo/. Default: the folder above this file (also right for dist/server.js). */
   root?: URL;
 }
 
+/** What `handle` calls for a path that is not Coview's. */
+export type NextHandler = (error?: unknown) => void;
+
 export interface AppServer {
   httpServer: HttpServer;
+  /**
+   * A Node / Connect / Express request handler: answers Coview's paths (`/widget.js`, `/join.js`,
+   * `/join`, `/healthz`, `/metrics`, the favicon, and the demo when served) and calls `next` for any
+   * other path, or answers 404 without `next`.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, next?: NextHandler): void;
   io: SignalingIo;
   store: RoomStore;
   metrics: Metrics;
@@ -60,7 +76,7 @@ interface Reply {
 }
 
 export function createAppServer(options: AppServerOptions = {}): AppServer {
-  const { serveDemo = true, root = new URL('..', import.meta.url), ...signalingOptions } = options;
+  const { serveDemo = true, root = new URL('..', import.meta.url), httpServer: mountOn, ...signalingOptions } = options;
   const distDir = new URL('dist/', root);
   const demoDir = new URL('demo/', root);
 
@@ -70,6 +86,20 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
   ]);
 
   let draining = false;
+
+  /** Whether `path` is one of Coview's, decided without I/O so `handle` can pass the others on at once. */
+  function isOurs(path: string): boolean {
+    return (
+      path === '/healthz' ||
+      path === '/metrics' ||
+      bundles.has(path) ||
+      path === '/favicon.ico' ||
+      path === '/favicon.svg' ||
+      path === '/join' ||
+      path === '/join/' ||
+      (serveDemo && (path === '/' || path.startsWith('/demo/')))
+    );
+  }
 
   async function route(path: string): Promise<Reply> {
     // A draining process says so, so the load balancer stops sending it new clients.
@@ -110,14 +140,20 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
     }
   }
 
-  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function handle(req: IncomingMessage, res: ServerResponse, next?: NextHandler): void {
+    // Only the path matters; no URL parsing, so `//host/...` tricks have nothing to act on.
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (next && !isOurs(path)) return next();
+    void onRequest(req, res, path);
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     let reply: Reply;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       reply = { status: 405, type: TEXT, body: 'Method not allowed', headers: { Allow: 'GET, HEAD' } };
     } else {
       try {
-        // Only the path matters; no URL parsing, so `//host/...` tricks have nothing to act on.
-        reply = await route((req.url ?? '/').split('?')[0] ?? '/');
+        reply = await route(path);
       } catch (error) {
         (signalingOptions.logger ?? console).error('request failed', { error });
         reply = { status: 500, type: TEXT, body: 'Internal error' };
@@ -135,7 +171,7 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
 
   // The request handler goes on first: Socket.IO wraps existing handlers and passes them
   // everything outside /socket.io/.
-  const httpServer = createServer((req, res) => void onRequest(req, res));
+  const httpServer = mountOn ?? createServer((req, res) => handle(req, res));
   const signaling = createSignalingServer(httpServer, {
     ...signalingOptions,
     onDrain: () => {
@@ -147,6 +183,7 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
 
   return {
     httpServer,
+    handle,
     io: signaling.io,
     store: signaling.store,
     metrics: signaling.metrics,
