@@ -1,6 +1,8 @@
-// Builds the two browser bundles (widget.js for customers' pages, join.js for agents) and the
-// server. One esbuild call each; simple-peer is aliased to its self-contained browser build so no
-// Node polyfills are needed in the browser.
+// Builds the two browser bundles (widget.js for customers' pages, join.js for agents), the npm
+// package's ES module (coview.js) and the server (server.js, the `coview-server` bin, and
+// server-api.js for `coview/server`); the package's .d.ts come from `npm run build:types`. One
+// esbuild call each; simple-peer is aliased to its self-contained browser build so no Node
+// polyfills are needed in the browser.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -48,6 +50,9 @@ const browser = {
   logLevel: 'warning',
 };
 
+/** Node code: dependencies stay packages (installed beside Coview), not bundled. */
+const node = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', absWorkingDir: root, logLevel: 'warning' };
+
 // `--test` adds test-only bundles (tests/support/*-entry.ts) to dist/test/.
 const testBundles = process.argv.includes('--test')
   ? [build({ ...browser, minify: false, entryPoints: ['tests/support/loopback-entry.ts'], outfile: 'dist/test/loopback.js' })]
@@ -57,15 +62,10 @@ await Promise.all([
   ...testBundles,
   build({ ...browser, entryPoints: ['widget/index.ts'], outfile: 'dist/widget.js' }),
   build({ ...browser, entryPoints: ['widget/join.ts'], outfile: 'dist/join.js' }),
-  build({
-    entryPoints: ['signaling/main.ts'],
-    outfile: 'dist/server.js',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    absWorkingDir: root,
-    logLevel: 'warning',
-  }),
+  // `import … from 'coview'` (the npm package): the widget as an ES module, self-contained like
+  // widget.js (its dependencies are bundled with the same fixes), so any bundler takes it as it is.
+  build({ ...browser, entryPoints: ['widget/module.ts'], outfile: 'dist/coview.js', format: 'esm' }),
+  // The server's files sit directly in dist/: createAppServer finds dist/ and demo/ one folder up.
+  build({ ...node, entryPoints: ['signaling/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...node, entryPoints: ['signaling/index.ts'], outfile: 'dist/server-api.js' }),
 ]);

@@ -21,7 +21,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Resolves with the first line of `proc`'s output that `match` accepts; rejects (and kills it) if it is not ready in time. */
-async function waitForLine(proc: ChildProcess, match: (line: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
+export async function waitForLine(proc: ChildProcess, match: (line: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
   try {
     return await firstLine(proc, match, what, timeoutMs);
   } catch (error) {

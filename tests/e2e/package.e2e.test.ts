@@ -1,0 +1,173 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, waitForLine } from '../support/processes.js';
+import { copyDependencies } from '../support/scratch-project.js';
+
+/**
+ * The npm package as a site's developers get it: `npm pack`, the tarball installed into a scratch
+ * project (offline), a strict TypeScript consumer compiled against its types, the README's server
+ * examples run from it, and `npx coview-server`.
+ */
+
+const run = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const REPO_MODULES = join(ROOT, 'node_modules');
+const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
+
+let dir: string;
+let app: string;
+let packed: { files: { path: string }[]; filename: string };
+const children: ChildProcess[] = [];
+
+/** The README's example named `name`: the code block after its `<!-- example: name … -->` line. */
+async function readmeExample(name: string): Promise<string> {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const match = new RegExp(`<!-- example: ${name}\\b[^>]*-->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(readme);
+  if (!match) throw new Error(`README has no example "${name}"`);
+  return match[1]!;
+}
+
+async function get(url: string): Promise<{ status: number; type: string; body: string }> {
+  const response = await fetch(url);
+  return { status: response.status, type: response.headers.get('content-type') ?? '', body: await response.text() };
+}
+
+/** Runs `args` in the scratch project until it logs a line `ready` accepts; the test's afterAll stops it. */
+async function startInApp(command: string, args: string[], env: Record<string, string>, ready: (line: string) => boolean): Promise<string> {
+  const child = spawn(command, args, { cwd: app, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return waitForLine(child, ready, `${command} ${args.join(' ')}`, 20_000);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'coview-pack-'));
+  app = join(dir, 'app');
+  // `prepack` builds the bundles and the .d.ts, as it does for `npm publish`.
+  const { stdout } = await run('npm', ['pack', '--json', '--offline', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 << 20 });
+  packed = (JSON.parse(stdout) as (typeof packed)[])[0]!;
+  await mkdir(join(app, 'node_modules'), { recursive: true });
+  // What the consumer brings itself: express for the README's example, Node's types for the server code.
+  const own = ['express', '@types/node'];
+  const versions = Object.fromEntries(await Promise.all(own.map(async (name) => [name, (JSON.parse(await readFile(join(REPO_MODULES, name, 'package.json'), 'utf8')) as { version: string }).version])));
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'scratch-site', private: true, type: 'module', dependencies: versions }));
+  copyDependencies(REPO_MODULES, join(app, 'node_modules'), [...Object.keys(manifest.dependencies), ...own]);
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed.filename)], { cwd: app });
+}, 240_000);
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the npm package', () => {
+  it('ships the bundles, the server, the join page and the types, and nothing of the repository besides', () => {
+    const files = packed.files.map((file) => file.path);
+    for (const file of ['package.json', 'dist/coview.js', 'dist/widget.js', 'dist/join.js', 'dist/server.js', 'dist/server-api.js', 'dist/types/widget/module.d.ts', 'dist/types/signaling/index.d.ts', 'demo/join.html']) {
+      expect(files).toContain(file);
+    }
+    expect(files.filter((file) => /^(tests|bench|scripts|widget|signaling|dist\/test)\//.test(file))).toEqual([]);
+  });
+
+  it('installs offline with only its server dependencies, and exports types first', async () => {
+    const installed = JSON.parse(await readFile(join(app, 'node_modules/coview/package.json'), 'utf8')) as { private?: boolean; exports: Record<string, Record<string, string>> };
+    expect(installed.private).toBeUndefined();
+    for (const entry of ['.', './server']) expect(Object.keys(installed.exports[entry]!)[0]).toBe('types');
+  });
+
+  it('a strict TypeScript consumer compiles against the types, with bundler and with Node resolution, and a wrong call does not', async () => {
+    await writeFile(
+      join(app, 'consumer.ts'),
+      `import { setup, start, stop, invite, subscribe, status, version, CoviewError, type CoviewApi, type HostState, type StartOptions } from 'coview';
+import { createAppServer, createSignalingServer, type AppServer } from 'coview/server';
+import { createServer } from 'node:http';
+
+export function browserSide(): void {
+  const api: CoviewApi = setup({ server: 'https://coview.example.com', maskSelector: '.pii', locale: 'de', theme: { accent: '#0a0' } });
+  const options: StartOptions = { onJoinRequest: (agent) => agent.name === 'Alex', maskAllInputs: true };
+  const code: Promise<string> = start(options).then((started) => started.code);
+  const more: Promise<{ code: string }> = invite();
+  const off: () => void = subscribe((state: HostState) => {
+    if (state.status === 'sharing') console.log(state.agents.map((agent) => agent.name), state.control);
+  });
+  const now: 'idle' | 'starting' | 'waiting' | 'asking' | 'connecting' | 'sharing' | 'reconnecting' | 'error' = status();
+  const same: CoviewApi | undefined = window.Coview;
+  void [api, code, more, off, now, same, version.length, stop(), new CoviewError('ERR_BAD_OPTIONS', 'x').code];
+  // @ts-expect-error misspelt option
+  void start({ maskSelectr: '.pii' });
+  // @ts-expect-error status is not a number
+  const wrong: number = status();
+  void wrong;
+}
+
+export function serverSide(): AppServer {
+  const server = createServer();
+  const coview: AppServer = createAppServer({ httpServer: server, serveDemo: false, allowedOrigins: ['https://shop.example.com'] });
+  server.on('request', (req, res) => coview.handle(req, res, () => res.end('mine')));
+  createSignalingServer(createServer(), { roomTtlMs: 60_000 }).io.on('connection', () => undefined);
+  // @ts-expect-error no such option
+  createAppServer({ serveDemos: false });
+  return coview;
+}
+`,
+    );
+    const tsc = join(REPO_MODULES, 'typescript/bin/tsc');
+    const common = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022', '--lib', 'es2022,dom', '--types', 'node', 'consumer.ts'];
+    for (const resolution of [['--module', 'esnext', '--moduleResolution', 'bundler'], ['--module', 'nodenext']]) {
+      const result = await run(process.execPath, [tsc, ...resolution, ...common], { cwd: app }).then(
+        () => 'compiled',
+        (error: { stdout: string }) => error.stdout,
+      );
+      expect(result, resolution.join(' ')).toBe('compiled');
+    }
+  });
+
+  it('imports in Node without a page (server-side rendering), and says so when called there', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', `import { start, version } from 'coview'; start().catch((error) => console.log(JSON.stringify({ version, code: error.code })));`],
+      { cwd: app },
+    );
+    expect(JSON.parse(stdout)).toEqual({ version: manifest.version, code: 'ERR_BAD_OPTIONS' });
+  });
+
+  it('npx coview-server serves the widget, the join page and signaling', async () => {
+    const line = await startInApp('npx', ['--offline', 'coview-server'], { PORT: '0', HOST: '127.0.0.1', SERVE_DEMO: 'false' }, (l) => l.includes('"msg":"listening"'));
+    const base = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+    const widget = await get(`${base}/widget.js`);
+    expect(widget.status).toBe(200);
+    expect(widget.type).toContain('javascript');
+    expect(widget.body).toContain(manifest.version);
+    const join = await get(`${base}/join`);
+    expect(join.status).toBe(200);
+    expect(join.body).toContain('/join.js');
+    expect((await get(`${base}/socket.io/?EIO=4&transport=polling`)).body).toMatch(/^0\{"sid":/);
+  });
+
+  for (const example of ['node-http', 'express']) {
+    it(`the README's ${example} example mounts Coview beside the app's own routes`, async () => {
+      await writeFile(join(app, `${example}.mjs`), await readmeExample(example));
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const child = spawn(process.execPath, [`${example}.mjs`], { cwd: app, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      // Up once it answers (the example prints nothing).
+      let own = { status: 0, type: '', body: '' };
+      for (let tries = 0; tries < 200 && own.status === 0; tries++) {
+        own = await get(`${base}/`).catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return own;
+        });
+      }
+      expect(own).toMatchObject({ status: 200, body: 'my own app' });
+      expect((await get(`${base}/widget.js`)).body).toContain(manifest.version);
+      expect((await get(`${base}/join`)).body).toContain('/join.js');
+      expect((await get(`${base}/healthz`)).body).toBe('ok');
+      expect((await get(`${base}/socket.io/?EIO=4&transport=polling`)).body).toMatch(/^0\{"sid":/);
+      child.kill('SIGTERM');
+    });
+  }
+});
