@@ -22,6 +22,8 @@ export interface CoviewConfig {
   graceMs: number;
   limits: Partial<Limits>;
   logLevel: LogLevel;
+  /** Minutes of the session the agent's time travel keeps at full detail (older history is thinned). */
+  timeTravelMinutes: number | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -51,6 +53,7 @@ export function loadConfig(env: Env = process.env): CoviewConfig {
     turn: turn(env),
     iceTransportPolicy: oneOf(env, 'ICE_TRANSPORT_POLICY', ['all', 'relay'] as const),
     trustProxy: flag(env, 'TRUST_PROXY', false),
+    timeTravelMinutes: value(env, 'TIME_TRAVEL_MINUTES') === undefined ? undefined : integer(env, 'TIME_TRAVEL_MINUTES', 60, 1, 24 * 60, 'a whole number of minutes from 1 to 1440'),
     graceMs: integer(env, 'RESUME_GRACE_SECONDS', 600, 1, MAX_TTL_SECONDS, `a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`) * 1000,
     limits: {
       joinsPerIpPerMinute: integer(env, 'JOIN_LIMIT_PER_IP', 30, 1, 1_000_000, 'a whole number of join attempts per minute'),

@@ -25,6 +25,8 @@ export interface AppServerOptions extends SignalingOptions {
    * listeners it finds there.
    */
   httpServer?: HttpServer;
+  /** Minutes the join page's time travel keeps at full detail. Default: the join page's own (60). */
+  timeTravelMinutes?: number;
   /** Project root holding dist/ and demo/. Default: the folder above this file (also right for dist/server.js). */
   root?: URL;
 }
@@ -76,7 +78,7 @@ interface Reply {
 }
 
 export function createAppServer(options: AppServerOptions = {}): AppServer {
-  const { serveDemo = true, root = new URL('..', import.meta.url), httpServer: mountOn, ...signalingOptions } = options;
+  const { serveDemo = true, root = new URL('..', import.meta.url), httpServer: mountOn, timeTravelMinutes, ...signalingOptions } = options;
   const distDir = new URL('dist/', root);
   const demoDir = new URL('demo/', root);
 
@@ -116,10 +118,17 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
     }
     // Browsers ask for /favicon.ico on their own: answer with the icon rather than a 404.
     if (path === '/favicon.ico' || path === '/favicon.svg') return { status: 200, type: 'image/svg+xml', body: FAVICON_SVG, headers: { 'Cache-Control': 'max-age=86400' } };
-    if (path === '/join' || path === '/join/') return demoFile('join.html');
+    if (path === '/join' || path === '/join/') return joinPage();
     if (serveDemo && path === '/') return demoFile('index.html');
     if (serveDemo && path.startsWith('/demo/')) return demoFile(decodeName(path.slice('/demo/'.length)));
     return notFound();
+  }
+
+  /** The join page, told the time-travel window when one is configured (widget/join.ts reads it). */
+  async function joinPage(): Promise<Reply> {
+    const reply = await demoFile('join.html');
+    if (timeTravelMinutes === undefined || reply.status !== 200) return reply;
+    return { ...reply, body: reply.body.toString().replace(/<html\b/i, `<html data-coview-history-minutes="${Math.floor(timeTravelMinutes)}"`) };
   }
 
   async function demoFile(name: string | null): Promise<Reply> {

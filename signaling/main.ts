@@ -44,6 +44,7 @@ async function start(): Promise<void> {
     graceMs: config.graceMs,
     iceServers: config.iceServers,
     serveDemo: config.serveDemo,
+    ...(config.timeTravelMinutes !== undefined ? { timeTravelMinutes: config.timeTravelMinutes } : {}),
     allowedOrigins: config.allowedOrigins,
     agentTokenSecret: config.agentTokenSecret,
     turn: config.turn,

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Viewer } from '../agent/viewer.js';
 import { AgentSession, type AgentState } from '../session/agent-session.js';
 import { joinAction } from '../session/join-decisions.js';
-import { TimelinePlayer, type TimelineEntry } from '../agent/timeline.js';
+import { TimelinePlayer, type HistoryOptions, type TimelineEntry } from '../agent/timeline.js';
 import { decodeRecording, recordingProblem, withAssets } from '../agent/recording.js';
 import { CoviewError } from '../protocol/index.js';
 import { Toolbox } from './toolbox.js';
@@ -28,7 +28,7 @@ interface View {
  * Every session starts on a fresh View, so nothing of an earlier one (a frozen mirror, its
  * timeline) is left in the next; the tab never needs a reload to join again.
  */
-export function JoinPage({ serverUrl }: { serverUrl: string }) {
+export function JoinPage({ serverUrl, timeTravel = {} }: { serverUrl: string; timeTravel?: HistoryOptions }) {
   const tr = useJoinText();
   const { t } = tr;
   const codeRef = useRef<HTMLInputElement>(null);
@@ -70,7 +70,7 @@ export function JoinPage({ serverUrl }: { serverUrl: string }) {
         () => sessionRef.current?.diverged(),
         t('frameTitle'),
       );
-      const player = new TimelinePlayer(viewer);
+      const player = new TimelinePlayer(viewer, undefined, timeTravel);
       const unsubscribePlayer = player.subscribe(() => {
         document.documentElement.setAttribute('data-coview-timeline', player.live ? 'live' : 'past');
         rerender();

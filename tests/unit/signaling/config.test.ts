@@ -8,6 +8,12 @@ describe('server configuration', () => {
     expect(loadConfig({})).toMatchObject({ redisUrl: undefined, allowedOrigins: [], agentTokenSecret: undefined, turn: undefined, trustProxy: false, logLevel: 'info' });
   });
 
+  it('reads the time-travel window, in minutes, and refuses one that is not', () => {
+    expect(loadConfig({}).timeTravelMinutes).toBeUndefined();
+    expect(loadConfig({ TIME_TRAVEL_MINUTES: '90' }).timeTravelMinutes).toBe(90);
+    expect(() => loadConfig({ TIME_TRAVEL_MINUTES: 'an hour' })).toThrow(/TIME_TRAVEL_MINUTES/);
+  });
+
   it('reads the scale-out and security settings', () => {
     const config = loadConfig({
       REDIS_URL: 'redis://redis:6379',

@@ -496,6 +496,13 @@ describe('http', () => {
       expect((await get('/demo/missing.html')).status).toBe(404);
     });
 
+    it('tells the join page how much time travel keeps when TIME_TRAVEL_MINUTES is set', async () => {
+      await writeFile(join(root, 'demo', 'join.html'), '<!doctype html><html lang="en"><h1>join</h1>');
+      await fixture({ timeTravelMinutes: 90 });
+      expect((await get('/join')).body).toBe('<!doctype html><html data-coview-history-minutes="90" lang="en"><h1>join</h1>');
+      await writeFile(join(root, 'demo', 'join.html'), '<h1>join</h1>');
+    });
+
     it('hides the demo when serveDemo is false but keeps the join page', async () => {
       await fixture({ serveDemo: false });
       expect((await get('/')).status).toBe(404);
