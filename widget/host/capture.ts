@@ -692,8 +692,9 @@ export function startCapture(options: CaptureOptions): StopCapture {
     ctx.emit({ type: 'input', id, value: privacy.fieldValue(el, el.value), ...checked });
   };
 
-  // Scroll of a document or of any scrollable element, one throttle per target.
-  const scrollThrottles = new Map<Node, ReturnType<typeof throttle<[]>>>();
+  // Scroll of a document or of any scrollable element, one throttle per target. Weak: an element
+  // that scrolled once and left the page must not stay in memory for the rest of the session.
+  const scrollThrottles = new WeakMap<Node, ReturnType<typeof throttle<[]>>>();
   const onScroll = safe((event: Event) => {
     const raw = event.target as Node | Window;
     const target: Node = 'document' in raw && (raw as Window).document ? (raw as Window).document : (raw as Node);
@@ -786,7 +787,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
         // Restoring the page's own functions must never fail loudly.
       }
     }
-    scrollThrottles.forEach((t) => t.cancel());
+    // A scroll throttle still waiting fires once more into `emit`, which is closed now.
     onResize.cancel();
     onPointerMove.cancel();
     onSelection.cancel();

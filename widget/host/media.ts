@@ -56,7 +56,9 @@ const MEDIA_EVENTS = ['play', 'pause', 'seeked', 'ratechange', 'volumechange', '
 
 /** Video and audio: play state, position, rate and mute, sent when they change. */
 export function watchMedia(ctx: CaptureContext) {
-  const watched = new Set<HTMLMediaElement>();
+  // Weak, and listeners removed all at once by the signal: a player that left the page is not kept for the session.
+  const watched = new WeakSet<HTMLMediaElement>();
+  const listening = new AbortController();
   const sendState = ctx.safe((el: HTMLMediaElement) => {
     const id = ctx.idOf(el);
     if (id < 0 || ctx.decide(el) === 'block') return;
@@ -67,13 +69,12 @@ export function watchMedia(ctx: CaptureContext) {
     add(el: HTMLMediaElement) {
       if (watched.has(el) || ctx.decide(el) === 'block') return;
       watched.add(el);
-      for (const type of MEDIA_EVENTS) el.addEventListener(type, send);
+      for (const type of MEDIA_EVENTS) el.addEventListener(type, send, { signal: listening.signal });
       // Already playing when the agent arrived: say so now.
       if (!el.paused) sendState(el);
     },
     stop() {
-      watched.forEach((el) => MEDIA_EVENTS.forEach((type) => el.removeEventListener(type, send)));
-      watched.clear();
+      listening.abort();
     },
   };
 }
