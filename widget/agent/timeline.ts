@@ -106,7 +106,7 @@ export class Timeline {
     }
     const index = this.entries.push({ t: time, message }) - 1;
     this.index(index);
-    const oldest = this.entries[this.fullFrom]!.t;
+    const oldest = this.entries[this.fullFrom]?.t ?? time;
     if (time - oldest > this.history.fullDetailMs + this.history.stepMs) this.thin(time - this.history.fullDetailMs);
     return this.entries.length - 1;
   }
