@@ -1,9 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import { freePort, waitForLine } from '../support/processes.js';
 import { copyDependencies } from '../support/scratch-project.js';
 
@@ -22,6 +25,8 @@ let dir: string;
 let app: string;
 let packed: { files: { path: string }[]; filename: string };
 const children: ChildProcess[] = [];
+let browser: Browser | undefined;
+let site: Server | undefined;
 
 /** The README's example named `name`: the code block after its `<!-- example: name … -->` line. */
 async function readmeExample(name: string): Promise<string> {
@@ -59,6 +64,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  await browser?.close();
+  site?.close();
   for (const child of children) child.kill('SIGKILL');
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -116,14 +123,18 @@ export function serverSide(): AppServer {
     );
     const tsc = join(REPO_MODULES, 'typescript/bin/tsc');
     const common = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022', '--lib', 'es2022,dom', '--types', 'node', 'consumer.ts'];
-    for (const resolution of [['--module', 'esnext', '--moduleResolution', 'bundler'], ['--module', 'nodenext']]) {
-      const result = await run(process.execPath, [tsc, ...resolution, ...common], { cwd: app }).then(
-        () => 'compiled',
-        (error: { stdout: string }) => error.stdout,
-      );
-      expect(result, resolution.join(' ')).toBe('compiled');
-    }
-  });
+    const resolutions = [['--module', 'esnext', '--moduleResolution', 'bundler'], ['--module', 'nodenext']];
+    const results = await Promise.all(
+      resolutions.map((resolution) =>
+        run(process.execPath, [tsc, ...resolution, ...common], { cwd: app }).then(
+          () => 'compiled',
+          (error: { stdout: string }) => error.stdout,
+        ),
+      ),
+    );
+    expect(results).toEqual(['compiled', 'compiled']);
+    // Seconds of honest CPU each (tsc loading the DOM and Node types); several times that on a busy machine.
+  }, 180_000);
 
   it('imports in Node without a page (server-side rendering), and says so when called there', async () => {
     const { stdout } = await run(
@@ -145,6 +156,33 @@ export function serverSide(): AppServer {
     expect(join.status).toBe(200);
     expect(join.body).toContain('/join.js');
     expect((await get(`${base}/socket.io/?EIO=4&transport=polling`)).body).toMatch(/^0\{"sid":/);
+  });
+
+  it('a site that imports it (served as a bundler would) gets one widget, the same window.Coview, and a share code', async () => {
+    const line = await startInApp('npx', ['--offline', 'coview-server'], { PORT: '0', HOST: '127.0.0.1', SERVE_DEMO: 'false' }, (l) => l.includes('"msg":"listening"'));
+    const coviewServer = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+    const module = await readFile(join(app, 'node_modules/coview/dist/coview.js'));
+    // The site's own origin: its page, and the package's module where its bundle would be.
+    site = createServer((req, res) => {
+      if (req.url === '/assets/coview.js') return res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(module);
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(`<!doctype html><html lang="en"><body><h1>A site</h1><script type="module">
+        import { setup, start, subscribe, status } from '/assets/coview.js';
+        const api = setup({ server: ${JSON.stringify(coviewServer)} });
+        const seen = [];
+        subscribe((state) => seen.push(state.status));
+        window.result = start({ onJoinRequest: () => true }).then(({ code }) => ({ code, seen, status: status(), same: api === window.Coview && setup() === api }));
+      </script></body></html>`);
+    });
+    await new Promise<void>((resolve) => site!.listen(0, '127.0.0.1', resolve));
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${(site.address() as { port: number }).port}/`);
+    const result = await page.evaluate(() => (window as unknown as { result: Promise<{ code: string; seen: string[]; status: string; same: boolean }> }).result);
+    expect(result.code).toMatch(/^\w{3}-\w{3}-\w{3}$/);
+    expect(result).toMatchObject({ status: 'waiting', same: true });
+    expect(result.seen).toEqual(expect.arrayContaining(['idle', 'waiting']));
+    expect(await page.locator('[data-coview-widget]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-coview-widget]').getAttribute('data-coview-host-state')).toBe('waiting');
   });
 
   for (const example of ['node-http', 'express']) {
