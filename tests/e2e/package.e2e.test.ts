@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
 import { freePort, waitForLine } from '../support/processes.js';
-import { copyDependencies } from '../support/scratch-project.js';
+import { copyDependencies } from '../support/offline-install.js';
 
 /**
  * The npm package as a site's developers get it: `npm pack`, the tarball installed into a scratch
