@@ -41,9 +41,21 @@ async function get(url: string): Promise<{ status: number; type: string; body: s
   return { status: response.status, type: response.headers.get('content-type') ?? '', body: await response.text() };
 }
 
+/** Stops a child and, when startInApp made it a group leader, everything it started. */
+function stopGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Not a group leader (the examples run straight from node), or already gone.
+    child.kill('SIGKILL');
+  }
+}
+
 /** Runs `args` in the scratch project until it logs a line `ready` accepts; the test's afterAll stops it. */
 async function startInApp(command: string, args: string[], env: Record<string, string>, ready: (line: string) => boolean): Promise<string> {
-  const child = spawn(command, args, { cwd: app, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: `npx` runs the bin as a child of its own, which killing npx alone
+  // would leave running after the suite (a server per test run, found on this machine).
+  const child = spawn(command, args, { cwd: app, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   return waitForLine(child, ready, `${command} ${args.join(' ')}`, 20_000);
 }
@@ -66,7 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   site?.close();
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) stopGroup(child);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
