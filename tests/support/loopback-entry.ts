@@ -93,7 +93,7 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
   const { privacy: privacyOptions, ...captureOptions } = options;
   const privacy = privacyOptions ? createPrivacy(privacyOptions) : undefined;
   const stopDevtools = privacy
-    ? startDevtoolsCapture({ emit: (message) => sender.send(message), wrapFetch: true, redactText: (text) => redactText(text, { secrets: privacy.secretValues(document) }) })
+    ? startDevtoolsCapture({ emit: (message) => sender.send(message), wrapFetch: true, redactText: (text) => redactText(text, { secrets: privacy.secretValues(document) }), loadedPrivately: (url) => privacy.loadedPrivately(url, document) })
     : () => {};
   const capture = (extra: Omit<LoopbackOptions, 'privacy'> = {}): StopCapture =>
     startCapture({

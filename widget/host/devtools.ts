@@ -23,6 +23,8 @@ export interface DevtoolsCaptureOptions {
   maxPerSecond?: number;
   /** What console text and stacks go through before they are sent (the site's privacy rules). */
   redactText?: (text: string) => string;
+  /** True when a file the page loaded was asked for by an element the rule hides (Privacy.loadedPrivately): only its origin is sent. */
+  loadedPrivately?: (url: string) => boolean;
   window?: Window;
 }
 
@@ -233,7 +235,7 @@ export function startDevtoolsCapture(options: DevtoolsCaptureOptions): () => voi
             reportRequest({
               kind: entry.initiatorType || 'other',
               method: entry.initiatorType === 'fetch' || entry.initiatorType === 'beacon' ? '' : 'GET', // unknown for these
-              url: entry.name,
+              url: options.loadedPrivately?.(entry.name) ? privateAddress(entry.name) : entry.name,
               status: status ? status : null,
               durationMs: entry.duration,
               size: entry.encodedBodySize || entry.transferSize || null,
@@ -272,6 +274,15 @@ export function networkUrl(raw: string, base?: string): string {
   }
   if (url.protocol === 'data:' || url.protocol === 'blob:' || url.protocol === 'javascript:') return `${url.protocol}…`;
   return redactUrl(url.href);
+}
+
+/** A file a hidden element loaded: where from, not what. */
+function privateAddress(url: string): string {
+  try {
+    return `${new URL(url).origin}/[redacted]`;
+  } catch {
+    return '(invalid URL)';
+  }
 }
 
 function isError(value: unknown): value is Error {

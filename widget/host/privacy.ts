@@ -231,6 +231,8 @@ export function wireUrl(raw: string, base: string, role: UrlRole): string {
   wireUrlCache.set(key, wired);
   return wired;
 }
+/** Elements that make the browser fetch a file by an address in their attributes. */
+const LOADING_ELEMENTS = 'img, picture source, video, audio, source, track, iframe, embed, object, input[type=image], link[href], script[src]';
 const WIRE_URL_CACHE_ENTRIES = 4096;
 const wireUrlCache = new Map<string, string>();
 
@@ -297,6 +299,12 @@ export interface Privacy {
   isMasked(node: Node): boolean;
   /** True when `el` is replaced by a placeholder (or sits inside one, across shadow and frame boundaries). */
   isBlocked(el: Node): boolean;
+  /**
+   * True when a file the page loaded (`url`, absolute) was asked for by an element of `doc` that
+   * the rule does not show: its address is then the masked region's content (a picture named
+   * after the customer), so the Network panel must not show it either.
+   */
+  loadedPrivately(url: string, doc: Document): boolean;
   /** True when a field's value must never be sent as typed. */
   isMaskedField(el: Element): boolean;
   fieldValue(el: Element, value: string): string;
@@ -368,6 +376,22 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
     decide: decideNode,
     isMasked,
     isBlocked,
+    loadedPrivately(url, doc) {
+      const base = doc.baseURI || doc.URL;
+      const resolve = (raw: string) => {
+        try {
+          return new URL(raw.trim(), base).href;
+        } catch {
+          return '';
+        }
+      };
+      for (const el of doc.querySelectorAll(LOADING_ELEMENTS)) {
+        const media = el as HTMLImageElement & { poster?: string; href?: string };
+        const candidates = [media.currentSrc, el.getAttribute('src'), el.getAttribute('poster'), el.getAttribute('href'), ...(el.getAttribute('srcset') ?? '').split(',').map((c) => c.trim().split(/\s+/)[0] ?? '')];
+        if (candidates.some((c) => c && (c === url || resolve(c) === url)) && decideNode(el) !== 'show') return true;
+      }
+      return false;
+    },
     isMaskedField,
     fieldValue(el, value) {
       if (isSecretField(el)) return fieldValueForWire(el, value);

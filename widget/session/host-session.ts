@@ -696,6 +696,7 @@ export class HostSession extends ObservableState<HostState> {
         wrapFetch: this.options.wrapFetch,
         // Console text is the page's own words: the site's masking rules and secret patterns apply.
         redactText: (text) => redactText(text, { secrets: privacy.secretValues(document) }),
+        loadedPrivately: (url) => privacy.loadedPrivately(url, document),
       });
     }
     // Fonts the agent may not be able to load: an agent cannot tell that a font failed, so send them now.
