@@ -1,5 +1,5 @@
 import type { HostMessage } from '../protocol/index.js';
-import type { Privacy } from './privacy.js';
+import { sourcesOf, type Privacy } from './privacy.js';
 
 /** Larger files are not worth a data channel (and are rarely what is missing). */
 export const MAX_ASSET_BYTES = 5 * 1024 * 1024;
@@ -93,7 +93,7 @@ function pageReferenceOf(doc: Document, url: string, privacy: Privacy): { kind: 
   for (const img of Array.from(doc.images)) {
     // The one rule: a picture the mirror does not show (blocked, masked, private mode) is never served.
     if (privacy.decide(img) !== 'show') continue;
-    for (const source of imageSources(img, doc)) {
+    for (const source of sourcesOf(img, doc)) {
       if (matches(source)) return { kind: 'image', source };
     }
   }
@@ -107,24 +107,6 @@ function parsed(url: string): string {
   } catch {
     return url;
   }
-}
-
-function imageSources(img: HTMLImageElement, doc: Document): string[] {
-  const sources = [img.currentSrc, img.src];
-  const sets = [img.getAttribute('srcset')];
-  if (img.parentElement?.tagName === 'PICTURE') for (const source of Array.from(img.parentElement.children)) if (source.tagName === 'SOURCE') sets.push(source.getAttribute('srcset'));
-  for (const set of sets) {
-    for (const candidate of (set ?? '').split(',')) {
-      const raw = candidate.trim().split(/\s+/)[0];
-      if (!raw) continue;
-      try {
-        sources.push(new URL(raw, doc.baseURI).href);
-      } catch {
-        // Not a URL: the browser could not load it either.
-      }
-    }
-  }
-  return sources.filter(Boolean);
 }
 
 async function contentHash(bytes: Uint8Array): Promise<string> {

@@ -231,10 +231,36 @@ export function wireUrl(raw: string, base: string, role: UrlRole): string {
   wireUrlCache.set(key, wired);
   return wired;
 }
-/** Elements that make the browser fetch a file by an address in their attributes. */
-const LOADING_ELEMENTS = 'img, picture source, video, audio, source, track, iframe, embed, object, input[type=image], link[href], script[src]';
 const WIRE_URL_CACHE_ENTRIES = 4096;
 const wireUrlCache = new Map<string, string>();
+
+/** Elements that make the browser fetch a file by an address in their attributes. */
+const LOADING_ELEMENTS = 'img, video, audio, source, track, iframe, embed, object, input[type=image], link[href], script[src]';
+
+/**
+ * Every absolute URL `el` may load: its current source, `src`, `poster`, `href` and `srcset`
+ * candidates (a picture's `<source>` sets too: the browser may pick any of them).
+ */
+export function sourcesOf(el: Element, doc: Document): string[] {
+  const base = doc.baseURI || doc.URL;
+  const sources: string[] = [];
+  const add = (raw: string | null | undefined) => {
+    if (!raw?.trim()) return;
+    try {
+      sources.push(new URL(raw.trim(), base).href);
+    } catch {
+      // Not a URL: the browser could not load it either.
+    }
+  };
+  add((el as HTMLImageElement).currentSrc);
+  for (const name of ['src', 'poster', 'href']) add(el.getAttribute(name));
+  const sets = [el.getAttribute('srcset')];
+  if (el.tagName === 'IMG' && el.parentElement?.tagName === 'PICTURE') {
+    for (const source of Array.from(el.parentElement.children)) if (source.tagName === 'SOURCE') sets.push(source.getAttribute('srcset'));
+  }
+  for (const set of sets) for (const candidate of (set ?? '').split(',')) add(candidate.trim().split(/\s+/)[0]);
+  return sources;
+}
 
 /** Every URL in a srcset ("a.png 1x, b.png 2x") through `wireUrl`. */
 export function wireSrcset(srcset: string, base: string, role: UrlRole): string {
@@ -377,18 +403,8 @@ export function createPrivacy(options: PrivacyOptions = {}): Privacy {
     isMasked,
     isBlocked,
     loadedPrivately(url, doc) {
-      const base = doc.baseURI || doc.URL;
-      const resolve = (raw: string) => {
-        try {
-          return new URL(raw.trim(), base).href;
-        } catch {
-          return '';
-        }
-      };
       for (const el of doc.querySelectorAll(LOADING_ELEMENTS)) {
-        const media = el as HTMLImageElement & { poster?: string; href?: string };
-        const candidates = [media.currentSrc, el.getAttribute('src'), el.getAttribute('poster'), el.getAttribute('href'), ...(el.getAttribute('srcset') ?? '').split(',').map((c) => c.trim().split(/\s+/)[0] ?? '')];
-        if (candidates.some((c) => c && (c === url || resolve(c) === url)) && decideNode(el) !== 'show') return true;
+        if (sourcesOf(el, doc).includes(url) && decideNode(el) !== 'show') return true;
       }
       return false;
     },
