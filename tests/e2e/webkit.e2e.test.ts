@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { domSignature } from '../support/dom-signature.js';
+import { startFixtureServer } from '../support/fixture-server.js';
+import { fuzzInPage, type FuzzResult } from '../support/fuzz-in-page.js';
+import { startServer } from '../support/server.js';
+import { launchWebKit, type WebKit } from '../support/webkit.js';
+
+// Debian's WebKitGTK (MiniBrowser over WebDriver, under its own X server): the nearest engine to
+// Safari that runs here. It has no WebRTC, so it is also the customer whose browser cannot make a
+// peer connection. Capture and viewer are engine-specific code: the loopback fuzz runs here too.
+let webkit: WebKit;
+let server: Awaited<ReturnType<typeof startServer>>;
+let fixtures: Awaited<ReturnType<typeof startFixtureServer>>;
+beforeAll(async () => {
+  server = await startServer();
+  fixtures = await startFixtureServer(server.url);
+  webkit = await launchWebKit();
+}, 90_000);
+afterAll(async () => {
+  await webkit?.close();
+  await fixtures?.close();
+  await server?.close();
+});
+
+describe('in WebKit', () => {
+  it('after each of 500 random change batches (frames, shadow roots, <html>, doctype, resyncs mid-churn) the agent DOM equals the customer DOM', { timeout: 180_000 }, async () => {
+    await webkit.driver.get(`${fixtures.url}/fuzz.html`);
+    expect(await webkit.run(() => navigator.userAgent)).toMatch(/AppleWebKit/);
+    expect(await webkit.run(() => navigator.userAgent)).not.toMatch(/Chrome|Firefox/);
+    let operations = 0;
+    for (let first = 1; first <= 500; first += 250) {
+      const result = (await webkit.run(fuzzInPage, [domSignature.toString(), first, 250])) as FuzzResult;
+      operations += result.operations;
+      if (result.failure) {
+        const { round, what, expected, seen } = result.failure;
+        expect.fail(`round ${round}: the ${what} differs: customer ${expected.slice(0, 300)} … agent ${seen.slice(0, 300)} (errors: ${result.errors.slice(0, 5).join('; ')})`);
+      }
+      expect(result.errors).toEqual([]);
+    }
+    expect(operations).toBeGreaterThan(5_000);
+  });
+
+  it('the widget on the demo shop: a browser without WebRTC is told plainly, no code is handed out, and the page keeps working', async () => {
+    await webkit.driver.get(`${server.url}/`);
+    expect(await webkit.run(() => typeof RTCPeerConnection)).toBe('undefined');
+    const widgetUp = () => webkit.run(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]')?.shadowRoot?.querySelector('button') != null);
+    for (const deadline = Date.now() + 15_000; !(await widgetUp()); ) {
+      if (Date.now() > deadline) expect.fail('the widget did not appear in WebKit');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const rejection = await webkit.run(() =>
+      window.Coview!.start({ onJoinRequest: () => true }).then(
+        () => null,
+        (error: { name?: string; code?: string }) => ({ name: error.name, code: error.code }),
+      ),
+    );
+    expect(rejection).toEqual({ name: 'CoviewError', code: 'ERR_WEBRTC_UNSUPPORTED' });
+    const seen = await webkit.run(() => {
+      const host = document.querySelector('[data-coview-widget]')!;
+      return { state: host.getAttribute('data-coview-host-state'), reason: host.getAttribute('data-coview-host-reason'), text: (host.shadowRoot!.querySelector('.panel, .dock') as HTMLElement).innerText, code: host.shadowRoot!.querySelectorAll('[data-coview-code]').length };
+    });
+    expect(seen).toMatchObject({ state: 'error', reason: 'ERR_WEBRTC_UNSUPPORTED', code: 0 });
+    expect(seen.text).toContain("This browser can't share your screen");
+    // The shop itself still works: "Add to cart" counts in its header.
+    const count = await webkit.run(() => {
+      (document.querySelector('.product .add-to-cart') as HTMLButtonElement).click();
+      return document.getElementById('cart-count')!.textContent!.trim();
+    });
+    expect(count).toBe('1');
+  });
+});
