@@ -4,7 +4,8 @@
 // esbuild call each; simple-peer is aliased to its self-contained browser build so no Node
 // polyfills are needed in the browser.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -20,20 +21,65 @@ const root = new URL('..', import.meta.url).pathname;
  * and still catches a patched one. The build fails if rrweb's text changes, so this is never lost silently.
  */
 const rrwebUntaintedCheck = {
-  name: 'rrweb-untainted-check',
+  accessors: /(testableAccessors = \{[\s\S]*?Element: \[\s*"shadowRoot"),\s*"querySelector",\s*"querySelectorAll"\s*\]/,
+  methods: /(testableMethods = \{[\s\S]*?Element: )\[\]/,
+  fix(text, path) {
+    if (!this.accessors.test(text) || !this.methods.test(text)) throw new Error(`rrweb-snapshot changed: update the untainted-check fix in scripts/build.mjs (${path})`);
+    return text.replace(this.accessors, '$1]').replace(this.methods, '$1["querySelector", "querySelectorAll"]');
+  },
+};
+
+/**
+ * rrweb-snapshot bundles postcss (~50 KiB minified) for `adaptCssForReplay`, which only the agent's
+ * rebuild uses. But its module loads postcss eagerly at the top level (`var import_postcss =
+ * __toESM(require_postcss())`, then bare `import_postcss.default.parse;` re-exports), which esbuild
+ * must keep, so postcss stayed in every bundle. Loaded on the first call instead, it tree-shakes
+ * away from the customer's bundles; `noRebuildCode` checks that it did.
+ */
+const postcssOnDemand = {
+  load: /^var import_postcss = \/\* @__PURE__ \*\/ __toESM\(\(\/\* @__PURE__ \*\/ __commonJSMin\(\(\(exports, module\) => \{$([\s\S]*?)^\}\)\)\)\(\), 1\);$/m,
+  binding: /^var postcss_default = import_postcss\.default;$/m,
+  reExports: /^import_postcss\.default\.\w+;$/gm,
+  fix(text, path) {
+    if (!this.load.test(text) || !this.binding.test(text) || (text.match(this.reExports) ?? []).length < 10) throw new Error(`rrweb-snapshot changed: update the postcss fix in scripts/build.mjs (${path})`);
+    return text
+      .replace(this.load, 'var require_postcss = /* @__PURE__ */ __commonJSMin(((exports, module) => {$1}));')
+      .replace(this.binding, 'var postcss_default = (plugins) => __toESM(require_postcss(), 1).default(plugins);')
+      .replace(this.reExports, '');
+  },
+};
+
+const rrwebFixes = {
+  name: 'rrweb-fixes',
   setup(b) {
     b.onLoad({ filter: /rrweb-snapshot[\\/]dist[\\/]rrweb-snapshot\.js$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      const accessors = /(testableAccessors = \{[\s\S]*?Element: \[\s*"shadowRoot"),\s*"querySelector",\s*"querySelectorAll"\s*\]/;
-      const methods = /(testableMethods = \{[\s\S]*?Element: )\[\]/;
-      if (!accessors.test(text) || !methods.test(text)) throw new Error(`rrweb-snapshot changed: update the untainted-check fix in scripts/build.mjs (${args.path})`);
-      return { contents: text.replace(accessors, '$1]').replace(methods, '$1["querySelector", "querySelectorAll"]'), loader: 'js' };
+      return { contents: postcssOnDemand.fix(rrwebUntaintedCheck.fix(text, args.path), args.path), loader: 'js' };
+    });
+  },
+};
+
+/** The bundles that rebuild pages (the agent's), so need postcss. */
+const rebuildEntries = ['widget/join.ts', 'tests/support/loopback-entry.ts'];
+
+/** Every other browser bundle is the customer's: the build fails if postcss is in one again. */
+const noRebuildCode = {
+  name: 'no-rebuild-code',
+  setup(b) {
+    if (b.initialOptions.entryPoints.some((entry) => rebuildEntries.includes(entry))) return;
+    b.initialOptions.write = false;
+    b.onEnd((result) => {
+      for (const file of result.outputFiles ?? []) {
+        if (file.path.endsWith('.js') && /CssSyntaxError|postcss/.test(file.text)) throw new Error(`${file.path}: postcss is back in a customer bundle (see postcssOnDemand in scripts/build.mjs)`);
+        mkdirSync(dirname(file.path), { recursive: true });
+        writeFileSync(file.path, file.contents);
+      }
     });
   },
 };
 
 const browser = {
-  plugins: [rrwebUntaintedCheck],
+  plugins: [rrwebFixes, noRebuildCode],
   bundle: true,
   format: 'iife',
   platform: 'browser',
