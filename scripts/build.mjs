@@ -78,8 +78,45 @@ const noRebuildCode = {
   },
 };
 
+/**
+ * simple-peer from its source, not its prebuilt browser build (96 KiB minified, most of it
+ * browserify's Node polyfills: streams, Buffer, process, events). Its Node dependencies become the
+ * browser's own: a Duplex with the part of readable-stream it uses (widget/transport/peer-stream.ts),
+ * Uint8Array for Buffer, crypto.getRandomValues, queueMicrotask, and no debug logging. The build
+ * fails if simple-peer's source needs anything else, so an update can't bring a polyfill back silently.
+ */
+const simplePeerShims = {
+  debug: 'module.exports = () => () => {};',
+  'queue-microtask': 'module.exports = (callback) => queueMicrotask(callback);',
+  randombytes: 'module.exports = (n) => ({ toString: () => Array.from(crypto.getRandomValues(new Uint8Array(n)), (byte) => byte.toString(16).padStart(2, "0")).join("") });',
+  // Only `Buffer.from(arrayBuffer)`, for a binary message: peer.ts takes any Uint8Array.
+  buffer: 'exports.Buffer = { from: (bytes) => new Uint8Array(bytes) };',
+  'readable-stream': 'module.exports = require("./widget/transport/peer-stream.ts");',
+};
+const simplePeerRequires = [...Object.keys(simplePeerShims), 'get-browser-rtc', 'err-code'];
+
+const simplePeerFromSource = {
+  name: 'simple-peer-from-source',
+  setup(b) {
+    const source = require.resolve('simple-peer/index.js');
+    b.onResolve({ filter: /^simple-peer$/ }, () => ({ path: source }));
+    b.onLoad({ filter: /simple-peer[\\/]index\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const requires = [...text.matchAll(/require\('([^']+)'\)/g)].map((match) => match[1]).sort();
+      const buffers = text.match(/Buffer\.\w+/g) ?? [];
+      if (requires.join() !== [...simplePeerRequires].sort().join() || buffers.some((use) => use !== 'Buffer.from'))
+        throw new Error(`simple-peer changed (requires ${requires.join(', ')}; uses ${buffers.join(', ')}): update simplePeerShims in scripts/build.mjs (${args.path})`);
+      return { contents: text, loader: 'js' };
+    });
+    b.onResolve({ filter: new RegExp(`^(${Object.keys(simplePeerShims).join('|')})$`) }, (args) =>
+      args.importer === source ? { path: args.path, namespace: 'simple-peer-shim' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'simple-peer-shim' }, (args) => ({ contents: simplePeerShims[args.path], loader: 'js', resolveDir: root }));
+  },
+};
+
 const browser = {
-  plugins: [rrwebFixes, noRebuildCode],
+  plugins: [rrwebFixes, noRebuildCode, simplePeerFromSource],
   bundle: true,
   format: 'iife',
   platform: 'browser',
@@ -90,7 +127,6 @@ const browser = {
   charset: 'utf8',
   jsx: 'automatic',
   jsxImportSource: 'preact',
-  alias: { 'simple-peer': require.resolve('simple-peer/simplepeer.min.js') },
   define: { __COVIEW_VERSION__: JSON.stringify(version), 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
   absWorkingDir: root,
   logLevel: 'warning',
