@@ -30,22 +30,29 @@ const rrwebUntaintedCheck = {
 };
 
 /**
- * rrweb-snapshot bundles postcss (~50 KiB minified) for `adaptCssForReplay`, which only the agent's
- * rebuild uses. But its module loads postcss eagerly at the top level (`var import_postcss =
- * __toESM(require_postcss())`, then bare `import_postcss.default.parse;` re-exports), which esbuild
- * must keep, so postcss stayed in every bundle. Loaded on the first call instead, it tree-shakes
- * away from the customer's bundles; `noRebuildCode` checks that it did.
+ * rrweb-snapshot bundles postcss (~50 KiB minified, 18 KiB gzip) for one job: `adaptCssForReplay`
+ * adds the `.\:hover` copies and device-query rewrites the agent's mirror needs. widget/agent/adapt-css.ts
+ * does the same in one pass (tested against rrweb's own output), so postcss goes from every bundle.
+ * rrweb also loads postcss eagerly at the top level (`var import_postcss = __toESM(require_postcss())`
+ * and bare `import_postcss.default.parse;` re-exports), which esbuild must keep; loaded on demand,
+ * and never called, it tree-shakes away. `noPostcss` checks that it did.
  */
-const postcssOnDemand = {
+const postcssOut = {
+  call: /^(\t\tresult = )postcss_default\(\[mediaSelectorPlugin, pseudoClassPlugin\]\)\.process\(cssText\)\.css;$/m,
   load: /^var import_postcss = \/\* @__PURE__ \*\/ __toESM\(\(\/\* @__PURE__ \*\/ __commonJSMin\(\(\(exports, module\) => \{$([\s\S]*?)^\}\)\)\)\(\), 1\);$/m,
   binding: /^var postcss_default = import_postcss\.default;$/m,
   reExports: /^import_postcss\.default\.\w+;$/gm,
   fix(text, path) {
-    if (!this.load.test(text) || !this.binding.test(text) || (text.match(this.reExports) ?? []).length < 10) throw new Error(`rrweb-snapshot changed: update the postcss fix in scripts/build.mjs (${path})`);
-    return text
-      .replace(this.load, 'var require_postcss = /* @__PURE__ */ __commonJSMin(((exports, module) => {$1}));')
-      .replace(this.binding, 'var postcss_default = (plugins) => __toESM(require_postcss(), 1).default(plugins);')
-      .replace(this.reExports, '');
+    if (!this.call.test(text) || !this.load.test(text) || !this.binding.test(text) || (text.match(this.reExports) ?? []).length < 10)
+      throw new Error(`rrweb-snapshot changed: update the postcss fix in scripts/build.mjs (${path})`);
+    return (
+      'import { adaptCss } from "./widget/agent/adapt-css.ts";\n' +
+      text
+        .replace(this.call, '$1adaptCss(cssText);')
+        .replace(this.load, 'var require_postcss = /* @__PURE__ */ __commonJSMin(((exports, module) => {$1}));')
+        .replace(this.binding, 'var postcss_default = (plugins) => __toESM(require_postcss(), 1).default(plugins);')
+        .replace(this.reExports, '')
+    );
   },
 };
 
@@ -54,23 +61,19 @@ const rrwebFixes = {
   setup(b) {
     b.onLoad({ filter: /rrweb-snapshot[\\/]dist[\\/]rrweb-snapshot\.js$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      return { contents: postcssOnDemand.fix(rrwebUntaintedCheck.fix(text, args.path), args.path), loader: 'js' };
+      return { contents: postcssOut.fix(rrwebUntaintedCheck.fix(text, args.path), args.path), loader: 'js', resolveDir: root };
     });
   },
 };
 
-/** The bundles that rebuild pages (the agent's), so need postcss. */
-const rebuildEntries = ['widget/join.ts', 'tests/support/loopback-entry.ts'];
-
-/** Every other browser bundle is the customer's: the build fails if postcss is in one again. */
-const noRebuildCode = {
-  name: 'no-rebuild-code',
+/** The build fails if postcss is in a browser bundle again. */
+const noPostcss = {
+  name: 'no-postcss',
   setup(b) {
-    if (b.initialOptions.entryPoints.some((entry) => rebuildEntries.includes(entry))) return;
     b.initialOptions.write = false;
     b.onEnd((result) => {
       for (const file of result.outputFiles ?? []) {
-        if (file.path.endsWith('.js') && /CssSyntaxError|postcss/.test(file.text)) throw new Error(`${file.path}: postcss is back in a customer bundle (see postcssOnDemand in scripts/build.mjs)`);
+        if (file.path.endsWith('.js') && /CssSyntaxError|postcss/.test(file.text)) throw new Error(`${file.path}: postcss is back in a browser bundle (see postcssOut in scripts/build.mjs)`);
         mkdirSync(dirname(file.path), { recursive: true });
         writeFileSync(file.path, file.contents);
       }
@@ -116,7 +119,7 @@ const simplePeerFromSource = {
 };
 
 const browser = {
-  plugins: [rrwebFixes, noRebuildCode, simplePeerFromSource],
+  plugins: [rrwebFixes, noPostcss, simplePeerFromSource],
   bundle: true,
   format: 'iife',
   platform: 'browser',
