@@ -1,8 +1,8 @@
 // Builds the two browser bundles (widget.js for customers' pages, join.js for agents), the npm
 // package's ES module (coview.js) and the server (server.js, the `coview-server` bin, and
 // server-api.js for `coview/server`); the package's .d.ts come from `npm run build:types`. One
-// esbuild call each; simple-peer is aliased to its self-contained browser build so no Node
-// polyfills are needed in the browser.
+// esbuild call each; the plugins below fix rrweb-snapshot (no postcss) and build simple-peer
+// from source without Node polyfills. scripts/check-sizes.mjs holds every bundle's size budget.
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
