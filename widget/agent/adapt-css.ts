@@ -10,23 +10,21 @@
  * text before its `{`, or before `;` for an at-rule statement such as `@import`) is rewritten.
  */
 const DEVICE_MEDIA = /(max|min)-device-(width|height)/g;
+const WHITESPACE = new Set([' ', '\t', '\n', '\r', '\f']);
 const HAS_DEVICE_MEDIA = /(max|min)-device-(width|height)/;
 
 export function adaptCss(css: string): string {
   let out = '';
   let preludeStart = 0; // where the current prelude (selector or at-rule) began
+  let preludeHasText = false; // anything but whitespace and comments since preludeStart
   let copied = 0; // how much of `css` is in `out`
   for (let i = 0; i < css.length; i++) {
-    const char = css[i];
-    if (char === '\\') {
-      i++;
-    } else if (char === '"' || char === "'") {
-      i = endOfString(css, i);
-    } else if (char === '/' && css[i + 1] === '*') {
+    const char = css[i]!;
+    if (char === '/' && css[i + 1] === '*') {
       const end = css.indexOf('*/', i + 2);
       i = end === -1 ? css.length : end + 1;
       // A comment before a rule is not part of its prelude (postcss keeps it as a node of its own).
-      if (withoutComments(css.slice(preludeStart, i + 1)).trim() === '') preludeStart = i + 1;
+      if (!preludeHasText) preludeStart = i + 1;
     } else if (char === '{' || char === ';' || char === '}') {
       if (char !== '}') {
         const prelude = css.slice(preludeStart, i);
@@ -37,6 +35,11 @@ export function adaptCss(css: string): string {
         }
       }
       preludeStart = i + 1;
+      preludeHasText = false;
+    } else {
+      if (!WHITESPACE.has(char)) preludeHasText = true;
+      if (char === '\\') i++;
+      else if (char === '"' || char === "'") i = endOfString(css, i);
     }
   }
   return copied === 0 ? css : out + css.slice(copied);
@@ -62,7 +65,7 @@ function adaptPrelude(prelude: string, opensBlock: boolean): string {
 function endOfSelector(prelude: string): number {
   let end = prelude.length;
   for (;;) {
-    while (end > 0 && /\s/.test(prelude[end - 1] ?? '')) end--;
+    while (end > 0 && WHITESPACE.has(prelude[end - 1]!)) end--;
     if (!prelude.startsWith('*/', end - 2)) return end;
     const opening = prelude.lastIndexOf('/*', end - 3);
     if (opening === -1) return end;

@@ -25,6 +25,7 @@ const cases = {
   'device media queries': '@media screen and (max-device-width: 480px) and (min-device-height: 2px) { a { x: y } }',
   'an @import with a device query': '@import url("x.css") (max-device-width: 100px);\na:hover{x:y}',
   'comments around and inside': '/* a:hover, b */ a:hover /* c, d:hover */ { x: y } /* } */ b:hover{}',
+  'several comments before and after a selector': '/* x */ /* y */\n a:hover, b /* z */ /* w */ {x:y} /**/c:hover{}',
   'escaped characters': '.a\\:b:hover, .c\\{:hover { x: "}" }',
   'CSS nesting': '.card { color: red; &:hover { color: blue } .t:hover & { x: y } }',
   'keyframes and font-face': '@keyframes k { from { x: 0 } 50% { x: 1 } } @font-face { font-family: f; src: url(a:hover.woff) }',
