@@ -4,7 +4,9 @@
  * gets a copy with `.\:hover`, the class the mirror puts on the element under the customer's
  * pointer, and `min-/max-device-width/height` in at-rules become `min-/max-width/height`, so the
  * mirror's iframe answers them at the customer's size. scripts/build.mjs puts this in place of
- * rrweb's postcss call; the output is rrweb's, character for character (tests/unit/agent/adapt-css.test.ts).
+ * rrweb's postcss call; on CSS postcss can parse the output is rrweb's, character for character
+ * (tests/unit/agent/adapt-css.test.ts). On CSS it cannot (an unclosed block or string), rrweb
+ * returns the sheet unchanged; this adapts what it can, as the browser's own parser would read it.
  *
  * One pass over the text: comments, strings and escapes are skipped, and each rule's prelude (the
  * text before its `{`, or before `;` for an at-rule statement such as `@import`) is rewritten.
@@ -25,6 +27,13 @@ export function adaptCss(css: string): string {
       i = end === -1 ? css.length : end + 1;
       // A comment before a rule is not part of its prelude (postcss keeps it as a node of its own).
       if (!preludeHasText) preludeStart = i + 1;
+    } else if ((char === 'u' || char === 'U') && isUnquotedUrl(css, i)) {
+      // An unquoted url(…) is one token up to its `)`: a `/*` or a brace in it is part of the address.
+      i = endOfUnquotedUrl(css, i);
+      preludeHasText = true;
+    } else if (char === '{' && CUSTOM_PROPERTY.test(withoutComments(css.slice(preludeStart, i)))) {
+      // A custom property's value may hold braces (`--mixin: { … }`): a value, not a rule; the declaration goes on to its `;`.
+      i = endOfBlock(css, i);
     } else if (char === '{' || char === ';' || char === '}') {
       if (char !== '}') {
         const prelude = css.slice(preludeStart, i);
@@ -45,6 +54,43 @@ export function adaptCss(css: string): string {
   return copied === 0 ? css : out + css.slice(copied);
 }
 
+/** A declaration of a custom property, up to its value: `--name:`. */
+const CUSTOM_PROPERTY = /^\s*--[^:{};]*:/;
+const IDENTIFIER_CHAR = /[\w\-\\\u0080-\uffff]/;
+
+/** `url(` starts at `i` (not the end of a longer name) and the address in it is not quoted. */
+function isUnquotedUrl(css: string, i: number): boolean {
+  if (css.slice(i, i + 4).toLowerCase() !== 'url(' || (i > 0 && IDENTIFIER_CHAR.test(css[i - 1]!))) return false;
+  let j = i + 4;
+  while (WHITESPACE.has(css[j] ?? '')) j++;
+  return css[j] !== '"' && css[j] !== "'";
+}
+
+/** The index of the `)` that closes the unquoted url( at `i` (or the end of the text). */
+function endOfUnquotedUrl(css: string, i: number): number {
+  for (let j = i + 4; j < css.length; j++) {
+    if (css[j] === '\\') j++;
+    else if (css[j] === ')') return j;
+  }
+  return css.length;
+}
+
+/** The index of the `}` that closes the block opening at `start` (or the end of the text). */
+function endOfBlock(css: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < css.length; i++) {
+    const char = css[i];
+    if (char === '\\') i++;
+    else if (char === '"' || char === "'") i = endOfString(css, i);
+    else if (char === '/' && css[i + 1] === '*') {
+      const end = css.indexOf('*/', i + 2);
+      i = end === -1 ? css.length : end + 1;
+    } else if (char === '{') depth++;
+    else if (char === '}' && --depth === 0) return i;
+  }
+  return css.length;
+}
+
 function adaptPrelude(prelude: string, opensBlock: boolean): string {
   const text = withoutComments(prelude).trim();
   if (text.startsWith('@')) return HAS_DEVICE_MEDIA.test(text) ? prelude.replace(DEVICE_MEDIA, '$1-$2') : prelude;
@@ -61,16 +107,21 @@ function adaptPrelude(prelude: string, opensBlock: boolean): string {
   return leading + (selector.includes('/*') ? withoutComments(selector).trim() : selector) + hovered.join('') + trailing;
 }
 
-/** Where the selector ends: before the whitespace and comments that close the prelude. */
+/** Where the selector ends: before the whitespace and comments that close the prelude (a `/*` in a string is text). */
 function endOfSelector(prelude: string): number {
-  let end = prelude.length;
-  for (;;) {
-    while (end > 0 && WHITESPACE.has(prelude[end - 1]!)) end--;
-    if (!prelude.startsWith('*/', end - 2)) return end;
-    const opening = prelude.lastIndexOf('/*', end - 3);
-    if (opening === -1) return end;
-    end = opening;
+  let end = 0;
+  for (let i = 0; i < prelude.length; i++) {
+    const char = prelude[i]!;
+    if (char === '/' && prelude[i + 1] === '*') {
+      const close = prelude.indexOf('*/', i + 2);
+      i = close === -1 ? prelude.length : close + 1;
+    } else if (!WHITESPACE.has(char)) {
+      if (char === '\\') i++;
+      else if (char === '"' || char === "'") i = endOfString(prelude, i);
+      end = Math.min(i + 1, prelude.length);
+    }
   }
+  return end;
 }
 
 /** The selectors of a list, split at top-level commas (not inside strings or parentheses), trimmed. */
@@ -103,6 +154,23 @@ function endOfString(text: string, start: number): number {
   return text.length;
 }
 
+/** The text with its comments taken out (a `/*` inside a string is not one). */
 function withoutComments(text: string): string {
-  return text.replace(/\/\*[\s\S]*?(\*\/|$)/g, '');
+  if (!text.includes('/*')) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (char === '/' && text[i + 1] === '*') {
+      const close = text.indexOf('*/', i + 2);
+      i = close === -1 ? text.length : close + 1;
+    } else if (char === '"' || char === "'") {
+      const end = endOfString(text, i);
+      out += text.slice(i, end + 1);
+      i = end;
+    } else if (char === '\\') {
+      out += text.slice(i, i + 2);
+      i++;
+    } else out += char;
+  }
+  return out;
 }

@@ -38,6 +38,17 @@ class EventEmitter {
     return this;
   }
 
+  /** Node's name for removeListener (peer.ts's types offer it: it must not throw only in the browser bundles). */
+  off(event: string, listener: Listener): this {
+    return this.removeListener(event, listener);
+  }
+
+  removeAllListeners(event?: string): this {
+    if (event === undefined) this.#listeners.clear();
+    else this.#listeners.delete(event);
+    return this;
+  }
+
   emit(event: string, ...args: unknown[]): boolean {
     const list = this.#listeners.get(event) ?? [];
     // As Node's: an error nobody handles is thrown, not lost.
@@ -82,7 +93,8 @@ export class Duplex extends EventEmitter {
   end(): void {
     if (this.#ending) return;
     this.#ending = true;
-    if (!this.#writing) this.#finishSoon();
+    // Not while writes wait (a callback that came at once leaves #writing false with more queued): finish follows the last one.
+    if (!this.#writing && this.#queue.length === 0) this.#finishSoon();
   }
 
   push(chunk: Chunk | null): boolean {

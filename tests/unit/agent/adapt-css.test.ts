@@ -33,6 +33,15 @@ const cases = {
   'whitespace kept': '\n\ta:hover\n\n{x:y}\n  b:hover  ,  c  {x:y}',
   'url() with a brace in a declaration': 'a:hover { background: url("data:x{}") } b:hover{x:y}',
   'empty input': '',
+  // A `/*` or a brace that is not a comment or a block: in strings, unquoted url(), custom property values.
+  'a comment opener in an attribute string': `a:hover[x='/*'], b:hover{x:y}`,
+  'a comment opener in a string, then a comment': 'a:hover[x="/*"] /* c */ {x:y}',
+  'a whole comment in a string': 'a:hover[x="/* c */"]{x:y}',
+  'a comment opener in a string before :hover': 'a[href*="/*"]:hover{x:y} a[title="/*"]:hover, b:hover{}',
+  'a comment opener in an @import address': '@import "a/*b.css" (max-device-width:1px);',
+  'a comment opener in unquoted url()': 'a{--c:url(a/*b)}b:hover{x:y} a:hover{background:url(a/*b.png)}c:hover{x:y}',
+  'braces in unquoted URL()': 'a:hover{background:URL( a{b}.png )}c:hover{x:y} a:hover{x:myurl(a)} b:hover{}',
+  'braces in custom property values': ':root{--x: a:hover{ }} .a{--x:{a:hover{}};color:red}b:hover{x:y}',
 };
 
 describe('adaptCss: rrweb-snapshot’s adaptCssForReplay without postcss', () => {

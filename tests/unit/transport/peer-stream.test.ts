@@ -101,6 +101,34 @@ describe('peer-stream: the Duplex simple-peer gets in the browser bundles', () =
     expect(stream.write(new Uint8Array(1))).toBe(false);
   });
 
+  it('finishes only after every queued write, also when end() comes right after a held write was released', async () => {
+    const finishOrder = async (Base: DuplexClass) => {
+      const sink = channelSink(Base);
+      const stream = new (Base as new (options?: object) => Duplex)();
+      const order: string[] = [];
+      sink.state.full = true;
+      // simple-peer's _write as in channelSink, logging what was sent.
+      const held: Callback[] = [];
+      (stream as unknown as { _write: Duplex['_write'] })._write = (chunk, _encoding, callback) => {
+        order.push(`sent ${chunk.length}`);
+        if (sink.state.full) held.push(callback);
+        else callback(null);
+      };
+      stream.on('finish', () => order.push('finish'));
+      for (const bytes of [1, 2, 3, 4]) stream.write(new Uint8Array(bytes));
+      await sink.settle();
+      sink.state.full = false;
+      held.splice(0).forEach((callback) => callback(null));
+      stream.end();
+      await sink.settle();
+      await sink.settle();
+      return order;
+    };
+    const ours = await finishOrder(Duplex);
+    expect(ours).toEqual(['sent 1', 'sent 2', 'sent 3', 'sent 4', 'finish']);
+    expect(ours).toEqual(await finishOrder(ReadableStreamDuplex));
+  });
+
   it('throws an error event nobody listens to, as Node does, and hands it to a listener otherwise', () => {
     const stream = new Duplex();
     expect(() => stream.emit('error', new Error('lost'))).toThrow('lost');
