@@ -1,7 +1,10 @@
 import {
+  bytesOf,
   CoviewError,
   decodeHostMessage,
   deriveKeys,
+  deriveRelayKeys,
+  fromBase64Url,
   EXAMPLE_ROOM_CODE,
   isTamperedNotice,
   keysFromSecret,
@@ -9,8 +12,13 @@ import {
   openSignal,
   peerFailureIn,
   PROTOCOL_VERSION,
+  randomRelaySalt,
+  RELAY_SALT_BYTES,
+  RelayCipher,
+  relayNoticeIn,
   sealSignal,
   tamperedNotice,
+  toBase64Url,
   type AgentMessage,
   type EndReason,
   type HandshakeKeys,
@@ -19,6 +27,7 @@ import {
   type IceConfig,
   type PageInfo,
   type ResyncReason,
+  type Transport,
 } from '../protocol/index.js';
 import { JOIN_MESSAGES } from '../i18n/join-messages.js';
 import { SnapshotAssembler } from '../agent/snapshot-assembly.js';
@@ -27,6 +36,7 @@ import { nextWait } from './join-decisions.js';
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
 import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
+import { createRelayLink, isRelayLink } from '../transport/relay.js';
 import { closeAfterLastWord, connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
 
 /**
@@ -37,8 +47,11 @@ export type AgentState =
   | { status: 'idle' }
   | { status: 'connecting'; code: string }
   | { status: 'waiting'; code: string }
-  /** `resyncing`: the view was out of step and a fresh copy is on its way (shown quietly). */
-  | { status: 'live'; code: string; page: PageInfo | null; resyncing?: boolean }
+  /**
+   * `resyncing`: the view was out of step and a fresh copy is on its way (shown quietly).
+   * `transport`: `direct` (WebRTC, peer to peer) or `relayed` (end-to-end encrypted through the server).
+   */
+  | { status: 'live'; code: string; page: PageInfo | null; resyncing?: boolean; transport?: Transport }
   /** The customer's page is reloading or the connection dropped; the last frame stays on screen. */
   | { status: 'reconnecting'; code: string; page: PageInfo | null; message: string; messageKey: ReconnectKey }
   /** `messageKey`: the join page's catalogue key for `message` (which is in English, for the API). */
@@ -161,10 +174,6 @@ export class AgentSession extends ObservableState<AgentState> {
     if (!code) {
       return this.fail(new CoviewError('ERR_BAD_CODE', `That doesn't look like a share code: it has 9 letters and digits, like ${EXAMPLE_ROOM_CODE}.`));
     }
-    // Checked before the customer is asked: their Allow could never lead anywhere.
-    if (!webrtcSupported()) {
-      return this.fail(new CoviewError('ERR_WEBRTC_UNSUPPORTED', "This browser can't show the customer's screen: WebRTC is missing or turned off. Open the join page in another browser."));
-    }
     // A session before this one in the same tab leaves nothing behind: the new host numbers its peers from 1.
     this.peerNumber = 0;
     this.page = null;
@@ -183,6 +192,10 @@ export class AgentSession extends ObservableState<AgentState> {
       // Left, timed out or failed meanwhile: this attempt is over.
       if (generation !== this.generation) return;
       this.ice = joined;
+      // Without WebRTC only the server's relay could carry the session; without it, the customer's Allow could never lead anywhere.
+      if (!webrtcSupported() && !joined.relay) {
+        return this.giveUp(new CoviewError('ERR_WEBRTC_UNSUPPORTED', "This browser can't show the customer's screen: WebRTC is missing or turned off. Open the join page in another browser."));
+      }
       this.me = { code, keys: keys!, agentId: joined.agentId, agentKey: joined.agentKey, name: joined.name };
       this.save();
       // The customer may have answered already (join:accepted arrives before this ack resolves).
@@ -305,6 +318,13 @@ export class AgentSession extends ObservableState<AgentState> {
       if (this.state.status === 'waiting') this.setState({ status: 'connecting', code: this.state.code });
     });
     socket.on('signal', ({ data, peer }) => this.queue(() => this.onSignal(data, peer ?? 1)));
+    socket.on('relay', ({ peer, data }, ack) => {
+      const link = this.peer;
+      const bytes = bytesOf(data);
+      if (!isRelayLink(link) || peer !== this.peerNumber || !bytes) return ack({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: 'No relay for this frame here.' } });
+      // Acknowledged once handled: the customer's window moves on only as fast as we take its frames.
+      void link.receive(bytes).then(() => ack({ ok: true }));
+    });
     // After the signals before it: a host that refused a tampered handshake says so, then stops.
     socket.on('session:ended', ({ reason }) => this.queue(async () => this.onSessionEnded(reason)));
   }
@@ -330,6 +350,10 @@ export class AgentSession extends ObservableState<AgentState> {
     const from: HandshakeSide = { role: 'host', agentId: me.agentId, peer: number };
     if (await isTamperedNotice(me.keys, from, data)) return this.giveUp(tamperedError());
     if (number < this.peerNumber) return;
+    const relay = relayNoticeIn(data);
+    if (relay) return this.newRelay(number, relay.salt);
+    // No WebRTC here: the customer's page gives up on its offer and turns to the relay in a few seconds.
+    if (!webrtcSupported() && this.ice.relay) return;
     const opened = await openSignal(me.keys, from, data);
     if (this.me !== me || number < this.peerNumber || opened.kind === 'ignored') return;
     if (opened.kind === 'tampered') {
@@ -346,8 +370,8 @@ export class AgentSession extends ObservableState<AgentState> {
   }
 
   private onSessionEnded(reason: EndReason): void {
-    // A live session runs peer to peer: losing the host's server connection alone does not end it.
-    if (reason === 'host-left' && this.state.status === 'live' && this.peer?.connected) return;
+    // A live session runs peer to peer: losing the host's server connection alone does not end it (a relayed one it does).
+    if (reason === 'host-left' && this.state.status === 'live' && this.peer?.connected && !isRelayLink(this.peer)) return;
     // The customer's page says why over the data channel too ("left the site"), and that word can
     // arrive a moment after the server's: give it a moment before ending as plainly "stopped".
     if (reason === 'host-stopped' && this.state.status === 'live' && this.peer?.connected) {
@@ -383,18 +407,7 @@ export class AgentSession extends ObservableState<AgentState> {
             .catch((error: unknown) => console.warn('[coview] could not send a signal:', error));
         },
         connect: () => {
-          if (this.peer !== peer) return;
-          this.assembler.reset();
-          this.awaitingSnapshot = false;
-          this.channel = new FramedChannel<AgentMessage, HostMessage>(peer, decodeHostMessage, {
-            onMessage: (message) => this.onHostMessage(message),
-            onError: (error) => console.warn('[coview] dropped a message from the customer:', error.message),
-            // A lost change leaves the view wrong in ways no later change repairs: start again from a snapshot.
-            onGap: (lane) => {
-              if (lane === 'bulk') this.resync('gap');
-            },
-          });
-          this.channel.send({ type: 'hello', v: PROTOCOL_VERSION, name });
+          if (this.peer === peer) this.linkUp(peer, name);
         },
         data: (frame) => {
           if (this.peer === peer) this.channel?.receive(frame);
@@ -405,6 +418,68 @@ export class AgentSession extends ObservableState<AgentState> {
       },
     );
     this.peer = peer;
+  }
+
+  /** A peer connection or relay link is up: a fresh channel on it, and hello. */
+  private linkUp(link: PeerLink, name: string): void {
+    this.assembler.reset();
+    this.awaitingSnapshot = false;
+    this.channel = new FramedChannel<AgentMessage, HostMessage>(link, decodeHostMessage, {
+      onMessage: (message) => this.onHostMessage(message),
+      onError: (error) => console.warn('[coview] dropped a message from the customer:', error.message),
+      // A lost change leaves the view wrong in ways no later change repairs: start again from a snapshot.
+      onGap: (lane) => {
+        if (lane === 'bulk') this.resync('gap');
+      },
+    });
+    this.channel.send({ type: 'hello', v: PROTOCOL_VERSION, name });
+  }
+
+  /**
+   * The customer's page runs peer `number` over the server's relay (no peer connection came up
+   * there): it replaces whatever peer we had, sealed end to end with keys from the code and both
+   * sides' salts (relay-crypto.ts). Our salt goes back first; the customer's page waits for it
+   * before it opens our frames.
+   */
+  private newRelay(number: number, hostSalt: string): void {
+    const me = this.me;
+    if (!me || !this.ice.relay) return;
+    let host: Uint8Array;
+    try {
+      host = fromBase64Url(hostSalt);
+    } catch {
+      return;
+    }
+    if (host.length !== RELAY_SALT_BYTES) return;
+    if (this.giveUpTimer !== undefined) this.giveUpAfter(HOST_NAVIGATION_WAIT_MS);
+    const old = this.peer;
+    this.peer = null;
+    this.channel = null;
+    old?.destroy();
+    this.peerNumber = number;
+    const salt = randomRelaySalt();
+    const cipher = deriveRelayKeys(me.keys.secret, { role: 'agent', agentId: me.agentId, peer: number }, { host, agent: salt }).then((keys) => new RelayCipher(keys));
+    const link = createRelayLink(
+      {
+        cipher,
+        send: (sealed, ms) => (this.socket ? this.socket.timeout(ms).emitWithAck('relay', { peer: number, data: sealed }) : Promise.reject(new Error('Not connected to the server.'))),
+      },
+      {
+        connect: () => {
+          if (this.peer === link) this.linkUp(link, me.name);
+        },
+        data: (frame) => {
+          if (this.peer === link) this.channel?.receive(frame);
+        },
+        close: (error) => {
+          if (this.peer !== link) return;
+          if (error) console.warn('[coview] the relay to the customer ended:', error.code, error.message);
+          this.peerLost('reconnectingDropped');
+        },
+      },
+    );
+    this.peer = link;
+    this.socket?.emit('signal', { data: { type: 'coview:relay', salt: toBase64Url(salt) }, peer: number });
   }
 
   /**
@@ -522,7 +597,7 @@ export class AgentSession extends ObservableState<AgentState> {
       clearTimeout(this.giveUpTimer);
       this.giveUpTimer = undefined;
       clearInterval(this.askTimer);
-      this.setState({ status: 'live', code: state.code, page: this.page });
+      this.setState({ status: 'live', code: state.code, page: this.page, transport: isRelayLink(this.peer) ? 'relayed' : 'direct' });
     }
   }
 
