@@ -46,6 +46,73 @@ function recordEverythingReceived(server: AppServer): string[] {
   return log;
 }
 
+type Attack = 'replay' | 'reorder' | 'tamper';
+
+/**
+ * Makes `server` a malicious relay for one frame to the agent at a time: `arm(attack)` replays the
+ * next frame (sends it twice), reorders it (holds it back, acks it itself, and sends it after the
+ * one behind it), or tampers with it (flips a bit of its ciphertext). Every other event passes.
+ */
+function maliciousRelay(server: AppServer) {
+  const io = server.app.io;
+  const realTo = io.to.bind(io);
+  let armed: Attack | null = null;
+  let held: { room: Parameters<typeof io.to>[0]; message: { data: Uint8Array } } | null = null;
+  let done = 0;
+  io.to = ((room: Parameters<typeof io.to>[0]) => {
+    const operator = realTo(room);
+    return new Proxy(operator, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (property !== 'timeout') return typeof value === 'function' ? value.bind(target) : value;
+        return (ms: number) => {
+          const timed = target.timeout(ms);
+          return {
+            emit(event: string, message: { data: Uint8Array }, ack: (error: Error | null, responses: unknown[]) => void) {
+              const send = (m: { data: Uint8Array }, cb: typeof ack) => (timed.emit as (...args: unknown[]) => void)(event, m, cb);
+              if (event !== 'relay' || (armed === null && held === null)) return send(message, ack);
+              if (held) {
+                // The frame behind the held one goes first; then the held one.
+                send(message, ack);
+                (realTo(held.room).timeout(ms).emit as (...args: unknown[]) => void)('relay', held.message, () => {});
+                held = null;
+                done++;
+                return;
+              }
+              const attack = armed;
+              armed = null;
+              if (attack === 'replay') {
+                send(message, ack);
+                (realTo(room).timeout(ms).emit as (...args: unknown[]) => void)('relay', message, () => {});
+                done++;
+              } else if (attack === 'reorder') {
+                held = { room, message };
+                ack(null, [{ ok: true }]);
+              } else {
+                const data = Buffer.from(message.data);
+                data[data.length - 20]! ^= 0x10;
+                send({ ...message, data }, ack);
+                done++;
+              }
+            },
+          };
+        };
+      },
+    });
+  }) as typeof io.to;
+  return {
+    arm(attack: Attack) {
+      armed = attack;
+    },
+    get done() {
+      return done;
+    },
+    restore() {
+      io.to = realTo;
+    },
+  };
+}
+
 const signatureSource = `(${domSignature.toString()})(document)`;
 
 /** Compares both DOMs until they are equal or `timeoutMs` passes; the last difference if not. */
@@ -118,6 +185,51 @@ describe('relayed sessions (relay on, the default)', () => {
     const title = await customer.page.locator('#products h3').first().textContent();
     expect(title && title.length > 3).toBe(true);
     expect(haystack.includes(title!.toLowerCase())).toBe(false);
+  });
+
+  it('a server that replays, reorders or tampers with relay frames gets them refused, and the session goes on', { timeout: 180_000 }, async () => {
+    const customerContext = await h.person();
+    await withoutWebRtc(customerContext);
+    const customer = await CustomerPage.open(customerContext, `${h.server.url}/`);
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const refusals: string[] = [];
+    agent.page.on('console', (message) => {
+      const match = /refused a relay frame: (ERR_RELAY_\w+)/.exec(message.text());
+      if (match) refusals.push(match[1]!);
+    });
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await agent.join(code);
+    await agent.waitForState('live', 30_000);
+    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor({ timeout: 30_000 });
+    const server = maliciousRelay(h.server);
+    try {
+      let clicks = 0;
+      for (const [attack, refusal] of [
+        ['replay', 'ERR_RELAY_REPLAYED'],
+        ['reorder', 'ERR_RELAY_REORDERED'],
+        ['tamper', 'ERR_RELAY_TAMPERED'],
+      ] as const) {
+        const before = server.done;
+        server.arm(attack);
+        // Two changes: the frame attacked, and one behind it.
+        await customer.page.locator('.add-to-cart').nth(0).click();
+        await customer.page.locator('#name').fill(`after ${attack}`);
+        clicks++;
+        await eventually(async () => server.done, (done) => done > before, 20_000);
+        await eventually(async () => refusals.includes(refusal), (seen) => seen, 20_000);
+        // Nothing refused was applied, nothing was lost: the agent is live (after a fresh link and snapshot when the stream broke) and sees the page as it is.
+        await agent.waitForState('live', 30_000);
+        await eventually(() => agent.frame.locator('#cart-count').textContent().then((t) => t?.trim()), (t) => t === String(clicks), 30_000);
+        await eventually(() => agent.frame.locator('#name').inputValue(), (v) => v === `after ${attack}`, 30_000);
+        expect(await mirrorMatches(customer, agent), attack).toBe('');
+        expect(await customer.state()).toBe('sharing');
+        expect(await agent.page.locator('html').getAttribute('data-coview-transport')).toBe('relayed');
+      }
+    } finally {
+      server.restore();
+    }
+    await customer.button('Stop sharing').click();
+    await agent.waitForState('ended');
   });
 
   it('peers that cannot reach each other (no route, no TURN) fall back to the relay within seconds', { timeout: 90_000 }, async () => {
