@@ -532,6 +532,8 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
             .emit('relay', { from: sender.id, peer: frame.peer, data: frame.data }, (error: Error | null, responses: unknown[]) => {
               budget.buffered -= frame.data.length;
               if (error || responses.length === 0) return refuse('The other side did not acknowledge the frame.');
+              // The receiver had no relay for it (a link it replaced): the sender renews its own.
+              if ((responses[0] as { ok?: unknown } | null)?.ok !== true) return refuse('The other side refused the frame.');
               metrics.relayBytes.inc(frame.data.length);
               reply({ ok: true });
             });

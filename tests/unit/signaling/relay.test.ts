@@ -123,6 +123,13 @@ describe('the encrypted relay', () => {
     expect([...atOtherAgent, ...atOtherHost, ...atHost]).toEqual([]);
   });
 
+  it('passes on a receiver’s refusal (it has no relay for that peer any more)', async () => {
+    await start();
+    const { host, agent, agentId } = await session();
+    agent.on('relay', (_message, ack) => ack({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: 'No relay for this frame here.' } }));
+    expect(await host.emitWithAck('relay', { to: agentId, peer: 1, data: frame() })).toMatchObject({ ok: false, error: { code: 'ERR_RELAY_REFUSED' } });
+  });
+
   it('refuses frames beyond the room buffer while the receiver does not acknowledge', async () => {
     await start({ relay: { bufferBytesPerRoom: 64 * 1024 } });
     const { host, agent, agentId } = await session();
