@@ -166,6 +166,9 @@ describe('relayed sessions (relay on, the default)', () => {
     await eventually(() => agent.frame.locator('#name').inputValue(), (v) => v === canary);
     expect(await mirrorMatches(customer, agent)).toBe('');
 
+    // The server counts the session as relayed.
+    expect(await h.server.app.metrics.registry.getSingleMetricAsString('coview_sessions_total')).toMatch(/coview_sessions_total\{transport="relayed"\} [1-9]/);
+
     // The session facts name the transport too.
     await agent.page.locator('[data-coview-tab="session"]').click();
     expect(await agent.page.locator('[data-coview-info="transport"]').innerText()).toBe('Relayed (encrypted)');
@@ -245,6 +248,21 @@ describe('relayed sessions (relay on, the default)', () => {
     });
     const customer = await CustomerPage.open(blocked, `${h.server.url}/`);
     const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await agent.join(code);
+    await agent.waitForState('live', 40_000);
+    await customer.waitForState('sharing');
+    expect(await customer.widget.getAttribute('data-coview-transport')).toBe('relayed');
+    expect(await agent.page.locator('html').getAttribute('data-coview-transport')).toBe('relayed');
+    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor({ timeout: 30_000 });
+    expect(await mirrorMatches(customer, agent)).toBe('');
+  });
+
+  it('an agent without WebRTC watches relayed: the customer’s offer goes unanswered and the relay takes over', { timeout: 90_000 }, async () => {
+    const customer = await CustomerPage.open(await h.person(), `${h.server.url}/`);
+    const agentContext = await h.person({ width: 1280, height: 800 });
+    await withoutWebRtc(agentContext);
+    const agent = await AgentPage.open(agentContext, `${h.server.url}/join`);
     const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
     await agent.join(code);
     await agent.waitForState('live', 40_000);

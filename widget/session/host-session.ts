@@ -185,10 +185,12 @@ interface Live {
   relayed: boolean;
   /** Hands the agent's relay salt to the relay link waiting for it. */
   relaySalt: ((salt: Uint8Array) => void) | null;
+  /** The transport last reported to the server's metrics for this agent. */
+  reported: Transport | null;
 }
 
 function newLive(agent: Agent, phase: Live['phase']): Live {
-  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), outbox: Promise.resolve(), inbox: Promise.resolve(), retries: 0, retryTimer: undefined, awayTimer: undefined, fallbackTimer: undefined, relayed: false, relaySalt: null };
+  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), outbox: Promise.resolve(), inbox: Promise.resolve(), retries: 0, retryTimer: undefined, awayTimer: undefined, fallbackTimer: undefined, relayed: false, relaySalt: null, reported: null };
 }
 
 /**
@@ -557,6 +559,8 @@ export class HostSession extends ObservableState<HostState> {
   /** A new peer connection to this agent, replacing whatever was there. */
   private startPeer(live: Live): void {
     if (!this.isCurrent(live)) return;
+    // No WebRTC here (or this agent already runs relayed): straight to the relay, when the server has one.
+    if (this.ice.relay && (live.relayed || !webrtcSupported())) return this.startRelay(live);
     clearTimeout(live.retryTimer);
     clearTimeout(live.awayTimer);
     this.dropPeer(live);
@@ -567,8 +571,6 @@ export class HostSession extends ObservableState<HostState> {
     const keys = this.room?.keys;
     if (!keys) return;
     const side: HandshakeSide = { role: 'host', agentId: agent.id, peer: number };
-    // No WebRTC here (or this agent already runs relayed): straight to the relay, when the server has one.
-    if (this.ice.relay && (live.relayed || !webrtcSupported())) return this.startRelay(live);
     let peer: PeerLink;
     try {
       peer = createPeer(
@@ -623,6 +625,7 @@ export class HostSession extends ObservableState<HostState> {
     const room = this.room;
     if (!this.isCurrent(live) || !room) return;
     clearTimeout(live.retryTimer);
+    clearTimeout(live.awayTimer);
     clearTimeout(live.fallbackTimer);
     live.fallbackTimer = undefined;
     this.dropPeer(live);
@@ -772,7 +775,9 @@ export class HostSession extends ObservableState<HostState> {
     live.fallbackTimer = undefined;
     const transport: Transport = isRelayLink(peer) ? 'relayed' : 'direct';
     live.relayed = transport === 'relayed';
-    this.socket?.emit('host:transport', { agentId: live.agent.id, transport });
+    // Counted once per agent and transport (a renewed link is the same session).
+    if (live.reported !== transport) this.socket?.emit('host:transport', { agentId: live.agent.id, transport });
+    live.reported = transport;
     const channel = new FramedChannel<HostMessage, AgentMessage>(peer, decodeAgentMessage, {
       onMessage: (message) => this.onAgentMessage(live, message),
       onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
