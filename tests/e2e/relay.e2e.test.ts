@@ -258,6 +258,48 @@ describe('relayed sessions (relay on, the default)', () => {
     expect(await mirrorMatches(customer, agent)).toBe('');
   });
 
+  it('a relayed session moves back to direct once a peer connection comes up, and goes on', { timeout: 120_000 }, async () => {
+    const blocked = await h.person();
+    // No route between the peers until the test lifts the block (the network got better).
+    await blocked.addInitScript(() => {
+      const Real = window.RTCPeerConnection;
+      window.RTCPeerConnection = class extends Real {
+        constructor(config?: RTCConfiguration) {
+          super((window as unknown as { __unblocked?: boolean }).__unblocked ? config : { ...config, iceTransportPolicy: 'relay' });
+        }
+      };
+    });
+    const customer = await CustomerPage.open(blocked, `${h.server.url}/`);
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await agent.join(code);
+    await agent.waitForState('live', 40_000);
+    await customer.waitForState('sharing');
+    expect(await agent.page.locator('html').getAttribute('data-coview-transport')).toBe('relayed');
+    await customer.page.locator('.add-to-cart').nth(0).click();
+
+    await customer.page.evaluate(() => ((window as unknown as { __unblocked?: boolean }).__unblocked = true));
+    const seen = new Set<string>();
+    await eventually(
+      async () => {
+        const state = await agent.state();
+        if (state) seen.add(state);
+        return agent.page.locator('html').getAttribute('data-coview-transport');
+      },
+      (transport) => transport === 'direct',
+      60_000,
+    );
+    await eventually(() => customer.widget.getAttribute('data-coview-transport'), (transport) => transport === 'direct');
+    expect(await customer.text()).toContain('Direct');
+    // The agent never left the live view for it.
+    expect([...seen]).toEqual(['live']);
+    await customer.page.locator('.add-to-cart').nth(1).click();
+    await customer.page.locator('#name').fill('after the move');
+    await eventually(() => agent.frame.locator('#cart-count').textContent().then((t) => t?.trim()), (t) => t === '2');
+    await eventually(() => agent.frame.locator('#name').inputValue(), (v) => v === 'after the move');
+    expect(await mirrorMatches(customer, agent)).toBe('');
+  });
+
   it('an agent without WebRTC watches relayed: the customer’s offer goes unanswered and the relay takes over', { timeout: 90_000 }, async () => {
     const customer = await CustomerPage.open(await h.person(), `${h.server.url}/`);
     const agentContext = await h.person({ width: 1280, height: 800 });

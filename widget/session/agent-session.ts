@@ -135,6 +135,8 @@ const PEER_FAILED_MESSAGES = {
 export class AgentSession extends ObservableState<AgentState> {
   private socket: SignalingSocket | null = null;
   private peer: PeerLink | null = null;
+  /** While relayed: the customer's page tries a peer connection beside the relay; it takes over once it connects. */
+  private pending: { peer: PeerLink; number: number } | null = null;
   private channel: FramedChannel<AgentMessage, HostMessage> | null = null;
   private page: PageInfo | null = null;
   private ice: IceConfig = { iceServers: [] };
@@ -356,6 +358,15 @@ export class AgentSession extends ObservableState<AgentState> {
     if (!webrtcSupported() && this.ice.relay) return;
     const opened = await openSignal(me.keys, from, data);
     if (this.me !== me || number < this.peerNumber || opened.kind === 'ignored') return;
+    // A live relay is not dropped for an offer that may never connect: the new peer waits beside it.
+    if (opened.kind === 'signal' && number > this.peerNumber && isRelayLink(this.peer) && this.peer.connected && this.state.status === 'live') {
+      try {
+        if (this.pending?.number !== number) this.newPending(number);
+      } catch {
+        return;
+      }
+      return this.pending?.peer.signal(opened.data);
+    }
     if (opened.kind === 'tampered') {
       const notice = await tamperedNotice(me.keys, { role: 'agent', agentId: me.agentId, peer: number });
       this.socket?.emit('signal', { data: notice, peer: number });
@@ -385,6 +396,7 @@ export class AgentSession extends ObservableState<AgentState> {
   private newPeer(number: number): void {
     // The customer's page is back (it offers a peer): give the handshake time, not the reload wait.
     if (this.giveUpTimer !== undefined) this.giveUpAfter(HOST_NAVIGATION_WAIT_MS);
+    this.dropPending();
     const old = this.peer;
     this.peer = null;
     this.channel = null;
@@ -420,6 +432,50 @@ export class AgentSession extends ObservableState<AgentState> {
     this.peer = peer;
   }
 
+  /** A peer connection tried beside the live relay (see onSignal): when it connects, it replaces the relay. */
+  private newPending(number: number): void {
+    const me = this.me;
+    if (!me) return;
+    this.dropPending();
+    const side: HandshakeSide = { role: 'agent', agentId: me.agentId, peer: number };
+    const peer = createPeer(
+      { initiator: false, ...this.ice },
+      {
+        signal: (data) => {
+          this.outbox = this.outbox
+            .then(() => sealSignal(me.keys, side, data))
+            .then((sealed) => {
+              if (this.pending?.peer === peer || this.peer === peer) this.socket?.emit('signal', { data: sealed, peer: number });
+            })
+            .catch((error: unknown) => console.warn('[coview] could not send a signal:', error));
+        },
+        connect: () => {
+          if (this.pending?.peer !== peer) return;
+          const relay = this.peer;
+          this.pending = null;
+          this.peer = peer;
+          this.peerNumber = number;
+          relay?.destroy();
+          this.linkUp(peer, me.name);
+        },
+        data: (frame) => {
+          if (this.peer === peer) this.channel?.receive(frame);
+        },
+        close: () => {
+          if (this.pending?.peer === peer) this.pending = null;
+          else if (this.peer === peer) this.peerLost('reconnectingDropped');
+        },
+      },
+    );
+    this.pending = { peer, number };
+  }
+
+  private dropPending(): void {
+    const pending = this.pending;
+    this.pending = null;
+    pending?.peer.destroy();
+  }
+
   /** A peer connection or relay link is up: a fresh channel on it, and hello. */
   private linkUp(link: PeerLink, name: string): void {
     this.assembler.reset();
@@ -452,6 +508,7 @@ export class AgentSession extends ObservableState<AgentState> {
     }
     if (host.length !== RELAY_SALT_BYTES) return;
     if (this.giveUpTimer !== undefined) this.giveUpAfter(HOST_NAVIGATION_WAIT_MS);
+    this.dropPending();
     const old = this.peer;
     this.peer = null;
     this.channel = null;
@@ -536,6 +593,7 @@ export class AgentSession extends ObservableState<AgentState> {
 
   /** Shows "Reconnecting…" over the last frame and asks the host for a new peer until one comes. */
   private peerLost(messageKey: ReconnectKey, ask = true): void {
+    this.dropPending();
     const peer = this.peer;
     this.peer = null;
     this.channel = null;
@@ -598,6 +656,10 @@ export class AgentSession extends ObservableState<AgentState> {
       this.giveUpTimer = undefined;
       clearInterval(this.askTimer);
       this.setState({ status: 'live', code: state.code, page: this.page, transport: isRelayLink(this.peer) ? 'relayed' : 'direct' });
+    } else if (startsSnapshot(message) && state.status === 'live') {
+      // A new link while live (the relay gave way to a peer connection): say so.
+      const transport = isRelayLink(this.peer) ? 'relayed' : 'direct';
+      if (state.transport !== transport) this.setState({ ...state, transport });
     }
   }
 
@@ -694,6 +756,7 @@ export class AgentSession extends ObservableState<AgentState> {
     this.resyncTimer = undefined;
     clearTimeout(this.giveUpTimer);
     this.giveUpTimer = undefined;
+    this.dropPending();
     const peer = this.peer;
     this.peer = null;
     this.channel = null;

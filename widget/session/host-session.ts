@@ -158,6 +158,8 @@ const TAMPERED_MESSAGE =
  * no TURN) gives way to the server's encrypted relay, when the server offers one.
  */
 export const RELAY_AFTER_MS = 8_000;
+/** While relayed (and this browser has WebRTC), a peer connection is tried again this often: the first that connects takes over. */
+export const PROBE_EVERY_MS = 15_000;
 /** Fresh codes drawn when the server says one is taken (a 45-bit clash: practically never). */
 const CREATE_ATTEMPTS = 5;
 
@@ -187,10 +189,13 @@ interface Live {
   relaySalt: ((salt: Uint8Array) => void) | null;
   /** The transport last reported to the server's metrics for this agent. */
   reported: Transport | null;
+  /** While relayed: a peer connection being tried on the side, which takes over once it connects. */
+  probe: { peer: PeerLink; number: number } | null;
+  probeTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 function newLive(agent: Agent, phase: Live['phase']): Live {
-  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), outbox: Promise.resolve(), inbox: Promise.resolve(), retries: 0, retryTimer: undefined, awayTimer: undefined, fallbackTimer: undefined, relayed: false, relaySalt: null, reported: null };
+  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), outbox: Promise.resolve(), inbox: Promise.resolve(), retries: 0, retryTimer: undefined, awayTimer: undefined, fallbackTimer: undefined, relayed: false, relaySalt: null, reported: null, probe: null, probeTimer: undefined };
 }
 
 /**
@@ -507,7 +512,8 @@ export class HostSession extends ObservableState<HostState> {
     });
     socket.on('signal', ({ from, data, peer }) => {
       const live = this.lives.get(from);
-      if (live && (peer === undefined || peer === live.number)) this.onSignal(live, data);
+      if (live?.probe && peer === live.probe.number) this.onProbeSignal(live, live.probe, data);
+      else if (live && (peer === undefined || peer === live.number)) this.onSignal(live, data);
     });
     socket.on('relay', ({ from, peer, data }, ack) => {
       const live = this.lives.get(from);
@@ -608,6 +614,88 @@ export class HostSession extends ObservableState<HostState> {
         if (this.isCurrent(live) && live.phase !== 'live') this.startRelay(live);
       }, RELAY_AFTER_MS);
     }
+  }
+
+  /** While this agent runs relayed, tries a peer connection again in a while (when this browser has WebRTC). */
+  private scheduleProbe(live: Live): void {
+    clearTimeout(live.probeTimer);
+    if (!live.relayed || !webrtcSupported()) return;
+    live.probeTimer = setTimeout(() => this.startProbe(live), PROBE_EVERY_MS);
+  }
+
+  /**
+   * A peer connection tried beside the live relay, under its own number and the same authenticated
+   * handshake. If it connects it takes over (a fresh channel and snapshot, as after any new peer);
+   * if it does not within RELAY_AFTER_MS it is dropped and the relay carries on undisturbed.
+   */
+  private startProbe(live: Live): void {
+    const room = this.room;
+    if (!room || !this.isCurrent(live) || live.phase !== 'live' || !isRelayLink(live.peer) || live.probe) return;
+    const number = ++this.peerNumber;
+    const agent = live.agent;
+    const side: HandshakeSide = { role: 'host', agentId: agent.id, peer: number };
+    let peer: PeerLink;
+    const giveUp = () => {
+      if (live.probe?.peer !== peer) return;
+      live.probe = null;
+      peer.destroy();
+      this.scheduleProbe(live);
+    };
+    try {
+      peer = createPeer(
+        { initiator: true, ...this.ice },
+        {
+          signal: (data) => {
+            live.outbox = live.outbox
+              .then(() => sealSignal(room.keys, side, data))
+              .then((sealed) => {
+                if (live.probe?.peer === peer) this.socket?.emit('signal', { to: agent.id, data: sealed, peer: number });
+              })
+              .catch((error: unknown) => console.warn('[coview] could not send a signal:', error));
+          },
+          connect: () => {
+            if (live.probe?.peer !== peer || !this.isCurrent(live)) return;
+            // The peer connection takes over from the relay.
+            live.probe = null;
+            this.dropPeer(live);
+            live.peer = peer;
+            live.number = number;
+            this.save();
+            this.onPeerConnected(live, peer);
+          },
+          data: (frame) => {
+            if (live.peer === peer) live.channel?.receive(frame);
+          },
+          close: () => {
+            if (live.probe?.peer === peer) return giveUp();
+            if (this.isCurrent(live) && live.peer === peer) this.peerLost(live);
+          },
+        },
+      );
+    } catch {
+      return;
+    }
+    live.probe = { peer, number };
+    setTimeout(giveUp, RELAY_AFTER_MS);
+  }
+
+  /** A signal for the probe: checked like any (handshake.ts); a tampered one just ends the probe, the relay stays. */
+  private onProbeSignal(live: Live, probe: { peer: PeerLink; number: number }, data: unknown): void {
+    const room = this.room;
+    if (!room) return;
+    const from: HandshakeSide = { role: 'agent', agentId: live.agent.id, peer: probe.number };
+    live.inbox = live.inbox
+      .then(async () => {
+        const opened = (await isTamperedNotice(room.keys, from, data)) ? ({ kind: 'tampered' } as const) : await openSignal(room.keys, from, data);
+        if (live.probe !== probe) return;
+        if (opened.kind === 'signal') return probe.peer.signal(opened.data);
+        if (opened.kind === 'tampered') {
+          console.warn('[coview] refused a tampered handshake for a direct connection; the session stays relayed');
+          live.probe = null;
+          probe.peer.destroy();
+        }
+      })
+      .catch((error: unknown) => console.warn('[coview] could not check a signal:', error));
   }
 
   /** No peer connection can be made for this agent: the relay carries the session, or it fails plainly. */
@@ -746,6 +834,9 @@ export class HostSession extends ObservableState<HostState> {
     live.peer = null;
     live.channel = null;
     live.relaySalt = null;
+    clearTimeout(live.probeTimer);
+    live.probe?.peer.destroy();
+    live.probe = null;
     // Control ends with the connection; the agent asks again on the next one.
     const hadControl = live.control !== null && live.control.current !== 'off';
     live.control = null;
@@ -778,6 +869,7 @@ export class HostSession extends ObservableState<HostState> {
     // Counted once per agent and transport (a renewed link is the same session).
     if (live.reported !== transport) this.socket?.emit('host:transport', { agentId: live.agent.id, transport });
     live.reported = transport;
+    this.scheduleProbe(live);
     const channel = new FramedChannel<HostMessage, AgentMessage>(peer, decodeAgentMessage, {
       onMessage: (message) => this.onAgentMessage(live, message),
       onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
@@ -987,6 +1079,9 @@ export class HostSession extends ObservableState<HostState> {
       clearTimeout(live.retryTimer);
       clearTimeout(live.awayTimer);
       clearTimeout(live.fallbackTimer);
+      clearTimeout(live.probeTimer);
+      live.probe?.peer.destroy();
+      live.probe = null;
       live.control = null;
     }
     this.lives.clear();
