@@ -1,10 +1,11 @@
 // Builds the two browser bundles (widget.js for customers' pages, join.js for agents), the npm
 // package's ES module (coview.js) and the server (server.js, the `coview-server` bin, and
 // server-api.js for `coview/server`); the package's .d.ts come from `npm run build:types`. One
-// esbuild call each; simple-peer is aliased to its self-contained browser build so no Node
-// polyfills are needed in the browser.
+// esbuild call each; the plugins below fix rrweb-snapshot (no postcss) and build simple-peer
+// from source without Node polyfills. scripts/check-sizes.mjs holds every bundle's size budget.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -20,20 +21,105 @@ const root = new URL('..', import.meta.url).pathname;
  * and still catches a patched one. The build fails if rrweb's text changes, so this is never lost silently.
  */
 const rrwebUntaintedCheck = {
-  name: 'rrweb-untainted-check',
+  accessors: /(testableAccessors = \{[\s\S]*?Element: \[\s*"shadowRoot"),\s*"querySelector",\s*"querySelectorAll"\s*\]/,
+  methods: /(testableMethods = \{[\s\S]*?Element: )\[\]/,
+  fix(text, path) {
+    if (!this.accessors.test(text) || !this.methods.test(text)) throw new Error(`rrweb-snapshot changed: update the untainted-check fix in scripts/build.mjs (${path})`);
+    return text.replace(this.accessors, '$1]').replace(this.methods, '$1["querySelector", "querySelectorAll"]');
+  },
+};
+
+/**
+ * rrweb-snapshot bundles postcss (~50 KiB minified, 18 KiB gzip) for one job: `adaptCssForReplay`
+ * adds the `.\:hover` copies and device-query rewrites the agent's mirror needs. widget/agent/adapt-css.ts
+ * does the same in one pass (tested against rrweb's own output), so postcss goes from every bundle.
+ * rrweb also loads postcss eagerly at the top level (`var import_postcss = __toESM(require_postcss())`
+ * and bare `import_postcss.default.parse;` re-exports), which esbuild must keep; loaded on demand,
+ * and never called, it tree-shakes away. `noPostcss` checks that it did.
+ */
+const postcssOut = {
+  call: /^(\t\tresult = )postcss_default\(\[mediaSelectorPlugin, pseudoClassPlugin\]\)\.process\(cssText\)\.css;$/m,
+  load: /^var import_postcss = \/\* @__PURE__ \*\/ __toESM\(\(\/\* @__PURE__ \*\/ __commonJSMin\(\(\(exports, module\) => \{$([\s\S]*?)^\}\)\)\)\(\), 1\);$/m,
+  binding: /^var postcss_default = import_postcss\.default;$/m,
+  reExports: /^import_postcss\.default\.\w+;$/gm,
+  fix(text, path) {
+    if (!this.call.test(text) || !this.load.test(text) || !this.binding.test(text) || (text.match(this.reExports) ?? []).length < 10)
+      throw new Error(`rrweb-snapshot changed: update the postcss fix in scripts/build.mjs (${path})`);
+    return (
+      'import { adaptCss } from "./widget/agent/adapt-css.ts";\n' +
+      text
+        .replace(this.call, '$1adaptCss(cssText);')
+        .replace(this.load, 'var require_postcss = /* @__PURE__ */ __commonJSMin(((exports, module) => {$1}));')
+        .replace(this.binding, 'var postcss_default = (plugins) => __toESM(require_postcss(), 1).default(plugins);')
+        .replace(this.reExports, '')
+    );
+  },
+};
+
+const rrwebFixes = {
+  name: 'rrweb-fixes',
   setup(b) {
     b.onLoad({ filter: /rrweb-snapshot[\\/]dist[\\/]rrweb-snapshot\.js$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      const accessors = /(testableAccessors = \{[\s\S]*?Element: \[\s*"shadowRoot"),\s*"querySelector",\s*"querySelectorAll"\s*\]/;
-      const methods = /(testableMethods = \{[\s\S]*?Element: )\[\]/;
-      if (!accessors.test(text) || !methods.test(text)) throw new Error(`rrweb-snapshot changed: update the untainted-check fix in scripts/build.mjs (${args.path})`);
-      return { contents: text.replace(accessors, '$1]').replace(methods, '$1["querySelector", "querySelectorAll"]'), loader: 'js' };
+      return { contents: postcssOut.fix(rrwebUntaintedCheck.fix(text, args.path), args.path), loader: 'js', resolveDir: root };
     });
   },
 };
 
+/** The build fails if postcss is in a browser bundle again. */
+const noPostcss = {
+  name: 'no-postcss',
+  setup(b) {
+    b.initialOptions.write = false;
+    b.onEnd((result) => {
+      for (const file of result.outputFiles ?? []) {
+        if (file.path.endsWith('.js') && /CssSyntaxError|postcss/.test(file.text)) throw new Error(`${file.path}: postcss is back in a browser bundle (see postcssOut in scripts/build.mjs)`);
+        mkdirSync(dirname(file.path), { recursive: true });
+        writeFileSync(file.path, file.contents);
+      }
+    });
+  },
+};
+
+/**
+ * simple-peer from its source, not its prebuilt browser build (96 KiB minified, most of it
+ * browserify's Node polyfills: streams, Buffer, process, events). Its Node dependencies become the
+ * browser's own: a Duplex with the part of readable-stream it uses (widget/transport/peer-stream.ts),
+ * Uint8Array for Buffer, crypto.getRandomValues, queueMicrotask, and no debug logging. The build
+ * fails if simple-peer's source needs anything else, so an update can't bring a polyfill back silently.
+ */
+const simplePeerShims = {
+  debug: 'module.exports = () => () => {};',
+  'queue-microtask': 'module.exports = (callback) => queueMicrotask(callback);',
+  randombytes: 'module.exports = (n) => ({ toString: () => Array.from(crypto.getRandomValues(new Uint8Array(n)), (byte) => byte.toString(16).padStart(2, "0")).join("") });',
+  // Only `Buffer.from(arrayBuffer)`, for a binary message: peer.ts takes any Uint8Array.
+  buffer: 'exports.Buffer = { from: (bytes) => new Uint8Array(bytes) };',
+  'readable-stream': 'module.exports = require("./widget/transport/peer-stream.ts");',
+};
+const simplePeerRequires = [...Object.keys(simplePeerShims), 'get-browser-rtc', 'err-code'];
+
+const simplePeerFromSource = {
+  name: 'simple-peer-from-source',
+  setup(b) {
+    const source = require.resolve('simple-peer/index.js');
+    b.onResolve({ filter: /^simple-peer$/ }, () => ({ path: source }));
+    b.onLoad({ filter: /simple-peer[\\/]index\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const requires = [...text.matchAll(/require\('([^']+)'\)/g)].map((match) => match[1]).sort();
+      const buffers = text.match(/Buffer\.\w+/g) ?? [];
+      if (requires.join() !== [...simplePeerRequires].sort().join() || buffers.some((use) => use !== 'Buffer.from'))
+        throw new Error(`simple-peer changed (requires ${requires.join(', ')}; uses ${buffers.join(', ')}): update simplePeerShims in scripts/build.mjs (${args.path})`);
+      return { contents: text, loader: 'js' };
+    });
+    b.onResolve({ filter: new RegExp(`^(${Object.keys(simplePeerShims).join('|')})$`) }, (args) =>
+      args.importer === source ? { path: args.path, namespace: 'simple-peer-shim' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'simple-peer-shim' }, (args) => ({ contents: simplePeerShims[args.path], loader: 'js', resolveDir: root }));
+  },
+};
+
 const browser = {
-  plugins: [rrwebUntaintedCheck],
+  plugins: [rrwebFixes, noPostcss, simplePeerFromSource],
   bundle: true,
   format: 'iife',
   platform: 'browser',
@@ -44,7 +130,6 @@ const browser = {
   charset: 'utf8',
   jsx: 'automatic',
   jsxImportSource: 'preact',
-  alias: { 'simple-peer': require.resolve('simple-peer/simplepeer.min.js') },
   define: { __COVIEW_VERSION__: JSON.stringify(version), 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
   absWorkingDir: root,
   logLevel: 'warning',

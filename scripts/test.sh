@@ -6,4 +6,7 @@ cd "$(dirname "$0")/.."
 npx tsc --noEmit -p .
 # Lint (oxlint's correctness rules, .oxlintrc.json): a warning fails the run like an error.
 npx oxlint --deny-warnings .
+# Bundle sizes: each browser bundle against its budget in scripts/check-sizes.mjs.
+node scripts/build.mjs
+node scripts/check-sizes.mjs
 exec bash scripts/in-netns.sh npx vitest run "$@"

@@ -233,8 +233,18 @@ describe('the join page', () => {
     await agent.page.setViewportSize({ width: 1024, height: 640 });
     await agent.page.locator('[data-coview-tab="console"]').click();
     await agent.page.locator('[data-coview-devtools]').waitFor();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const scale = await agent.page.locator('[data-coview-frame]').evaluate((frame) => frame.getBoundingClientRect().width / 1280);
+    // Once the layout has settled (the mirror is scaled again after the panel opens): its width unchanged over three frames.
+    const scale = await agent.page.locator('[data-coview-frame]').evaluate(async (frame) => {
+      const frameDone = () => new Promise((done) => requestAnimationFrame(done));
+      let width = -1;
+      for (let same = 0; same < 3; ) {
+        await frameDone();
+        const now = frame.getBoundingClientRect().width;
+        same = now === width ? same + 1 : 0;
+        width = now;
+      }
+      return width / 1280;
+    });
     console.log(`mirror scale at 1024×640 with the panel open: ${scale.toFixed(2)}`);
     expect(scale).toBeGreaterThanOrEqual(0.6);
     // The panel lies over the stage rather than beside it.

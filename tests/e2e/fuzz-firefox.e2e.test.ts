@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchFirefox } from '../support/browser.js';
-import { domSignature } from '../support/dom-signature.js';
 import { startFixtureServer } from '../support/fixture-server.js';
+import { fuzzInChunks } from '../support/fuzz-chunks.js';
 import { fuzzInPage, type FuzzResult } from '../support/fuzz-in-page.js';
 
 // The same loopback fuzz as fuzz.e2e.test.ts, in Firefox: the viewer's document handling
@@ -24,16 +24,7 @@ describe('mirror fuzz in Firefox', () => {
     page.on('pageerror', (error) => pageErrors.push(String(error)));
     await page.goto(`${fixtures.url}/fuzz.html`);
     expect(await page.evaluate(() => navigator.userAgent)).toContain('Firefox');
-    let operations = 0;
-    for (let first = 1; first <= 1_000; first += 500) {
-      const result = (await page.evaluate(fuzzInPage, [domSignature.toString(), first, 500] as [string, number, number])) as FuzzResult;
-      operations += result.operations;
-      if (result.failure) {
-        const { round, what, expected, seen } = result.failure;
-        expect.fail(`round ${round}: the ${what} differs: customer ${expected.slice(0, 300)} … agent ${seen.slice(0, 300)} (errors: ${result.errors.slice(0, 5).join('; ')})`);
-      }
-      expect(result.errors).toEqual([]);
-    }
+    const { operations } = await fuzzInChunks((args) => page.evaluate(fuzzInPage, args) as Promise<FuzzResult>, 1_000, 500);
     expect(operations).toBeGreaterThan(10_000);
     expect(pageErrors).toEqual([]);
   });

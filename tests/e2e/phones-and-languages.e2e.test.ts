@@ -186,6 +186,42 @@ describe('on a phone (390×844, touch)', () => {
     await agent.page.context().close();
   });
 
+  it('with a control in every corner, a scroll folds the panel while sharing, never while the code is being read out', async () => {
+    const customer = await CustomerPage.open(await phone(), `${h.fixtures.url}/checkout-bar.html`);
+    // A page control across the top bar too: wherever the sheet goes, it covers one.
+    await customer.page.evaluate(() => {
+      const back = document.createElement('button');
+      back.textContent = 'Back to the shop';
+      back.style.cssText = 'width: 100%; height: 52px';
+      document.querySelector('header')!.replaceChildren(back);
+    });
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const pill = customer.widget.locator('[data-coview-pill]');
+    /**
+     * The customer scrolls, and the widget has had its look at the page: it looks 120 ms after the scroll
+     * event, so a timer of 400 ms started after that event (timers run in order of their deadlines) ends later.
+     */
+    const scrollAndSettle = (top: number) => customer.page.evaluate((top) => new Promise<void>((done) => {
+      addEventListener('scroll', () => setTimeout(done, 400), { once: true });
+      scrollTo({ top, behavior: 'instant' });
+    }), top);
+    await customer.button('Share my screen').tap();
+    const code = customer.widget.locator('[data-coview-code]');
+    await code.waitFor();
+    await scrollAndSettle(300);
+    await scrollAndSettle(0);
+    expect(await pill.count()).toBe(0);
+    expect(await code.isVisible()).toBe(true);
+    await agent.join((await code.textContent())!.trim(), 'Alex');
+    await customer.button('Allow').tap();
+    await customer.waitForState('sharing');
+    await agent.waitForState('live');
+    await scrollAndSettle(300);
+    await pill.waitFor({ timeout: 5_000 });
+    await customer.page.context().close();
+    await agent.page.context().close();
+  });
+
   it('on a desktop the panel folds too, and Escape folds it from the keyboard', async () => {
     const customer = await CustomerPage.open(await h.person(), `${h.server.url}/`);
     await customer.shareScreen();

@@ -77,6 +77,17 @@ function chromiumTab(page: ChromiumPage): Tab {
   };
 }
 
+/**
+ * puppeteer sends emulation.setScreenOrientationOverride with every setViewport, in parallel with
+ * the viewport itself; Firefox before ESR 153 (Debian's 140) has no such command. The size is set
+ * all the same (the mirror test's media queries check it), so only that refusal is let through.
+ */
+async function setFirefoxViewport(page: FirefoxPage, size: { width: number; height: number }): Promise<void> {
+  await page.setViewport(size).catch((error: unknown) => {
+    if (!String(error).includes('unknown command emulation.setScreenOrientationOverride')) throw error;
+  });
+}
+
 function firefoxTab(page: FirefoxPage): Tab {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String((error as Error).stack ?? error)));
@@ -88,7 +99,7 @@ function firefoxTab(page: FirefoxPage): Tab {
     run: (fn, arg) => page.evaluate(expression(fn, arg)) as never,
     evaluate: (source) => page.evaluate(source),
     addInitScript: async (fn) => void (await page.evaluateOnNewDocument(fn)),
-    setViewport: (size) => page.setViewport(size),
+    setViewport: (size) => setFirefoxViewport(page, size),
     mouse: {
       move: (x, y) => page.mouse.move(x, y),
       down: () => page.mouse.down(),
@@ -124,7 +135,7 @@ export class Browsers {
     }
     const context = await this.firefox!.createBrowserContext();
     const page = await context.newPage();
-    await page.setViewport(viewport);
+    await setFirefoxViewport(page, viewport);
     return firefoxTab(page);
   }
 }

@@ -63,6 +63,11 @@ export class Timeline {
   private readonly history: Required<HistoryOptions>;
   /** The first entry kept at full detail: before it, thinned history. */
   private fullFrom = 0;
+  /**
+   * Where the full-detail window began at the last thinning. Not the stamp of its first entry: after
+   * a quiet gap that keyframe carries the time of the last change before the gap, long before the cut.
+   */
+  private windowStart = -Infinity;
   /** Keyframes made here, not sent: no "page" marker (nothing happened on the page then). */
   private readonly made = new WeakSet<HostMessage>();
 
@@ -106,8 +111,8 @@ export class Timeline {
     }
     const index = this.entries.push({ t: time, message }) - 1;
     this.index(index);
-    const oldest = this.entries[this.fullFrom]?.t ?? time;
-    if (time - oldest > this.history.fullDetailMs + this.history.stepMs) this.thin(time - this.history.fullDetailMs);
+    const windowStart = Math.max(this.windowStart, this.entries[this.fullFrom]?.t ?? time);
+    if (time - windowStart > this.history.fullDetailMs + this.history.stepMs) this.thin(time - this.history.fullDetailMs);
     return this.entries.length - 1;
   }
 
@@ -142,6 +147,7 @@ export class Timeline {
   private thin(cutT: number): void {
     const { entries } = this;
     const cut = this.indexAt(cutT);
+    this.windowStart = cutT;
     if (cut < this.fullFrom) return;
     const isLog = (entry: TimelineEntry) => entry.message.type === 'console' || entry.message.type === 'network';
     const made = (messages: HostMessage[], t: number): TimelineEntry[] => {

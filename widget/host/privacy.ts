@@ -226,12 +226,15 @@ export function wireUrl(raw: string, base: string, role: UrlRole): string {
   } catch {
     wired = redactUrl(value, { role });
   }
-  // Bounded: a page that makes up new URLs forever (cache-busting queries) only refills it.
+  // Bounded: a page that makes up new URLs forever (cache-busting queries) only refills it. Long
+  // values (data: URLs of inline images, kilobytes each) are seldom repeated: kept, they would fill memory.
+  if (key.length > WIRE_URL_CACHE_KEY_CHARS) return wired;
   if (wireUrlCache.size >= WIRE_URL_CACHE_ENTRIES) wireUrlCache.clear();
   wireUrlCache.set(key, wired);
   return wired;
 }
 const WIRE_URL_CACHE_ENTRIES = 4096;
+const WIRE_URL_CACHE_KEY_CHARS = 4096;
 const wireUrlCache = new Map<string, string>();
 
 /** Elements that make the browser fetch a file by an address in their attributes. */

@@ -297,13 +297,16 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
     clearTimeout(pendingLook.current);
   };
   chooseRef.current = choose;
-  /** Moves or folds (`mayFold`) the widget when it lies over a control of the page (see out-of-the-way.ts). */
-  const keepOutOfTheWay = (mayFold: boolean) => {
+  /**
+   * Moves the widget when it lies over a control of the page, or folds it into its pill (see
+   * out-of-the-way.ts). Folding only while sharing: a code being read out or a question must stay open.
+   */
+  const keepOutOfTheWay = () => {
     const win = doc.defaultView;
     if (!win) return;
     const parts = [...host.shadowRoot!.querySelectorAll('.panel, .dock > *, .control-banner')].map((el) => el.getBoundingClientRect()).filter((r) => r.width > 0 && r.height > 0);
     if (parts.length === 0) return;
-    const next = decideMove(corner, coverageOf(host, parts, corner, win.matchMedia(PHONE_LIKE).matches), mayFold && collapsible && !collapsed);
+    const next = decideMove(corner, coverageOf(host, parts, corner, win.matchMedia(PHONE_LIKE).matches), state.status === 'sharing' && collapsible && !collapsed);
     if (next && 'fold' in next) setAway((a) => ({ ...a, folded: true }));
     else if (next) setAway((a) => ({ ...a, corner: next.corner }));
   };
@@ -317,7 +320,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
       clearTimeout(pendingLook.current);
       pendingLook.current = setTimeout(() => {
         chosen.current = false;
-        keepOutOfTheWayRef.current(true);
+        keepOutOfTheWayRef.current();
       }, ms);
     };
     const onMoved = () => {
@@ -338,15 +341,13 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
     };
   }, [host]);
   // And whenever the widget itself changed (a new state, the banner came, it unfolded), once it is drawn; not
-  // right after the customer's own choice. A new code or question is shown open, wherever it fits best;
-  // while sharing, the panel may fold into its pill.
-  const sharing = state.status === 'sharing';
+  // right after the customer's own choice.
   useLayoutEffect(() => {
     const win = doc.defaultView;
     if (!win?.matchMedia(PHONE_LIKE).matches) return;
     const frame = win.requestAnimationFrame(() => {
       if (chosen.current) chosen.current = false;
-      else keepOutOfTheWayRef.current(sharing);
+      else keepOutOfTheWayRef.current();
     });
     return () => win.cancelAnimationFrame(frame);
   });

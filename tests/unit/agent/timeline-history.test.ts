@@ -109,7 +109,12 @@ function session(history = {}) {
       tick(n).forEach(feed);
     }
   };
-  return { player, screen, runUntil, tickAt: (t: number) => Math.floor(t / SECOND) };
+  /** The page sends nothing until `untilMs` (the customer reads, or left the tab open). */
+  const quietUntil = (untilMs: number) => {
+    n = Math.floor(untilMs / SECOND);
+    now = n * SECOND;
+  };
+  return { player, screen, runUntil, quietUntil, tickAt: (t: number) => Math.floor(t / SECOND) };
 }
 
 describe('time travel over hours keeps a bounded window (TimelinePlayer with its default history)', () => {
@@ -168,6 +173,25 @@ describe('time travel over hours keeps a bounded window (TimelinePlayer with its
     expect(screen.shownTick()).toBe(tickAt(95 * MINUTE));
     player.seekTime(99 * MINUTE + 59 * SECOND);
     expect(screen.shownTick()).toBe(tickAt(99 * MINUTE + 59 * SECOND));
+  });
+
+  it('after a quiet gap in the page, thins once a step as usual, not on every later message', () => {
+    const { player, runUntil, quietUntil } = session();
+    let passes = 0;
+    const remap = player.timeline.onThinned;
+    player.timeline.onThinned = (r) => {
+      passes++;
+      remap?.(r);
+    };
+    runUntil(30 * MINUTE);
+    quietUntil(40 * MINUTE);
+    runUntil(89 * MINUTE);
+    const before = passes;
+    // The window's start crosses the 10-minute gap between 90 and 100 minutes: two steps of 5 minutes.
+    runUntil(101 * MINUTE);
+    expect(passes - before).toBeGreaterThanOrEqual(1);
+    expect(passes - before).toBeLessThanOrEqual(3);
+    expect(player.timeline.end - player.timeline.entries.find((e) => e.message.type === 'mutation')!.t).toBeLessThanOrEqual(DEFAULT_HISTORY.fullDetailMs + DEFAULT_HISTORY.stepMs);
   });
 
   it('is configurable: a 10-minute window keeps a sixth of a 60-minute one', () => {

@@ -1,0 +1,40 @@
+// The size check `npm test` runs after building: every browser bundle has a budget (gzip at level 9, in KiB),
+// and the run fails when one grows past it. Budgets sit a little above today's sizes, so any real
+// growth is a decision made here, in one place; `goal` is where issue 13 wants the bundle to get.
+// A new bundle gets a row here, or the check fails on a bundle it does not know.
+import { readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+const dist = new URL('../dist/', import.meta.url);
+
+/** @type {{ file: string, budget: number, goal?: number, what: string }[]} */
+export const budgets = [
+  { file: 'widget.js', budget: 85, goal: 60, what: "the customer's page: widget with capture and transport" },
+  { file: 'coview.js', budget: 85, goal: 60, what: "the npm package's ES module (the widget as a module)" },
+  { file: 'join.js', budget: 88, goal: 70, what: "the agent's join page" },
+];
+
+const KiB = 1024;
+const rows = budgets.map(({ file, budget, goal, what }) => {
+  let bytes;
+  try {
+    bytes = gzipSync(readFileSync(new URL(file, dist)), { level: 9 }).length;
+  } catch (error) {
+    throw new Error(`dist/${file} is missing: run \`node scripts/build.mjs\` first (${error.message})`);
+  }
+  return { file, kib: bytes / KiB, budget, goal, what, over: bytes > budget * KiB };
+});
+const unknown = readdirSync(dist).filter((name) => name.endsWith('.js') && !/^server(-api)?\.js$/.test(name) && !budgets.some((row) => row.file === name));
+
+for (const { file, kib, budget, goal, what, over } of rows)
+  console.log(`${over ? 'OVER' : 'ok  '} dist/${file.padEnd(12)} ${kib.toFixed(1).padStart(6)} KiB gzip  budget ${String(budget).padStart(3)}  goal ${goal ?? '-'}  (${what})`);
+for (const name of unknown) console.log(`NEW  dist/${name}: no budget in scripts/check-sizes.mjs`);
+
+const over = rows.filter((row) => row.over);
+if (over.length > 0 || unknown.length > 0) {
+  console.error(
+    `Size check failed: ${[...over.map((row) => `dist/${row.file} is ${row.kib.toFixed(1)} KiB gzip, over its ${row.budget} KiB budget`), ...unknown.map((name) => `dist/${name} has no budget`)].join('; ')}. ` +
+      'Make it smaller, or raise the budget in scripts/check-sizes.mjs if the growth is worth it.',
+  );
+  process.exit(1);
+}
