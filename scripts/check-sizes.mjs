@@ -8,10 +8,12 @@ import { gzipSync } from 'node:zlib';
 const dist = new URL('../dist/', import.meta.url);
 
 /** @type {{ file: string, budget: number, goal?: number, what: string }[]} */
+// The encrypted relay (issue 12: AES-GCM frames, the relay link, its session code and texts) added
+// ~2.9 KiB to the widget and ~2.5 KiB to the join page: budgets raised by 2 and 1 KiB for it.
 export const budgets = [
-  { file: 'widget.js', budget: 85, goal: 60, what: "the customer's page: widget with capture and transport" },
-  { file: 'coview.js', budget: 85, goal: 60, what: "the npm package's ES module (the widget as a module)" },
-  { file: 'join.js', budget: 88, goal: 70, what: "the agent's join page" },
+  { file: 'widget.js', budget: 87, goal: 60, what: "the customer's page: widget with capture and transport" },
+  { file: 'coview.js', budget: 87, goal: 60, what: "the npm package's ES module (the widget as a module)" },
+  { file: 'join.js', budget: 89, goal: 70, what: "the agent's join page" },
 ];
 
 const KiB = 1024;

@@ -1,6 +1,6 @@
 import type { IceServer } from '../widget/protocol/index.js';
 import type { LogLevel } from './log.js';
-import type { Limits, TurnOptions } from './server.js';
+import type { Limits, RelayLimits, TurnOptions } from './server.js';
 
 /**
  * Server configuration from environment variables. Every error names the variable and says what
@@ -21,6 +21,8 @@ export interface CoviewConfig {
   trustProxy: boolean;
   graceMs: number;
   limits: Partial<Limits>;
+  /** The encrypted relay for sessions without a peer connection; `enabled: false` is RELAY_FALLBACK=false. */
+  relay: RelayLimits;
   logLevel: LogLevel;
   /** Minutes of the session the agent's time travel keeps at full detail (older history is thinned). */
   timeTravelMinutes: number | undefined;
@@ -60,6 +62,11 @@ export function loadConfig(env: Env = process.env): CoviewConfig {
       joinsPerRoomPerMinute: integer(env, 'JOIN_LIMIT_PER_ROOM', 10, 1, 1_000_000, 'a whole number of join attempts per minute'),
       createsPerIpPerMinute: integer(env, 'CREATE_LIMIT_PER_IP', 30, 1, 1_000_000, 'a whole number of new share codes per minute'),
       wrongTriesBeforeLock: integer(env, 'LOCK_AFTER_WRONG_TRIES', 5, 1, 1_000, 'a whole number of tries'),
+    },
+    relay: {
+      enabled: flag(env, 'RELAY_FALLBACK', true),
+      bytesPerSecondPerRoom: integer(env, 'RELAY_ROOM_BYTES_PER_SECOND', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024, 'a whole number of bytes per second, at least 65536'),
+      bufferBytesPerRoom: integer(env, 'RELAY_ROOM_BUFFER_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024, 'a whole number of bytes, at least 65536'),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const) ?? 'info',
   };

@@ -51,6 +51,7 @@ async function start(): Promise<void> {
     iceTransportPolicy: config.iceTransportPolicy,
     trustProxy: config.trustProxy,
     limits: config.limits,
+    relay: config.relay,
     logger,
     ...extra,
   });

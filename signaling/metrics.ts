@@ -15,6 +15,9 @@ export function createMetrics() {
     resumes: new Counter({ name: 'coview_resumes_total', help: 'Hosts and agents coming back after a dropped socket, by role and result.', labelNames: ['role', 'result'] as const, registers: [registry] }),
     failures: new Counter({ name: 'coview_failures_total', help: 'Requests answered with an error, by error code.', labelNames: ['code'] as const, registers: [registry] }),
     relayed: new Counter({ name: 'coview_signals_relayed_total', help: 'WebRTC signals relayed between peers.', registers: [registry] }),
+    sessions: new Counter({ name: 'coview_sessions_total', help: 'Agent sessions that went live, by transport (direct: WebRTC peer to peer; relayed: end-to-end encrypted through this server).', labelNames: ['transport'] as const, registers: [registry] }),
+    relayBytes: new Counter({ name: 'coview_relay_bytes_total', help: 'Sealed relay bytes forwarded (and acknowledged by the receiver).', registers: [registry] }),
+    relayWaits: new Counter({ name: 'coview_relay_throttled_total', help: 'Relay frames held back by the per-room bandwidth limit.', registers: [registry] }),
     latency: new Histogram({
       name: 'coview_signal_relay_seconds',
       help: 'Time from receiving a WebRTC signal to handing it on (room lookup included).',

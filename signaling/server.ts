@@ -10,7 +10,9 @@ import {
   decodeHostResume,
   decodeJoinRequest,
   decodePeerRestart,
+  decodeRelayOut,
   decodeSignalOut,
+  decodeTransportReport,
   type Ack,
   type AgentResumed,
   type ClientToServerEvents,
@@ -32,10 +34,13 @@ import { createMemoryStore, type Change, type RoomStore } from './store.js';
 
 /**
  * The signaling server: it pairs a customer's page (host) with a support agent by room id and
- * relays WebRTC signals between them without reading them. Page content never passes here, and
- * neither does the share code: both browsers derive the room id from it with a slow KDF (see
+ * relays WebRTC signals between them without reading them. Page content is never readable here,
+ * and the share code never passes: both browsers derive the room id from it with a slow KDF (see
  * widget/protocol/handshake.ts), and authenticate their DTLS fingerprints with a key from it,
  * so this server can neither join a room it was not given the code of nor sit in the middle.
+ * When no peer connection comes up, the session's channel runs through here instead (`relay`),
+ * sealed end to end with AES-GCM under keys from the code (widget/protocol/relay-crypto.ts):
+ * this server forwards the frames within the room, within per-room limits, and cannot read them.
  *
  * Every client packet is typed `unknown` (see Untrusted), rate-limited, size-capped and decoded
  * with the protocol decoders; no handler can throw out, so one bad client never takes the server
@@ -65,6 +70,21 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = { joinsPerIpPerMinute: 30, joinsPerRoomPerMinute: 10, createsPerIpPerMinute: 30, wrongTriesBeforeLock: 5, eventsPerSecond: 50 };
 
+/** The encrypted relay (RELAY_FALLBACK and its limits). Limits count per room on each process. */
+export interface RelayLimits {
+  enabled: boolean;
+  /** Sustained relay bytes per second per room (bursts of one second's worth); faster senders wait for their acks. */
+  bytesPerSecondPerRoom: number;
+  /** Relay bytes forwarded but not yet acknowledged by their receiver, per room; beyond it frames are refused. */
+  bufferBytesPerRoom: number;
+}
+
+export const DEFAULT_RELAY: RelayLimits = { enabled: true, bytesPerSecondPerRoom: 4 * 1024 * 1024, bufferBytesPerRoom: 4 * 1024 * 1024 };
+/** How long the receiver has to acknowledge a relay frame before the sender is told it was not delivered. */
+const RELAY_ACK_MS = 10_000;
+/** Each frame costs at least this much of the room's bandwidth: a flood of tiny frames is not free. */
+const RELAY_MIN_FRAME_COST = 1024;
+
 export interface TurnOptions {
   /** coturn's static-auth-secret (use-auth-secret). Never leaves the server. */
   secret: string;
@@ -90,6 +110,8 @@ export interface SignalingOptions {
   /** Take the client IP from X-Forwarded-For (only behind a proxy you run). */
   trustProxy?: boolean;
   limits?: Partial<Limits>;
+  /** The encrypted relay; default on, with DEFAULT_RELAY's limits. */
+  relay?: Partial<RelayLimits>;
   /** Where room state lives. Default: this process's memory. */
   store?: RoomStore;
   /** A Socket.IO adapter (e.g. @socket.io/redis-adapter) to reach sockets on other processes. */
@@ -138,6 +160,9 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     onError = (error: unknown) => logger.error('signaling handler failed', { error }),
   } = options;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const relay = { ...DEFAULT_RELAY, ...options.relay };
+  /** Per room on this process: the relay's bandwidth bucket and the bytes awaiting their receiver's ack. */
+  const relayBudgets = new Map<string, { tokens: number; refilledAt: number; buffered: number }>();
   const onDrain = options.onDrain;
   const roomRules: RoomRules = { ttlMs: roomTtlMs, graceMs: options.graceMs ?? roomTtlMs, maxPending: 10, maxWrongTries: limits.wrongTriesBeforeLock };
   const store = options.store ?? createMemoryStore({ expireAt: (room) => rules.deadline(room, now(), roomRules), now });
@@ -157,7 +182,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
 
   function iceConfig(): IceConfig {
     const turn = options.turn ? [turnCredentials(options.turn.secret, options.turn.urls, options.turn.ttlSeconds, now())] : [];
-    return { iceServers: [...iceServers, ...turn], ...(options.iceTransportPolicy ? { iceTransportPolicy: options.iceTransportPolicy } : {}) };
+    return { iceServers: [...iceServers, ...turn], ...(options.iceTransportPolicy ? { iceTransportPolicy: options.iceTransportPolicy } : {}), relay: relay.enabled };
   }
 
   /** Someone, whichever process their socket is on. */
@@ -452,6 +477,81 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       metrics.latency.observe(Number(process.hrtime.bigint() - started) / 1e9);
     });
 
+    /**
+     * A sealed relay frame, forwarded only within the sender's room, to the person it is for (a host
+     * to an agent it let in, an agent to its host), through io.to() like every event, so it crosses
+     * processes with the Redis adapter. Not through `handle`: the ack waits for the receiver's (the
+     * backpressure), and frames are paced by bytes, not by the per-socket event bucket. The room
+     * lookup still runs in the socket's chain, so frames keep their order, after the signals before them.
+     */
+    socket.on('relay', (...raw: unknown[]) => {
+      const ackFn = raw.at(-1);
+      // Without an ack there is no backpressure: such frames are not relayed.
+      if (typeof ackFn !== 'function') return;
+      let replied = false;
+      const reply = (response: Ack<object>) => {
+        if (replied) return;
+        replied = true;
+        (ackFn as (response: Ack<object>) => void)(response);
+      };
+      const refuse = (message: string) => {
+        metrics.failures.inc({ code: 'ERR_RELAY_REFUSED' });
+        reply({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message } });
+      };
+      if (!relay.enabled) return refuse('This Coview server does not relay sessions (RELAY_FALLBACK=false).');
+      let frame: ReturnType<typeof decodeRelayOut>;
+      try {
+        frame = decodeRelayOut(raw[0]);
+      } catch (error) {
+        return reply(toErrorAck(error));
+      }
+      chain = chain
+        .then(async () => {
+          const sender = me;
+          if (sender.role === null) return refuse('Relay frames need a session.');
+          const room = await store.get(sender.room);
+          let target: string | undefined;
+          if (sender.role === 'host') {
+            if (room?.hostId === sender.id && frame.to !== undefined && rules.findAgent(room, frame.to)?.status === 'accepted') target = frame.to;
+          } else if (room && rules.findAgent(room, sender.id)?.status === 'accepted') {
+            target = room.hostId;
+          }
+          if (!target) return refuse('Nobody in this session to relay to.');
+          const cost = Math.max(RELAY_MIN_FRAME_COST, frame.data.length);
+          const budget = relayBudget(sender.room);
+          if (budget.buffered + frame.data.length > relay.bufferBytesPerRoom) return refuse('Too much relayed data is waiting in this session: slow down.');
+          const wait = takeBandwidth(budget, cost);
+          if (wait > 0) {
+            // Held here, in order: the sender's window fills and it waits for its acks.
+            metrics.relayWaits.inc();
+            await new Promise((resolve) => setTimeout(resolve, wait));
+          }
+          budget.buffered += frame.data.length;
+          io.to(person(target))
+            .timeout(RELAY_ACK_MS)
+            .emit('relay', { from: sender.id, peer: frame.peer, data: frame.data }, (error: Error | null, responses: unknown[]) => {
+              budget.buffered -= frame.data.length;
+              if (error || responses.length === 0) return refuse('The other side did not acknowledge the frame.');
+              // The receiver had no relay for it (a link it replaced): the sender renews its own.
+              if ((responses[0] as { ok?: unknown } | null)?.ok !== true) return refuse('The other side refused the frame.');
+              metrics.relayBytes.inc(frame.data.length);
+              reply({ ok: true });
+            });
+        })
+        .catch((error: unknown) => {
+          onError(error);
+          refuse('The relay failed.');
+        });
+    });
+
+    handle('host:transport', async (args) => {
+      const { agentId, transport } = decodeTransportReport(args[0]);
+      const host = me;
+      if (host.role !== 'host') return;
+      const room = await store.get(host.room);
+      if (room?.hostId === host.id && rules.findAgent(room, agentId)?.status === 'accepted') metrics.sessions.inc({ transport });
+    });
+
     handle('peer:restart', async (args) => {
       const { peer } = decodePeerRestart(args[0]);
       const sender = me;
@@ -520,9 +620,29 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     });
   }
 
+  function relayBudget(roomId: string): { tokens: number; refilledAt: number; buffered: number } {
+    let budget = relayBudgets.get(roomId);
+    if (!budget) {
+      budget = { tokens: relay.bytesPerSecondPerRoom, refilledAt: now(), buffered: 0 };
+      relayBudgets.set(roomId, budget);
+    }
+    return budget;
+  }
+
+  /** Takes `bytes` from the room's bucket (one second's worth at most); returns how long to wait until they are paid for. */
+  function takeBandwidth(budget: { tokens: number; refilledAt: number }, bytes: number): number {
+    const t = now();
+    budget.tokens = Math.min(relay.bytesPerSecondPerRoom, budget.tokens + ((t - budget.refilledAt) / 1000) * relay.bytesPerSecondPerRoom);
+    budget.refilledAt = t;
+    budget.tokens -= bytes;
+    return budget.tokens >= 0 ? 0 : Math.ceil((-budget.tokens / relay.bytesPerSecondPerRoom) * 1000);
+  }
+
   /** Unused codes of hosts connected here expire; their host and any waiting agents are told. */
   async function sweep(): Promise<void> {
     const t = now();
+    // Budgets of rooms that relayed nothing for a while are forgotten (a full bucket is the default anyway).
+    for (const [roomId, budget] of relayBudgets) if (budget.buffered === 0 && t - budget.refilledAt > 60_000) relayBudgets.delete(roomId);
     for (const roomId of new Set(localHosts.values())) {
       const ended = await store.update(roomId, (room) => (room && room.expiresAt !== null && room.expiresAt <= t ? { next: null, result: room } : { result: null }));
       if (ended) endRoom(ended, 'expired', true);

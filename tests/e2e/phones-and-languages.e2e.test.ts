@@ -348,8 +348,10 @@ describe('languages', () => {
     expect(await agent.page.locator('[data-coview-frame]').getAttribute('title')).toBe(de.frameTitle);
 
     await agent.page.locator('[data-coview-tab="session"]').click();
-    expect(await agent.page.locator('[data-coview-session-info] dt').allTextContents()).toEqual([de.infoUrl, de.infoTitle, de.infoBrowser, de.infoOs, de.infoViewport, de.infoLanguage, de.infoTimezone]);
+    expect(await agent.page.locator('[data-coview-session-info] dt').allTextContents()).toEqual([de.infoUrl, de.infoTitle, de.infoBrowser, de.infoOs, de.infoViewport, de.infoLanguage, de.infoTimezone, de.infoTransport]);
     expect(await agent.page.locator('[data-coview-info="title"]').innerText()).toBe(de.infoUntitled);
+    expect(await agent.page.locator('[data-coview-info="transport"]').innerText()).toBe(de.transportDirect);
+    expect(await agent.statusText()).toBe(`${de.statusLive} · ${de.transportDirect}`);
     expect(await agent.page.locator('[data-coview-info="browser"]').innerText()).toMatch(/^Chrome \d+( \(headless\))?$/);
     await customer.page.context().close();
     await agent.page.context().close();

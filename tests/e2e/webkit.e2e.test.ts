@@ -1,24 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { launchChromium, newPerson } from '../support/browser.js';
 import { startFixtureServer } from '../support/fixture-server.js';
 import { fuzzInChunks } from '../support/fuzz-chunks.js';
 import { fuzzInPage } from '../support/fuzz-in-page.js';
 import { startServer } from '../support/server.js';
 import { launchWebKit, type WebKit } from '../support/webkit.js';
+import { AgentPage, eventually } from './pages.js';
 
 // Debian's WebKitGTK (MiniBrowser over WebDriver, under its own X server): the nearest engine to
 // Safari that runs here. It has no WebRTC, so it is also the customer whose browser cannot make a
 // peer connection. Capture and viewer are engine-specific code: the loopback fuzz runs here too.
 let webkit: WebKit;
 let server: Awaited<ReturnType<typeof startServer>>;
+/** RELAY_FALLBACK=false: without WebRTC, nothing can carry the session. */
+let noRelay: Awaited<ReturnType<typeof startServer>>;
 let fixtures: Awaited<ReturnType<typeof startFixtureServer>>;
+let chromium: Browser;
 beforeAll(async () => {
   server = await startServer();
+  noRelay = await startServer({ relay: { enabled: false } });
   fixtures = await startFixtureServer(server.url);
   webkit = await launchWebKit();
+  chromium = await launchChromium();
 }, 90_000);
 afterAll(async () => {
   await webkit?.close();
+  await chromium?.close();
   await fixtures?.close();
+  await noRelay?.close();
   await server?.close();
 });
 
@@ -31,8 +41,8 @@ describe('in WebKit', () => {
     expect(operations).toBeGreaterThan(5_000);
   });
 
-  it('the widget on the demo shop: a browser without WebRTC is told plainly, no code is handed out, and the page keeps working', async () => {
-    await webkit.driver.get(`${server.url}/`);
+  it('with the relay turned off, the widget on the demo shop: a browser without WebRTC is told plainly, no code is handed out, and the page keeps working', async () => {
+    await webkit.driver.get(`${noRelay.url}/`);
     expect(await webkit.run(() => typeof RTCPeerConnection)).toBe('undefined');
     const widgetUp = () => webkit.run(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]')?.shadowRoot?.querySelector('button') != null);
     for (const deadline = Date.now() + 15_000; !(await widgetUp()); ) {
@@ -58,5 +68,45 @@ describe('in WebKit', () => {
       return document.getElementById('cart-count')!.textContent!.trim();
     });
     expect(count).toBe('1');
+  });
+
+  it('the customer in WebKit, a Chromium agent: the session runs over the encrypted relay (code, mirror, cart, typing, stop), and both sides say so', { timeout: 120_000 }, async () => {
+    await webkit.driver.get(`${server.url}/`);
+    expect(await webkit.run(() => typeof RTCPeerConnection)).toBe('undefined');
+    const widgetUp = () => webkit.run(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]')?.shadowRoot?.querySelector('button') != null);
+    for (const deadline = Date.now() + 15_000; !(await widgetUp()); ) {
+      if (Date.now() > deadline) expect.fail('the widget did not appear in WebKit');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { code } = await webkit.run(() => window.Coview!.start({ onJoinRequest: () => true }));
+    expect(code).toMatch(/^[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}$/);
+    const agent = await AgentPage.open(await newPerson(chromium, server.url, { width: 1280, height: 800 }), `${server.url}/join`);
+    await agent.join(code);
+    await agent.waitForState('live', 40_000);
+    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor({ timeout: 30_000 });
+    expect(await agent.page.locator('html').getAttribute('data-coview-transport')).toBe('relayed');
+    expect(await agent.statusText()).toContain('Relayed (encrypted)');
+    const host = () => webkit.run(() => {
+      const widget = document.querySelector('[data-coview-widget]')!;
+      return { state: widget.getAttribute('data-coview-host-state'), transport: widget.getAttribute('data-coview-transport'), text: (widget.shadowRoot!.querySelector('.panel, .dock') as HTMLElement | null)?.innerText ?? '' };
+    });
+    const sharing = await eventually(host, (seen) => seen.state === 'sharing');
+    expect(sharing.transport).toBe('relayed');
+    expect(sharing.text).toContain('Relayed (encrypted)');
+    expect(await agent.frame.locator('#products .product').count()).toBe(6);
+
+    await webkit.run(() => {
+      (document.querySelector('.product .add-to-cart') as HTMLButtonElement).click();
+      const name = document.getElementById('name') as HTMLInputElement;
+      name.value = 'Typed in WebKit';
+      name.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await eventually(() => agent.frame.locator('#cart-count').textContent().then((t) => t?.trim()), (t) => t === '1');
+    await eventually(() => agent.frame.locator('#name').inputValue(), (v) => v === 'Typed in WebKit');
+
+    await webkit.run(() => window.Coview!.stop());
+    await agent.waitForState('ended');
+    expect(await agent.page.locator('html').getAttribute('data-coview-reason')).toBe('stopped');
+    await agent.page.context().close();
   });
 });

@@ -1,21 +1,22 @@
 import type { JoinKey } from '../i18n/join-messages.js';
-import type { PageInfo, Size } from '../protocol/index.js';
+import type { PageInfo, Size, Transport } from '../protocol/index.js';
 
 /** The Session panel's rows: what a support agent asks first ("which browser? which page?"). */
 export interface SessionInfoRow {
-  key: 'url' | 'title' | 'browser' | 'os' | 'viewport' | 'language' | 'timezone';
+  key: 'url' | 'title' | 'browser' | 'os' | 'viewport' | 'language' | 'timezone' | 'transport';
   label: string;
   value: string;
 }
 
-const LABELS: Record<SessionInfoRow['key'], JoinKey> = { url: 'infoUrl', title: 'infoTitle', browser: 'infoBrowser', os: 'infoOs', viewport: 'infoViewport', language: 'infoLanguage', timezone: 'infoTimezone' };
+const LABELS: Record<Exclude<SessionInfoRow['key'], 'transport'>, JoinKey> = { url: 'infoUrl', title: 'infoTitle', browser: 'infoBrowser', os: 'infoOs', viewport: 'infoViewport', language: 'infoLanguage', timezone: 'infoTimezone' };
 
 /** The rows in the agent's language (`t` is the join page's translator). */
-export function sessionInfoRows(page: PageInfo, viewport: Size | null, t: (key: JoinKey, vars?: Record<string, string | number>) => string): SessionInfoRow[] {
+/** `transport`: how the live session runs (Direct, or Relayed (encrypted)); a recording has none. */
+export function sessionInfoRows(page: PageInfo, viewport: Size | null, t: (key: JoinKey, vars?: Record<string, string | number>) => string, transport?: Transport): SessionInfoRow[] {
   const size = viewport ?? page.viewport;
   const unknown = t('infoUnknown');
   const browser = browserOf(page.userAgent);
-  const values: Record<SessionInfoRow['key'], string> = {
+  const values: Record<Exclude<SessionInfoRow['key'], 'transport'>, string> = {
     url: page.url,
     title: page.title || t('infoUntitled'),
     browser: browser ? (browser.headless ? t('infoHeadless', { browser: browser.name }) : browser.name) : unknown,
@@ -24,7 +25,9 @@ export function sessionInfoRows(page: PageInfo, viewport: Size | null, t: (key: 
     language: page.language || unknown,
     timezone: page.timeZone || unknown,
   };
-  return (Object.keys(LABELS) as SessionInfoRow['key'][]).map((key) => ({ key, label: t(LABELS[key]), value: values[key] }));
+  const rows: SessionInfoRow[] = (Object.keys(LABELS) as (keyof typeof values)[]).map((key) => ({ key, label: t(LABELS[key]), value: values[key] }));
+  if (transport) rows.push({ key: 'transport', label: t('infoTransport'), value: t(transport === 'relayed' ? 'transportRelayed' : 'transportDirect') });
+  return rows;
 }
 
 /**

@@ -25,7 +25,15 @@ export type CoviewErrorCode =
   | 'ERR_ORIGIN_NOT_ALLOWED'
   | 'ERR_AGENT_TOKEN'
   /** The other side's DTLS fingerprint did not match its code-derived MAC: someone in between (the server, the network) swapped it. */
-  | 'ERR_HANDSHAKE_TAMPERED';
+  | 'ERR_HANDSHAKE_TAMPERED'
+  /** A relay frame came again (a counter already seen): refused, nothing applied. */
+  | 'ERR_RELAY_REPLAYED'
+  /** A relay frame came out of order (a counter skipped: one was dropped or held back): refused; the link is renewed. */
+  | 'ERR_RELAY_REORDERED'
+  /** A relay frame failed its AES-GCM check (changed on the way, or under another key): refused; the link is renewed. */
+  | 'ERR_RELAY_TAMPERED'
+  /** The server refused a relay frame (over its room limits, the other side gone, or the relay turned off). */
+  | 'ERR_RELAY_REFUSED';
 
 export class CoviewError extends Error {
   override readonly name = 'CoviewError';

@@ -5,3 +5,4 @@ export * from './messages.js';
 export * from './signaling.js';
 export * from './room-code.js';
 export * from './handshake.js';
+export * from './relay-crypto.js';

@@ -17,6 +17,8 @@ export interface IceConfig {
   iceServers: IceServer[];
   /** 'relay' forces every byte through TURN (for testing the relay path, or by policy). */
   iceTransportPolicy?: 'all' | 'relay';
+  /** Whether this server relays the (end-to-end encrypted) channel when no peer connection comes up; absent means no. */
+  relay?: boolean;
 }
 
 export type Ack<T extends object> = ({ ok: true } & T) | { ok: false; error: { code: CoviewErrorCode; message: string } };
@@ -44,6 +46,11 @@ export interface HostDecision { agentId: string; allow: boolean }
 /** `peer` numbers the peer connection: a higher number replaces the previous one (re-signaling after a failure). */
 export interface SignalOut { to?: string; data: unknown; peer?: number }
 export interface SignalIn { from: string; data: unknown; peer?: number }
+/** One sealed channel frame (relay-crypto.ts) for the other side of peer `peer`: the server forwards it unread. */
+export interface RelayOut { to?: string; peer: number; data: Uint8Array }
+export interface RelayIn { from: string; peer: number; data: Uint8Array }
+export type Transport = 'direct' | 'relayed';
+export interface TransportReport { agentId: string; transport: Transport }
 export type EndReason = 'host-stopped' | 'host-left' | 'expired' | 'locked';
 
 export interface ClientToServerEvents {
@@ -60,6 +67,13 @@ export interface ClientToServerEvents {
   /** The ack (optional) comes once the server has handled everything sent before: the client may close then. */
   'agent:leave': (ack?: (res: Ack<object>) => void) => void;
   signal: (message: SignalOut) => void;
+  /**
+   * A relay frame. The ack comes once the other side acknowledged it (or with ERR_RELAY_REFUSED):
+   * the sender keeps only a small window of frames unacknowledged, which is the backpressure.
+   */
+  relay: (message: RelayOut, ack: (res: Ack<object>) => void) => void;
+  /** The host says how an agent's session runs now, for the server's metrics (sessions by transport). */
+  'host:transport': (info: TransportReport) => void;
   /** The agent lost its peer connection and asks the host for a new one. */
   'peer:restart': (request: { peer: number }) => void;
 }
@@ -71,6 +85,8 @@ export interface ServerToClientEvents {
   'join:declined': () => void;
   'session:ended': (info: { reason: EndReason }) => void;
   signal: (message: SignalIn) => void;
+  /** Acknowledge (any value) once the frame was handled: the sender's window moves on. */
+  relay: (message: RelayIn, ack: (res: Ack<object>) => void) => void;
   'peer:restart': (request: { from: string; peer: number }) => void;
   /** This server is shutting down: reconnect (the load balancer sends you to another one). */
   'server:restarting': () => void;
@@ -87,6 +103,23 @@ export function peerFailureIn(data: unknown): PeerFailure | null {
   if ((data as { type?: unknown } | null)?.type !== 'coview:peer-failed') return null;
   try {
     return decodePeerFailure(data);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Sent by either side (as a signal's data) to run peer `peer` over the relay instead of WebRTC:
+ * the host when no peer connection came up in time (or none can be made here), the agent in reply.
+ * `salt` (base64url, RELAY_SALT_BYTES) is the sender's part of the relay keys (relay-crypto.ts).
+ */
+export interface RelayNotice { type: 'coview:relay'; salt: string }
+export const decodeRelayNotice: Decoder<RelayNotice> = object<RelayNotice>({ type: literal('coview:relay'), salt: str(64) });
+/** A signal's data that is a RelayNotice, else null. */
+export function relayNoticeIn(data: unknown): RelayNotice | null {
+  if ((data as { type?: unknown } | null)?.type !== 'coview:relay') return null;
+  try {
+    return decodeRelayNotice(data);
   } catch {
     return null;
   }
@@ -121,4 +154,21 @@ export const decodeSignalOut: Decoder<SignalOut> = (input, path) => {
   const { to, peer } = object<{ to?: string; peer?: number }>({ to: optional(str(ID)), peer: optional(int) })(input, path);
   return { to, peer, data: (input as { data: unknown }).data };
 };
+/** The largest relay frame: a channel frame (16 KiB) and the relay's counter and tag, with room to spare. */
+export const MAX_RELAY_FRAME_BYTES = 17 * 1024;
+/** A relay frame's fields; `data` arrives as a Buffer (Node), ArrayBuffer or typed array. */
+export const decodeRelayOut: Decoder<RelayOut> = (input, path) => {
+  const { to, peer } = object<{ to?: string; peer: number }>({ to: optional(str(ID)), peer: int })(input, path);
+  const data = bytesOf((input as { data?: unknown }).data);
+  if (!data || data.length > MAX_RELAY_FRAME_BYTES) throw new CoviewError('ERR_MALFORMED_MESSAGE', `Malformed message: data should be at most ${MAX_RELAY_FRAME_BYTES} bytes.`);
+  return { ...(to === undefined ? {} : { to }), peer, data };
+};
+/** Bytes from what Socket.IO hands over for a binary field, or null. */
+export function bytesOf(value: unknown): Uint8Array | null {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return null;
+}
+export const decodeTransportReport: Decoder<TransportReport> = object<TransportReport>({ agentId: str(ID), transport: literal('direct', 'relayed') });
 export const decodeEndReason: Decoder<EndReason> = literal('host-stopped', 'host-left', 'expired', 'locked');

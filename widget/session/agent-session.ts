@@ -1,7 +1,10 @@
 import {
+  bytesOf,
   CoviewError,
   decodeHostMessage,
   deriveKeys,
+  deriveRelayKeys,
+  fromBase64Url,
   EXAMPLE_ROOM_CODE,
   isTamperedNotice,
   keysFromSecret,
@@ -9,8 +12,13 @@ import {
   openSignal,
   peerFailureIn,
   PROTOCOL_VERSION,
+  randomRelaySalt,
+  RELAY_SALT_BYTES,
+  RelayCipher,
+  relayNoticeIn,
   sealSignal,
   tamperedNotice,
+  toBase64Url,
   type AgentMessage,
   type EndReason,
   type HandshakeKeys,
@@ -19,6 +27,7 @@ import {
   type IceConfig,
   type PageInfo,
   type ResyncReason,
+  type Transport,
 } from '../protocol/index.js';
 import { JOIN_MESSAGES } from '../i18n/join-messages.js';
 import { SnapshotAssembler } from '../agent/snapshot-assembly.js';
@@ -27,6 +36,7 @@ import { nextWait } from './join-decisions.js';
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
 import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
+import { createRelayLink, isRelayLink } from '../transport/relay.js';
 import { closeAfterLastWord, connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
 
 /**
@@ -37,8 +47,11 @@ export type AgentState =
   | { status: 'idle' }
   | { status: 'connecting'; code: string }
   | { status: 'waiting'; code: string }
-  /** `resyncing`: the view was out of step and a fresh copy is on its way (shown quietly). */
-  | { status: 'live'; code: string; page: PageInfo | null; resyncing?: boolean }
+  /**
+   * `resyncing`: the view was out of step and a fresh copy is on its way (shown quietly).
+   * `transport`: `direct` (WebRTC, peer to peer) or `relayed` (end-to-end encrypted through the server).
+   */
+  | { status: 'live'; code: string; page: PageInfo | null; resyncing?: boolean; transport?: Transport }
   /** The customer's page is reloading or the connection dropped; the last frame stays on screen. */
   | { status: 'reconnecting'; code: string; page: PageInfo | null; message: string; messageKey: ReconnectKey }
   /** `messageKey`: the join page's catalogue key for `message` (which is in English, for the API). */
@@ -122,6 +135,8 @@ const PEER_FAILED_MESSAGES = {
 export class AgentSession extends ObservableState<AgentState> {
   private socket: SignalingSocket | null = null;
   private peer: PeerLink | null = null;
+  /** While relayed: the customer's page tries a peer connection beside the relay; it takes over once it connects. */
+  private pending: { peer: PeerLink; number: number } | null = null;
   private channel: FramedChannel<AgentMessage, HostMessage> | null = null;
   private page: PageInfo | null = null;
   private ice: IceConfig = { iceServers: [] };
@@ -161,10 +176,6 @@ export class AgentSession extends ObservableState<AgentState> {
     if (!code) {
       return this.fail(new CoviewError('ERR_BAD_CODE', `That doesn't look like a share code: it has 9 letters and digits, like ${EXAMPLE_ROOM_CODE}.`));
     }
-    // Checked before the customer is asked: their Allow could never lead anywhere.
-    if (!webrtcSupported()) {
-      return this.fail(new CoviewError('ERR_WEBRTC_UNSUPPORTED', "This browser can't show the customer's screen: WebRTC is missing or turned off. Open the join page in another browser."));
-    }
     // A session before this one in the same tab leaves nothing behind: the new host numbers its peers from 1.
     this.peerNumber = 0;
     this.page = null;
@@ -183,6 +194,10 @@ export class AgentSession extends ObservableState<AgentState> {
       // Left, timed out or failed meanwhile: this attempt is over.
       if (generation !== this.generation) return;
       this.ice = joined;
+      // Without WebRTC only the server's relay could carry the session; without it, the customer's Allow could never lead anywhere.
+      if (!webrtcSupported() && !joined.relay) {
+        return this.giveUp(new CoviewError('ERR_WEBRTC_UNSUPPORTED', "This browser can't show the customer's screen: WebRTC is missing or turned off. Open the join page in another browser."));
+      }
       this.me = { code, keys: keys!, agentId: joined.agentId, agentKey: joined.agentKey, name: joined.name };
       this.save();
       // The customer may have answered already (join:accepted arrives before this ack resolves).
@@ -305,6 +320,13 @@ export class AgentSession extends ObservableState<AgentState> {
       if (this.state.status === 'waiting') this.setState({ status: 'connecting', code: this.state.code });
     });
     socket.on('signal', ({ data, peer }) => this.queue(() => this.onSignal(data, peer ?? 1)));
+    socket.on('relay', ({ peer, data }, ack) => {
+      const link = this.peer;
+      const bytes = bytesOf(data);
+      if (!isRelayLink(link) || peer !== this.peerNumber || !bytes) return ack({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: 'No relay for this frame here.' } });
+      // Acknowledged once handled: the customer's window moves on only as fast as we take its frames.
+      void link.receive(bytes).then(() => ack({ ok: true }));
+    });
     // After the signals before it: a host that refused a tampered handshake says so, then stops.
     socket.on('session:ended', ({ reason }) => this.queue(async () => this.onSessionEnded(reason)));
   }
@@ -330,8 +352,21 @@ export class AgentSession extends ObservableState<AgentState> {
     const from: HandshakeSide = { role: 'host', agentId: me.agentId, peer: number };
     if (await isTamperedNotice(me.keys, from, data)) return this.giveUp(tamperedError());
     if (number < this.peerNumber) return;
+    const relay = relayNoticeIn(data);
+    if (relay) return this.newRelay(number, relay.salt);
+    // No WebRTC here: the customer's page gives up on its offer and turns to the relay in a few seconds.
+    if (!webrtcSupported() && this.ice.relay) return;
     const opened = await openSignal(me.keys, from, data);
     if (this.me !== me || number < this.peerNumber || opened.kind === 'ignored') return;
+    // A live relay is not dropped for an offer that may never connect: the new peer waits beside it.
+    if (opened.kind === 'signal' && number > this.peerNumber && isRelayLink(this.peer) && this.peer.connected && this.state.status === 'live') {
+      try {
+        if (this.pending?.number !== number) this.newPending(number);
+      } catch {
+        return;
+      }
+      return this.pending?.peer.signal(opened.data);
+    }
     if (opened.kind === 'tampered') {
       const notice = await tamperedNotice(me.keys, { role: 'agent', agentId: me.agentId, peer: number });
       this.socket?.emit('signal', { data: notice, peer: number });
@@ -346,8 +381,8 @@ export class AgentSession extends ObservableState<AgentState> {
   }
 
   private onSessionEnded(reason: EndReason): void {
-    // A live session runs peer to peer: losing the host's server connection alone does not end it.
-    if (reason === 'host-left' && this.state.status === 'live' && this.peer?.connected) return;
+    // A live session runs peer to peer: losing the host's server connection alone does not end it (a relayed one it does).
+    if (reason === 'host-left' && this.state.status === 'live' && this.peer?.connected && !isRelayLink(this.peer)) return;
     // The customer's page says why over the data channel too ("left the site"), and that word can
     // arrive a moment after the server's: give it a moment before ending as plainly "stopped".
     if (reason === 'host-stopped' && this.state.status === 'live' && this.peer?.connected) {
@@ -361,6 +396,7 @@ export class AgentSession extends ObservableState<AgentState> {
   private newPeer(number: number): void {
     // The customer's page is back (it offers a peer): give the handshake time, not the reload wait.
     if (this.giveUpTimer !== undefined) this.giveUpAfter(HOST_NAVIGATION_WAIT_MS);
+    this.dropPending();
     const old = this.peer;
     this.peer = null;
     this.channel = null;
@@ -383,18 +419,7 @@ export class AgentSession extends ObservableState<AgentState> {
             .catch((error: unknown) => console.warn('[coview] could not send a signal:', error));
         },
         connect: () => {
-          if (this.peer !== peer) return;
-          this.assembler.reset();
-          this.awaitingSnapshot = false;
-          this.channel = new FramedChannel<AgentMessage, HostMessage>(peer, decodeHostMessage, {
-            onMessage: (message) => this.onHostMessage(message),
-            onError: (error) => console.warn('[coview] dropped a message from the customer:', error.message),
-            // A lost change leaves the view wrong in ways no later change repairs: start again from a snapshot.
-            onGap: (lane) => {
-              if (lane === 'bulk') this.resync('gap');
-            },
-          });
-          this.channel.send({ type: 'hello', v: PROTOCOL_VERSION, name });
+          if (this.peer === peer) this.linkUp(peer, name);
         },
         data: (frame) => {
           if (this.peer === peer) this.channel?.receive(frame);
@@ -405,6 +430,113 @@ export class AgentSession extends ObservableState<AgentState> {
       },
     );
     this.peer = peer;
+  }
+
+  /** A peer connection tried beside the live relay (see onSignal): when it connects, it replaces the relay. */
+  private newPending(number: number): void {
+    const me = this.me;
+    if (!me) return;
+    this.dropPending();
+    const side: HandshakeSide = { role: 'agent', agentId: me.agentId, peer: number };
+    const peer = createPeer(
+      { initiator: false, ...this.ice },
+      {
+        signal: (data) => {
+          this.outbox = this.outbox
+            .then(() => sealSignal(me.keys, side, data))
+            .then((sealed) => {
+              if (this.pending?.peer === peer || this.peer === peer) this.socket?.emit('signal', { data: sealed, peer: number });
+            })
+            .catch((error: unknown) => console.warn('[coview] could not send a signal:', error));
+        },
+        connect: () => {
+          if (this.pending?.peer !== peer) return;
+          const relay = this.peer;
+          this.pending = null;
+          this.peer = peer;
+          this.peerNumber = number;
+          relay?.destroy();
+          this.linkUp(peer, me.name);
+        },
+        data: (frame) => {
+          if (this.peer === peer) this.channel?.receive(frame);
+        },
+        close: () => {
+          if (this.pending?.peer === peer) this.pending = null;
+          else if (this.peer === peer) this.peerLost('reconnectingDropped');
+        },
+      },
+    );
+    this.pending = { peer, number };
+  }
+
+  private dropPending(): void {
+    const pending = this.pending;
+    this.pending = null;
+    pending?.peer.destroy();
+  }
+
+  /** A peer connection or relay link is up: a fresh channel on it, and hello. */
+  private linkUp(link: PeerLink, name: string): void {
+    this.assembler.reset();
+    this.awaitingSnapshot = false;
+    this.channel = new FramedChannel<AgentMessage, HostMessage>(link, decodeHostMessage, {
+      onMessage: (message) => this.onHostMessage(message),
+      onError: (error) => console.warn('[coview] dropped a message from the customer:', error.message),
+      // A lost change leaves the view wrong in ways no later change repairs: start again from a snapshot.
+      onGap: (lane) => {
+        if (lane === 'bulk') this.resync('gap');
+      },
+    });
+    this.channel.send({ type: 'hello', v: PROTOCOL_VERSION, name });
+  }
+
+  /**
+   * The customer's page runs peer `number` over the server's relay (no peer connection came up
+   * there): it replaces whatever peer we had, sealed end to end with keys from the code and both
+   * sides' salts (relay-crypto.ts). Our salt goes back first; the customer's page waits for it
+   * before it opens our frames.
+   */
+  private newRelay(number: number, hostSalt: string): void {
+    const me = this.me;
+    if (!me || !this.ice.relay) return;
+    let host: Uint8Array;
+    try {
+      host = fromBase64Url(hostSalt);
+    } catch {
+      return;
+    }
+    if (host.length !== RELAY_SALT_BYTES) return;
+    if (this.giveUpTimer !== undefined) this.giveUpAfter(HOST_NAVIGATION_WAIT_MS);
+    this.dropPending();
+    const old = this.peer;
+    this.peer = null;
+    this.channel = null;
+    old?.destroy();
+    this.peerNumber = number;
+    const salt = randomRelaySalt();
+    const cipher = deriveRelayKeys(me.keys.secret, { role: 'agent', agentId: me.agentId, peer: number }, { host, agent: salt }).then((keys) => new RelayCipher(keys));
+    const link = createRelayLink(
+      {
+        cipher,
+        send: (sealed, ms) => (this.socket ? this.socket.timeout(ms).emitWithAck('relay', { peer: number, data: sealed }) : Promise.reject(new Error('Not connected to the server.'))),
+      },
+      {
+        connect: () => {
+          if (this.peer === link) this.linkUp(link, me.name);
+        },
+        data: (frame) => {
+          if (this.peer === link) this.channel?.receive(frame);
+        },
+        close: (error) => {
+          if (this.peer !== link) return;
+          if (error) console.warn('[coview] the relay to the customer ended:', error.code, error.message);
+          this.peerLost('reconnectingDropped');
+        },
+      },
+    );
+    this.peer = link;
+    this.socket?.emit('signal', { data: { type: 'coview:relay', salt: toBase64Url(salt) }, peer: number });
   }
 
   /**
@@ -461,6 +593,7 @@ export class AgentSession extends ObservableState<AgentState> {
 
   /** Shows "Reconnecting…" over the last frame and asks the host for a new peer until one comes. */
   private peerLost(messageKey: ReconnectKey, ask = true): void {
+    this.dropPending();
     const peer = this.peer;
     this.peer = null;
     this.channel = null;
@@ -522,7 +655,11 @@ export class AgentSession extends ObservableState<AgentState> {
       clearTimeout(this.giveUpTimer);
       this.giveUpTimer = undefined;
       clearInterval(this.askTimer);
-      this.setState({ status: 'live', code: state.code, page: this.page });
+      this.setState({ status: 'live', code: state.code, page: this.page, transport: isRelayLink(this.peer) ? 'relayed' : 'direct' });
+    } else if (startsSnapshot(message) && state.status === 'live') {
+      // A new link while live (the relay gave way to a peer connection): say so.
+      const transport = isRelayLink(this.peer) ? 'relayed' : 'direct';
+      if (state.transport !== transport) this.setState({ ...state, transport });
     }
   }
 
@@ -619,6 +756,7 @@ export class AgentSession extends ObservableState<AgentState> {
     this.resyncTimer = undefined;
     clearTimeout(this.giveUpTimer);
     this.giveUpTimer = undefined;
+    this.dropPending();
     const peer = this.peer;
     this.peer = null;
     this.channel = null;

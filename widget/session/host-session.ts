@@ -2,14 +2,21 @@ import { NodeIds } from '../host/node-ids.js';
 import {
   CoviewError,
   decodeAgentMessage,
+  bytesOf,
   deriveKeys,
+  deriveRelayKeys,
+  fromBase64Url,
   isTamperedNotice,
   keysFromSecret,
   openSignal,
   PROTOCOL_VERSION,
+  randomRelaySalt,
   randomRoomCode,
+  RelayCipher,
+  relayNoticeIn,
   sealSignal,
   tamperedNotice,
+  toBase64Url,
   type AgentMessage,
   type ControlState,
   type EndOfPage,
@@ -17,6 +24,7 @@ import {
   type HandshakeSide,
   type HostMessage,
   type IceConfig,
+  type Transport,
 } from '../protocol/index.js';
 import { fetchPageAsset, pageFontUrls } from '../host/assets.js';
 import { startCapture } from '../host/capture.js';
@@ -29,6 +37,7 @@ import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
 import { FramedChannel } from '../transport/channel.js';
 import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
+import { createRelayLink, isRelayLink } from '../transport/relay.js';
 import { closeAfterLastWord, connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
 
 /** Sent ahead of queued bulk data: the agent should see the pointer move even during a big snapshot. */
@@ -60,6 +69,8 @@ export type HostState =
       inviting?: boolean;
       /** Another agent asks to join: the customer decides as for the first one. */
       asking?: Agent;
+      /** `relayed` when any agent watches through the server's encrypted relay (no peer connection came up), else `direct`. */
+      transport?: Transport;
     }
   /** The connection to the agent dropped (network, reload on either side); a new one is on its way. */
   | { status: 'reconnecting'; code: string; agent: Agent }
@@ -142,6 +153,13 @@ export const MAX_AGENTS = 4;
 /** What the customer reads when the connection to an agent was tampered with on the way (see handshake.ts). */
 const TAMPERED_MESSAGE =
   'The connection to your support agent was tampered with on the way, so it was stopped before anything was shared. Contact your support team another way (for example by phone) before sharing again.';
+/**
+ * A peer connection that is not up this long after it was asked for (ICE failed, UDP blocked and
+ * no TURN) gives way to the server's encrypted relay, when the server offers one.
+ */
+export const RELAY_AFTER_MS = 8_000;
+/** While relayed (and this browser has WebRTC), a peer connection is tried again this often: the first that connects takes over. */
+export const PROBE_EVERY_MS = 15_000;
 /** Fresh codes drawn when the server says one is taken (a 45-bit clash: practically never). */
 const CREATE_ATTEMPTS = 5;
 
@@ -163,10 +181,21 @@ interface Live {
   retries: number;
   retryTimer: ReturnType<typeof setTimeout> | undefined;
   awayTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Runs while a peer connection is being tried: when it fires first, the relay takes over. */
+  fallbackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** This agent runs over the relay (once relayed, later links are relayed too). */
+  relayed: boolean;
+  /** Hands the agent's relay salt to the relay link waiting for it. */
+  relaySalt: ((salt: Uint8Array) => void) | null;
+  /** The transport last reported to the server's metrics for this agent. */
+  reported: Transport | null;
+  /** While relayed: a peer connection being tried on the side, which takes over once it connects. */
+  probe: { peer: PeerLink; number: number } | null;
+  probeTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 function newLive(agent: Agent, phase: Live['phase']): Live {
-  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), outbox: Promise.resolve(), inbox: Promise.resolve(), retries: 0, retryTimer: undefined, awayTimer: undefined };
+  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), outbox: Promise.resolve(), inbox: Promise.resolve(), retries: 0, retryTimer: undefined, awayTimer: undefined, fallbackTimer: undefined, relayed: false, relaySalt: null, reported: null, probe: null, probeTimer: undefined };
 }
 
 /**
@@ -223,10 +252,16 @@ export class HostSession extends ObservableState<HostState> {
     this.startOptions = options;
     this.setState({ status: 'starting' });
     try {
-      // Checked before the server is asked for a room: a code handed out here could never connect.
-      if (!webrtcSupported()) throw new CoviewError('ERR_WEBRTC_UNSUPPORTED', NO_WEBRTC_MESSAGE);
       const socket = await this.connect();
       const code = await this.newRoom(socket);
+      // Without WebRTC only the server's relay can carry the session: a code handed out here could never connect.
+      if (!webrtcSupported() && !this.ice.relay) {
+        this.socket = null;
+        this.room = null;
+        this.saved.clear();
+        closeAfterLastWord(socket, 'host:stop');
+        throw new CoviewError('ERR_WEBRTC_UNSUPPORTED', NO_WEBRTC_MESSAGE);
+      }
       this.setState({ status: 'waiting', code });
       warmTimeZone();
       return { code };
@@ -384,6 +419,7 @@ export class HostSession extends ObservableState<HostState> {
       ...(controller ? { controlBy: controller.agent } : {}),
       ...(this.inviting ? { inviting: true } : {}),
       ...(this.asking ? { asking: this.asking } : {}),
+      transport: watching.some((live) => live.relayed) ? 'relayed' : 'direct',
     });
   }
 
@@ -476,7 +512,16 @@ export class HostSession extends ObservableState<HostState> {
     });
     socket.on('signal', ({ from, data, peer }) => {
       const live = this.lives.get(from);
-      if (live && (peer === undefined || peer === live.number)) this.onSignal(live, data);
+      if (live?.probe && peer === live.probe.number) this.onProbeSignal(live, live.probe, data);
+      else if (live && (peer === undefined || peer === live.number)) this.onSignal(live, data);
+    });
+    socket.on('relay', ({ from, peer, data }, ack) => {
+      const live = this.lives.get(from);
+      const link = live?.peer;
+      const bytes = bytesOf(data);
+      if (!live || peer !== live.number || !isRelayLink(link) || !bytes) return ack({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: 'No relay for this frame here.' } });
+      // Acknowledged once handled: the agent's window moves on only as fast as we take its frames.
+      void link.receive(bytes).then(() => ack({ ok: true }));
     });
     socket.on('peer:restart', ({ from, peer }) => {
       const live = this.lives.get(from);
@@ -520,6 +565,8 @@ export class HostSession extends ObservableState<HostState> {
   /** A new peer connection to this agent, replacing whatever was there. */
   private startPeer(live: Live): void {
     if (!this.isCurrent(live)) return;
+    // No WebRTC here (or this agent already runs relayed): straight to the relay, when the server has one.
+    if (this.ice.relay && (live.relayed || !webrtcSupported())) return this.startRelay(live);
     clearTimeout(live.retryTimer);
     clearTimeout(live.awayTimer);
     this.dropPeer(live);
@@ -550,16 +597,153 @@ export class HostSession extends ObservableState<HostState> {
           },
           close: (error) => {
             if (!this.isCurrent(live) || live.peer !== peer) return;
-            // No WebRTC here: retrying would fail the same way, forever.
-            if (error?.code === 'ERR_WEBRTC_UNSUPPORTED') this.peerFailed(live, error);
+            // No WebRTC here: retrying would fail the same way, forever (unless the relay can carry it).
+            if (error?.code === 'ERR_WEBRTC_UNSUPPORTED') this.noPeer(live, error);
             else this.peerLost(live);
           },
         },
       );
     } catch (error) {
-      return this.peerFailed(live, error);
+      return this.noPeer(live, error);
     }
     live.peer = peer;
+    // A peer connection that does not come up in time gives way to the relay (the timer runs across retries).
+    if (this.ice.relay && live.fallbackTimer === undefined) {
+      live.fallbackTimer = setTimeout(() => {
+        live.fallbackTimer = undefined;
+        if (this.isCurrent(live) && live.phase !== 'live') this.startRelay(live);
+      }, RELAY_AFTER_MS);
+    }
+  }
+
+  /** While this agent runs relayed, tries a peer connection again in a while (when this browser has WebRTC). */
+  private scheduleProbe(live: Live): void {
+    clearTimeout(live.probeTimer);
+    if (!live.relayed || !webrtcSupported()) return;
+    live.probeTimer = setTimeout(() => this.startProbe(live), PROBE_EVERY_MS);
+  }
+
+  /**
+   * A peer connection tried beside the live relay, under its own number and the same authenticated
+   * handshake. If it connects it takes over (a fresh channel and snapshot, as after any new peer);
+   * if it does not within RELAY_AFTER_MS it is dropped and the relay carries on undisturbed.
+   */
+  private startProbe(live: Live): void {
+    const room = this.room;
+    if (!room || !this.isCurrent(live) || live.phase !== 'live' || !isRelayLink(live.peer) || live.probe) return;
+    const number = ++this.peerNumber;
+    const agent = live.agent;
+    const side: HandshakeSide = { role: 'host', agentId: agent.id, peer: number };
+    let peer: PeerLink;
+    const giveUp = () => {
+      if (live.probe?.peer !== peer) return;
+      live.probe = null;
+      peer.destroy();
+      this.scheduleProbe(live);
+    };
+    try {
+      peer = createPeer(
+        { initiator: true, ...this.ice },
+        {
+          signal: (data) => {
+            live.outbox = live.outbox
+              .then(() => sealSignal(room.keys, side, data))
+              .then((sealed) => {
+                if (live.probe?.peer === peer) this.socket?.emit('signal', { to: agent.id, data: sealed, peer: number });
+              })
+              .catch((error: unknown) => console.warn('[coview] could not send a signal:', error));
+          },
+          connect: () => {
+            if (live.probe?.peer !== peer || !this.isCurrent(live)) return;
+            // The peer connection takes over from the relay.
+            live.probe = null;
+            this.dropPeer(live);
+            live.peer = peer;
+            live.number = number;
+            this.save();
+            this.onPeerConnected(live, peer);
+          },
+          data: (frame) => {
+            if (live.peer === peer) live.channel?.receive(frame);
+          },
+          close: () => {
+            if (live.probe?.peer === peer) return giveUp();
+            if (this.isCurrent(live) && live.peer === peer) this.peerLost(live);
+          },
+        },
+      );
+    } catch {
+      return;
+    }
+    live.probe = { peer, number };
+    setTimeout(giveUp, RELAY_AFTER_MS);
+  }
+
+  /** A signal for the probe: checked like any (handshake.ts); a tampered one just ends the probe, the relay stays. */
+  private onProbeSignal(live: Live, probe: { peer: PeerLink; number: number }, data: unknown): void {
+    const room = this.room;
+    if (!room) return;
+    const from: HandshakeSide = { role: 'agent', agentId: live.agent.id, peer: probe.number };
+    live.inbox = live.inbox
+      .then(async () => {
+        const opened = (await isTamperedNotice(room.keys, from, data)) ? ({ kind: 'tampered' } as const) : await openSignal(room.keys, from, data);
+        if (live.probe !== probe) return;
+        if (opened.kind === 'signal') return probe.peer.signal(opened.data);
+        if (opened.kind === 'tampered') {
+          console.warn('[coview] refused a tampered handshake for a direct connection; the session stays relayed');
+          live.probe = null;
+          probe.peer.destroy();
+        }
+      })
+      .catch((error: unknown) => console.warn('[coview] could not check a signal:', error));
+  }
+
+  /** No peer connection can be made for this agent: the relay carries the session, or it fails plainly. */
+  private noPeer(live: Live, error: unknown): void {
+    if (this.ice.relay) return this.startRelay(live);
+    this.peerFailed(live, error);
+  }
+
+  /**
+   * Runs this agent's session over the server's relay (transport/relay.ts), sealed end to end with
+   * keys from the code and both sides' fresh salts (relay-crypto.ts). Our salt goes in a relay
+   * notice (a signal); the link opens once the agent's comes back the same way.
+   */
+  private startRelay(live: Live): void {
+    const room = this.room;
+    if (!this.isCurrent(live) || !room) return;
+    clearTimeout(live.retryTimer);
+    clearTimeout(live.awayTimer);
+    clearTimeout(live.fallbackTimer);
+    live.fallbackTimer = undefined;
+    this.dropPeer(live);
+    live.relayed = true;
+    const number = ++this.peerNumber;
+    live.number = number;
+    this.save();
+    const agent = live.agent;
+    const salt = randomRelaySalt();
+    const agentSalt = new Promise<Uint8Array>((resolve) => (live.relaySalt = resolve));
+    const cipher = agentSalt.then(async (theirs) => new RelayCipher(await deriveRelayKeys(room.keys.secret, { role: 'host', agentId: agent.id, peer: number }, { host: salt, agent: theirs })));
+    const link = createRelayLink(
+      {
+        cipher,
+        send: (sealed, ms) => (this.socket ? this.socket.timeout(ms).emitWithAck('relay', { to: agent.id, peer: number, data: sealed }) : Promise.reject(new Error('Not connected to the server.'))),
+      },
+      {
+        connect: () => this.onPeerConnected(live, link),
+        data: (frame) => {
+          if (live.peer === link) live.channel?.receive(frame);
+        },
+        close: (error) => {
+          if (!this.isCurrent(live) || live.peer !== link) return;
+          if (error) console.warn('[coview] the relay to the agent ended:', error.code, error.message);
+          this.peerLost(live);
+        },
+      },
+    );
+    live.peer = link;
+    this.socket?.emit('signal', { to: agent.id, data: { type: 'coview:relay', salt: toBase64Url(salt) }, peer: number });
   }
 
   /**
@@ -574,6 +758,18 @@ export class HostSession extends ObservableState<HostState> {
     live.inbox = live.inbox
       .then(async () => {
         if (await isTamperedNotice(room.keys, from, data)) return await this.tampered(live, number, false);
+        // The agent's part of the relay keys. Whoever forges one only gets frames that fail their check.
+        const relay = relayNoticeIn(data);
+        if (relay) {
+          if (!this.isCurrent(live) || live.number !== number) return;
+          try {
+            const salt = fromBase64Url(relay.salt);
+            live.relaySalt?.(salt);
+          } catch {
+            console.warn('[coview] ignored a malformed relay notice');
+          }
+          return;
+        }
         const opened = await openSignal(room.keys, from, data);
         if (!this.isCurrent(live) || live.number !== number) return;
         if (opened.kind === 'signal') live.peer?.signal(opened.data);
@@ -637,6 +833,10 @@ export class HostSession extends ObservableState<HostState> {
     const peer = live.peer;
     live.peer = null;
     live.channel = null;
+    live.relaySalt = null;
+    clearTimeout(live.probeTimer);
+    live.probe?.peer.destroy();
+    live.probe = null;
     // Control ends with the connection; the agent asks again on the next one.
     const hadControl = live.control !== null && live.control.current !== 'off';
     live.control = null;
@@ -662,6 +862,14 @@ export class HostSession extends ObservableState<HostState> {
   private onPeerConnected(live: Live, peer: PeerLink): void {
     if (!this.isCurrent(live) || live.peer !== peer || !this.room) return;
     live.retries = 0;
+    clearTimeout(live.fallbackTimer);
+    live.fallbackTimer = undefined;
+    const transport: Transport = isRelayLink(peer) ? 'relayed' : 'direct';
+    live.relayed = transport === 'relayed';
+    // Counted once per agent and transport (a renewed link is the same session).
+    if (live.reported !== transport) this.socket?.emit('host:transport', { agentId: live.agent.id, transport });
+    live.reported = transport;
+    this.scheduleProbe(live);
     const channel = new FramedChannel<HostMessage, AgentMessage>(peer, decodeAgentMessage, {
       onMessage: (message) => this.onAgentMessage(live, message),
       onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
@@ -806,6 +1014,7 @@ export class HostSession extends ObservableState<HostState> {
       this.lives.delete(live.agent.id);
       clearTimeout(live.retryTimer);
       clearTimeout(live.awayTimer);
+      clearTimeout(live.fallbackTimer);
       this.dropPeer(live);
       this.save();
       return this.publish();
@@ -869,6 +1078,10 @@ export class HostSession extends ObservableState<HostState> {
     for (const live of this.lives.values()) {
       clearTimeout(live.retryTimer);
       clearTimeout(live.awayTimer);
+      clearTimeout(live.fallbackTimer);
+      clearTimeout(live.probeTimer);
+      live.probe?.peer.destroy();
+      live.probe = null;
       live.control = null;
     }
     this.lives.clear();

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { isFailed, type ConsoleMessage, type NetworkMessage, type TimelinePlayer } from '../agent/timeline.js';
 import { sessionInfoRows } from '../agent/session-info.js';
 import type { JoinKey } from '../i18n/join-messages.js';
+import type { Transport } from '../protocol/index.js';
 import { useJoinText } from './join-text.js';
 
 export type Tab = 'console' | 'network' | 'session';
@@ -60,7 +61,7 @@ export function DevtoolsTabs({ player, tab, onTab }: { player: TimelinePlayer; t
  * unhandled rejections with stacks), its network requests, and facts about the session.
  * Everything here comes from the timeline, so an opened recording shows the same.
  */
-export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer; tab: Tab; onClose: () => void }) {
+export function DevtoolsPanel({ player, tab, transport, onClose }: { player: TimelinePlayer; tab: Tab; transport?: Transport | undefined; onClose: () => void }) {
   const { t } = useJoinText();
   const timeline = player.timeline;
   const [consoleFilter, setConsoleFilter] = useState<ConsoleFilter>('all');
@@ -164,7 +165,7 @@ export function DevtoolsPanel({ player, tab, onClose }: { player: TimelinePlayer
       {tab === 'session' &&
         (timeline.page ? (
           <dl class="session-info" data-coview-session-info>
-            {sessionInfoRows(timeline.page, timeline.viewport, t).map((row) => (
+            {sessionInfoRows(timeline.page, timeline.viewport, t, transport).map((row) => (
               <div key={row.key} class="info-row">
                 <dt>{row.label}</dt>
                 <dd data-coview-info={row.key}>{row.value}</dd>

@@ -91,6 +91,9 @@ export function mountHostWidget(session: HostSession, doc: Document = document, 
     // Several agents: how many watch now, and whether the code is open for one more (asking: one asks to join).
     host.setAttribute('data-coview-agents', String(state.status === 'sharing' ? state.agents.length : 0));
     host.setAttribute('data-coview-invite', state.status !== 'sharing' ? 'off' : state.asking ? 'asking' : state.inviting ? 'open' : 'off');
+    // direct | relayed while sharing (relayed: through the server, end-to-end encrypted).
+    if (state.status === 'sharing' && state.transport) host.setAttribute('data-coview-transport', state.transport);
+    else host.removeAttribute('data-coview-transport');
     // Why sharing failed, as a stable error code (ERR_WEBRTC_UNSUPPORTED, ERR_SIGNALING_UNREACHABLE, …).
     if (state.status === 'error' && state.errorCode) host.setAttribute('data-coview-host-reason', state.errorCode);
     else host.removeAttribute('data-coview-host-reason');
@@ -502,6 +505,12 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
             <p class="hint">
               {t('codeLine', { code: state.code })}
               {state.agents.length > 1 && ` · ${t('watching', { count: state.agents.length })}`}
+              {state.transport && (
+                <>
+                  {' · '}
+                  <span data-coview-transport-label>{t(state.transport === 'relayed' ? 'transportRelayed' : 'transportDirect')}</span>
+                </>
+              )}
             </p>
             {state.asking ? (
               <div class="control-ask" role="alertdialog" aria-label={t('consentLabel')} aria-describedby="cv-ask" tabindex={-1} data-autofocus>

@@ -110,6 +110,9 @@ export function JoinPage({ serverUrl, timeTravel = {} }: { serverUrl: string; ti
       // Automation API: how often the view healed itself, and whether it is doing so now.
       html.setAttribute('data-coview-resyncs', String(session.automaticResyncs));
       html.toggleAttribute('data-coview-resyncing', next.status === 'live' && next.resyncing === true);
+      // direct | relayed while live (relayed: through the server, end-to-end encrypted).
+      if (next.status === 'live' && next.transport) html.setAttribute('data-coview-transport', next.transport);
+      else html.removeAttribute('data-coview-transport');
       if (next.status === 'ended') html.setAttribute('data-coview-reason', next.reason);
       else if (next.status === 'error') html.setAttribute('data-coview-reason', next.errorCode);
       else html.removeAttribute('data-coview-reason');
@@ -281,7 +284,7 @@ export function JoinPage({ serverUrl, timeTravel = {} }: { serverUrl: string; ti
             )}
           </div>
         )}
-        <Toolbox player={player} show={showTools} recording={recording !== null}>
+        <Toolbox player={player} show={showTools} recording={recording !== null} transport={state.status === 'live' ? state.transport : undefined}>
           <div class={`stage ${showForm ? 'hidden' : ''}`} ref={stageRef} />
           {waiting && 'code' in state && <WaitingCard status={state.status} code={state.code} name={name.trim() || t('namePlaceholder')} />}
         </Toolbox>
@@ -355,8 +358,10 @@ function statusText(state: AgentState, { t }: Translator<JoinMessages>): string 
       return t('statusConnecting', { code: state.code });
     case 'waiting':
       return t('statusWaiting');
-    case 'live':
-      return state.resyncing ? t('statusResyncing') : t('statusLive');
+    case 'live': {
+      const live = state.resyncing ? t('statusResyncing') : t('statusLive');
+      return state.transport ? `${live} · ${t(state.transport === 'relayed' ? 'transportRelayed' : 'transportDirect')}` : live;
+    }
     case 'reconnecting':
       return t(state.messageKey);
     case 'ended':

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { TimelinePlayer } from '../agent/timeline.js';
+import type { Transport } from '../protocol/index.js';
 import { AGENT_TOOLS_CSS } from './agent-tools-css.js';
 import { DevtoolsPanel, DevtoolsTabs, type Tab } from './devtools-panel.js';
 import { TimelineBar } from './timeline-bar.js';
@@ -10,7 +11,7 @@ import { TimelineBar } from './timeline-bar.js';
  * side panel, closed until the agent opens a tab so the page gets all the room, and the timeline
  * bar with the tab buttons and their badges.
  */
-export function Toolbox({ player, show, recording, children }: { player: TimelinePlayer | null; show: boolean; recording: boolean; children: ComponentChildren }) {
+export function Toolbox({ player, show, recording, transport, children }: { player: TimelinePlayer | null; show: boolean; recording: boolean; transport?: Transport | undefined; children: ComponentChildren }) {
   const [tab, setTab] = useState<Tab | null>(null);
   const tools = show && player !== null;
   return (
@@ -18,7 +19,7 @@ export function Toolbox({ player, show, recording, children }: { player: Timelin
       <style>{AGENT_TOOLS_CSS}</style>
       <div class="workspace">
         {children}
-        {tools && tab && <DevtoolsPanel player={player} tab={tab} onClose={() => setTab(null)} />}
+        {tools && tab && <DevtoolsPanel player={player} tab={tab} transport={transport} onClose={() => setTab(null)} />}
       </div>
       {tools && <TimelineBar player={player} recording={recording} extra={<DevtoolsTabs player={player} tab={tab} onTab={(t) => setTab(t === tab ? null : t)} />} />}
     </>

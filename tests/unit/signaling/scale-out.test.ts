@@ -77,6 +77,19 @@ describe('several signaling processes over Redis', () => {
     agent.emit('signal', { data: { type: 'answer', sdp: 'v=0 from B' }, peer: 1 });
     expect(await atHost).toEqual([{ from: joined.agentId, data: { type: 'answer', sdp: 'v=0 from B' }, peer: 1 }]);
 
+    // Relay frames cross the processes too, and the ack comes back once the receiver on the other node acknowledged.
+    const sealed = Uint8Array.from({ length: 2048 }, (_, i) => (i * 7) % 256);
+    let received: { from: string; peer: number; data: ArrayBuffer } | null = null;
+    (agent as unknown as Socket).once('relay', (message: { from: string; peer: number; data: ArrayBuffer }, ack: (res: unknown) => void) => {
+      received = message;
+      ack({ ok: true });
+    });
+    expect(await host.emitWithAck('relay', { to: joined.agentId, peer: 2, data: sealed })).toEqual({ ok: true });
+    expect(received).toMatchObject({ from: created.hostId, peer: 2 });
+    expect(Buffer.from(received!.data).equals(Buffer.from(sealed))).toBe(true);
+    (host as unknown as Socket).once('relay', (_message: unknown, ack: (res: unknown) => void) => ack({ ok: true }));
+    expect(await agent.emitWithAck('relay', { peer: 2, data: sealed })).toEqual({ ok: true });
+
     // The code was single-use, on every node.
     const late = await client(a.url);
     expect(await late.emitWithAck('agent:join', { room, name: 'Bo' })).toMatchObject({ ok: false, error: { code: 'ERR_ROOM_NOT_FOUND' } });
