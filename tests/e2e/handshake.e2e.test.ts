@@ -5,30 +5,9 @@ import { trackPeerConnections } from '../support/peer-connections.js';
 import { startServer } from '../support/server.js';
 import { AgentPage, CustomerPage, eventually } from './pages.js';
 import { useHarness } from './harness.js';
+import { recordEverythingReceived } from '../support/server-wire.js';
 
 const h = useHarness();
-
-type AppServer = Awaited<ReturnType<typeof startServer>>;
-
-/**
- * Everything `server` receives, as text: each HTTP request (line and headers, WebSocket upgrades
- * included), each raw Engine.IO packet (Socket.IO events with their acks, over WebSocket or
- * polling), and each Socket.IO handshake (query, auth, headers).
- */
-function recordEverythingReceived(server: AppServer): string[] {
-  const log: string[] = [];
-  const http = server.app.httpServer;
-  http.on('request', (req) => log.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)}`));
-  http.on('upgrade', (req) => log.push(`UPGRADE ${req.url} ${JSON.stringify(req.headers)}`));
-  server.app.io.engine.on('connection', (raw: { on(event: 'packet', listener: (packet: unknown) => void): void }) => {
-    raw.on('packet', (packet) => log.push(`PACKET ${JSON.stringify(packet)}`));
-  });
-  server.app.io.on('connection', (socket) => {
-    log.push(`HANDSHAKE ${JSON.stringify({ query: socket.handshake.query, auth: socket.handshake.auth, headers: socket.handshake.headers })}`);
-    socket.onAny((event: string, ...args: unknown[]) => log.push(`EVENT ${event} ${JSON.stringify(args)}`));
-  });
-  return log;
-}
 
 /** The code in every way it might be written: as shown, without dashes, with spaces, any case, and base64/hex of those. */
 function spellings(code: string): string[] {

@@ -5,6 +5,7 @@ import { newPerson } from '../support/browser.js';
 import { startServer } from '../support/server.js';
 import { AgentPage, CustomerPage, eventually } from './pages.js';
 import { useHarness } from './harness.js';
+import { recordEverythingReceived } from '../support/server-wire.js';
 
 /**
  * The encrypted relay: when no peer connection comes up (no WebRTC in the customer's browser, or
@@ -21,30 +22,6 @@ const withoutWebRtc = (context: BrowserContext) =>
     const w = window as unknown as Record<string, unknown>;
     for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCSessionDescription', 'RTCIceCandidate', 'RTCDataChannel']) delete w[name];
   });
-
-/**
- * Every Socket.IO packet `server` receives, as text: each raw Engine.IO packet (text as it is;
- * binary attachments, where the relay's sealed frames travel, as Latin-1 so any plaintext in them
- * would show) and each event with its arguments.
- */
-function recordEverythingReceived(server: AppServer): string[] {
-  const log: string[] = [];
-  const asText = (value: unknown): string => {
-    if (Buffer.isBuffer(value)) return value.toString('latin1');
-    if (value instanceof ArrayBuffer) return Buffer.from(value).toString('latin1');
-    if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
-    if (Array.isArray(value)) return value.map(asText).join(' ');
-    if (value && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}=${asText(v)}`).join(' ');
-    return String(value);
-  };
-  server.app.io.engine.on('connection', (raw: { on(event: 'packet', listener: (packet: { type: string; data?: unknown }) => void): void }) => {
-    raw.on('packet', (packet) => log.push(`PACKET ${packet.type} ${asText(packet.data)}`));
-  });
-  server.app.io.on('connection', (socket) => {
-    socket.onAny((event: string, ...args: unknown[]) => log.push(`EVENT ${event} ${asText(args)}`));
-  });
-  return log;
-}
 
 type Attack = 'replay' | 'reorder' | 'tamper';
 

@@ -1,10 +1,13 @@
+import { By } from 'selenium-webdriver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium, newPerson } from '../support/browser.js';
+import { domSignature, firstDifference } from '../support/dom-signature.js';
 import { startFixtureServer } from '../support/fixture-server.js';
 import { fuzzInChunks } from '../support/fuzz-chunks.js';
 import { fuzzInPage } from '../support/fuzz-in-page.js';
 import { startServer } from '../support/server.js';
+import { recordEverythingReceived } from '../support/server-wire.js';
 import { launchWebKit, type WebKit } from '../support/webkit.js';
 import { AgentPage, eventually } from './pages.js';
 
@@ -94,6 +97,11 @@ describe('in WebKit', () => {
     expect(sharing.transport).toBe('relayed');
     expect(sharing.text).toContain('Relayed (encrypted)');
     expect(await agent.frame.locator('#products .product').count()).toBe(6);
+    // The mirror's DOM is the WebKit page's (the structure a person sees).
+    const expected = (await webkit.run((source: string) => new Function('doc', `return (${source})(doc)`)(document) as string, domSignature.toString()));
+    const mirrored = () => agent.page.evaluate((source) => new Function('doc', `return (${source})(doc)`)(document.querySelector<HTMLIFrameElement>('[data-coview-frame]')!.contentDocument) as string, domSignature.toString());
+    const seen = await eventually(mirrored, (signature) => signature === expected, 10_000).catch(mirrored);
+    expect(seen === expected, firstDifference(expected, seen)).toBe(true);
 
     await webkit.run(() => {
       (document.querySelector('.product .add-to-cart') as HTMLButtonElement).click();
@@ -107,6 +115,63 @@ describe('in WebKit', () => {
     await webkit.run(() => window.Coview!.stop());
     await agent.waitForState('ended');
     expect(await agent.page.locator('html').getAttribute('data-coview-reason')).toBe('stopped');
+    await agent.page.context().close();
+  });
+  it('privacy over the relay: no canary from a password, card, one-time code, hidden, masked or blocked place reaches the agent or the server, typed by WebDriver keys', { timeout: 120_000 }, async () => {
+    const received = recordEverythingReceived(server);
+    await webkit.driver.get(`${fixtures.url}/canary.html?reset_token=CANARY-url-token#access_token=CANARY-url-fragment`);
+    for (const deadline = Date.now() + 15_000; !(await webkit.run(() => window.Coview !== undefined)); ) {
+      if (Date.now() > deadline) expect.fail('the widget did not appear in WebKit');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { code } = await webkit.run(() => window.Coview!.start({ onJoinRequest: () => true, maskSelector: '.pii', blockSelector: '#secret-widget' }));
+    const agent = await AgentPage.open(await newPerson(chromium, server.url, { width: 1280, height: 800 }), `${server.url}/join`);
+    await agent.join(code);
+    await agent.waitForState('live', 40_000);
+    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor({ timeout: 30_000 });
+    expect(await agent.page.locator('html').getAttribute('data-coview-transport')).toBe('relayed');
+
+    // Typed as a person would: WebDriver's key events into the focused field.
+    const type = async (selector: string, text: string) => webkit.driver.findElement(By.css(selector)).sendKeys(text);
+    await type('#password', 'CANARY-typed-password');
+    await webkit.driver.findElement(By.css('#show-password')).click();
+    await type('#password', '-CANARY-typed-while-visible');
+    for (const [selector, text] of [
+      ['#card', '4111111111111111'],
+      ['#csc', 'CANARY-csc'],
+      ['#otp', 'CANARY-otp'],
+      ['#current', 'CANARY-current'],
+      ['#newpw', 'CANARY-new'],
+      ['#masked-input', 'CANARY-typed-masked'],
+      ['#masked-notes', 'CANARY-typed-notes'],
+      ['#react-masked', 'CANARY-typed-react'],
+      ['#plain', 'visible-typed'],
+    ] as const) await type(selector, text);
+    await webkit.run(() => (window as unknown as { mutate(): void }).mutate());
+    await eventually(() => agent.frame.locator('#status').textContent(), (t) => t === 'mutations-done');
+    await webkit.run(() => (window as unknown as { afterBlock(): void }).afterBlock());
+    await eventually(() => agent.frame.locator('#status').textContent(), (t) => t === 'after-block-done');
+    await eventually(() => agent.frame.locator('#plain').inputValue(), (v) => v === 'visible-typed');
+
+    const canaries = ['CANARY', '4111', '4242'];
+    // Nowhere on the agent's screen: its page, the mirror with its values, the page address.
+    const agentSide = await agent.page.evaluate(() => {
+      const doc = document.querySelector<HTMLIFrameElement>('[data-coview-frame]')!.contentDocument!;
+      const values = [...doc.querySelectorAll('input, textarea, select')].map((el) => (el as HTMLInputElement).value);
+      return [document.documentElement.outerHTML, doc.documentElement.outerHTML, ...values, document.title].join('\n');
+    });
+    expect(canaries.filter((canary) => agentSide.includes(canary))).toEqual([]);
+    expect(agentSide).toContain('visible-username');
+    expect(await agent.frame.locator('#password').inputValue()).toBe('••••••••');
+    expect(await agent.frame.locator('#pii').textContent()).toBe('•••');
+    // Nor readable in anything the server received: the page went through it sealed.
+    expect(received.filter((line) => line.startsWith('EVENT relay ')).length).toBeGreaterThan(5);
+    const haystack = received.join('\n');
+    expect(canaries.filter((canary) => haystack.includes(canary))).toEqual([]);
+    expect(haystack.includes('visible-username')).toBe(false);
+    expect(haystack.includes(code)).toBe(false);
+    await webkit.run(() => window.Coview!.stop());
+    await agent.waitForState('ended');
     await agent.page.context().close();
   });
 });
