@@ -142,7 +142,8 @@ export function mountLoaderButton(doc: Document, actions: LoaderButtonActions): 
   const onKey = (event: KeyboardEvent) => {
     if (!isShortcut(event)) return;
     event.preventDefault();
-    focusBest();
+    // After the key's own default handling, as host-widget.tsx does.
+    setTimeout(focusBest, 0);
   };
   doc.addEventListener('scroll', onMoved, { capture: true, passive: true });
   win?.addEventListener('resize', onMoved);
