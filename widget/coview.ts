@@ -98,7 +98,7 @@ export function installCoview(options: InstallOptions): CoviewApi {
     widgetRoot = mountHostWidget(session, document, ui, options.host);
     if (!widgetRoot.isConnected) document.body.append(widgetRoot);
   };
-  if (options.host || document.body) mount();
+  if (document.body) mount();
   else document.addEventListener('DOMContentLoaded', mount, { once: true });
   // A reload or a link on the same site carries on the session this tab was sharing.
   void session.resume().then((resumed) => {

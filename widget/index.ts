@@ -210,15 +210,21 @@ function install(): void {
       (document.head ?? document.documentElement).append(link);
     },
   });
-  button.show(state, ui);
   const mount = () => {
+    // A reload or a link on the same site carries on the session this tab was sharing: the full widget at once.
+    const saved = resumeSlot<{ savedAt: number; serverUrl?: string }>(HOST_SLOT_KEY, RESUME_WITHIN_MS).load();
+    if (saved?.serverUrl === serverUrl) load();
+    if (core) return; // the full widget has taken the element over and placed it
+    button.show(state, ui);
     if (!button.host.isConnected) document.body.append(button.host);
   };
-  if (document.body) mount();
-  else document.addEventListener('DOMContentLoaded', mount, { once: true });
-  // A reload or a link on the same site carries on the session this tab was sharing: the full widget at once.
-  const saved = resumeSlot<{ savedAt: number; serverUrl?: string }>(HOST_SLOT_KEY, RESUME_WITHIN_MS).load();
-  if (saved?.serverUrl === serverUrl) load();
+  // In a task of its own, after the script's: a page's first sessionStorage read (the saved session,
+  // the corner the customer chose) is a synchronous trip to the browser process, and the two together
+  // must not make one long task.
+  setTimeout(() => {
+    if (document.body) mount();
+    else document.addEventListener('DOMContentLoaded', mount, { once: true });
+  }, 0);
 }
 
 try {

@@ -1,5 +1,5 @@
 import { LOADER_MESSAGES, type LoaderMessages } from '../i18n/loader-messages.js';
-import { createTranslator, pickLocale } from '../i18n/translate.js';
+import { directionOf, pickLocale, type Locale, type TextOverrides } from '../i18n/translate.js';
 import type { HostState } from '../session/host-session.js';
 import type { Corner, WidgetUiOptions } from './host-widget.js';
 import { WIDGET_CSS } from './host-widget-css.js';
@@ -39,6 +39,20 @@ function savedCorner(): Corner | undefined {
   }
 }
 
+/**
+ * The loader's texts in `locale`, the site's overrides first, as createTranslator picks them; none
+ * of them is a plural, so the loader needs no Intl.PluralRules (whose first use loads locale data
+ * on the page's main thread).
+ */
+function translator(locale: Locale, overrides: TextOverrides<LoaderMessages> = {}) {
+  const own = overrides[locale];
+  const t = (key: keyof LoaderMessages): string => {
+    const fromSite = own?.[key] ?? overrides[key];
+    return typeof fromSite === 'string' ? fromSite : LOADER_MESSAGES[locale][key];
+  };
+  return { locale, dir: directionOf(locale), t };
+}
+
 function element<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attributes: Record<string, string>, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const el = doc.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) el.setAttribute(name, value);
@@ -62,7 +76,7 @@ export function mountLoaderButton(doc: Document, actions: LoaderButtonActions): 
   function show(state: HostState, ui: WidgetUiOptions): void {
     drawn = { state, ui };
     const hadFocus = shadow.activeElement !== null;
-    const tr = createTranslator<LoaderMessages>(LOADER_MESSAGES, pickLocale([ui.locale, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]), ui.texts);
+    const tr = translator(pickLocale([ui.locale, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]), ui.texts);
     const { t } = tr;
     const theme = ui.theme ?? {};
     const corner = away ?? savedCorner() ?? theme.position ?? (tr.dir === 'rtl' ? 'bottom-left' : 'bottom-right');
