@@ -6,8 +6,9 @@ import { mergeUi } from './ui/merge-ui.js';
 import { mountHostWidget, WidgetUi, type Corner, type WidgetTexts, type WidgetTheme, type WidgetUiOptions } from './ui/host-widget.js';
 
 /**
- * The widget on a page, whichever way it came: the `<script>` tag (widget/index.ts) or
- * `import … from 'coview'` (widget/module.ts). Both build the same `window.Coview` here.
+ * The widget on a page, whichever way it came: the `<script>` tag (widget/index.ts, the loader,
+ * which calls this from widget-core.js once it is needed) or `import … from 'coview'`
+ * (widget/module.ts). Both get the same API here and make it `window.Coview`.
  */
 
 /** `start()` takes the session's options and the widget's words and look. */

@@ -105,6 +105,8 @@ function install(): void {
   const loaded = () => {
     const entry = coreEntry();
     if (!entry) return failed('the file did not set up the widget');
+    // A cache that kept one file of an older deploy: the two still meet through install(), but say so.
+    if (entry.version !== __COVIEW_VERSION__) console.warn(`[coview] widget.js ${__COVIEW_VERSION__} loaded widget-core.js ${entry.version}: serve both files from the same deploy.`);
     loading = false;
     try {
       core = entry.install({ serverUrl, wrapFetch, privacy, ui, host: button.host });
