@@ -56,6 +56,12 @@ describe('widget.js, the loader', () => {
     expect(loaderRequests(urls)).toHaveLength(1);
     expect(coreRequests(urls)).toEqual([]);
 
+    // Hovering the button prefetches the rest without running it: still the loader's idle button.
+    await customer.button('Share my screen').hover();
+    await eventually(async () => coreRequests(urls).length, (n) => n === 1);
+    expect(await customer.page.evaluate(() => Symbol.for('coview.core') in window)).toBe(false);
+    expect(await customer.state()).toBe('idle');
+
     const code = await customer.shareScreen();
     expect(code).toMatch(/^[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}$/);
     expect(coreRequests(urls).length).toBeGreaterThan(0);

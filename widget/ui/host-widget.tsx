@@ -192,8 +192,10 @@ function DecideButtons({ decide, deny, allow }: { decide: (allow: boolean) => vo
 function HostWidget({ session, ui, host, hadFocus = false }: { session: HostSession; ui: WidgetUi; host: HTMLElement; hadFocus?: boolean }) {
   const [state, setState] = useState<HostState>(session.current);
   const [options, setOptions] = useState<WidgetUiOptions>(ui.current);
-  useEffect(() => session.subscribe(setState), [session]);
-  useEffect(() => ui.subscribe(setOptions), [ui]);
+  // Layout effects, so both are followed from the first render: the loader (widget.js) starts the
+  // session right after mounting, and a plain effect waits for a frame that a hidden tab may not draw.
+  useLayoutEffect(() => session.subscribe(setState), [session]);
+  useLayoutEffect(() => ui.subscribe(setOptions), [ui]);
   const [prefs, setPrefs] = useState<Prefs>(loadPrefs);
   const updatePrefs = (next: Prefs) => {
     const merged = { ...prefs, ...next };
