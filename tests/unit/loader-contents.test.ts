@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 /**
  * widget.js is loaded on every page view of every visitor of a site that embeds Coview, so it is
  * only a loader (widget/index.ts): the button and `window.Coview`. Built here as scripts/build.mjs
- * builds it (bundled, minified, UTF-8), in memory.
+ * builds it (bundled, minified, UTF-8), in memory. Its gzip budget (10 KiB) is with every bundle's
+ * in scripts/check-sizes.mjs; this checks what it is made of, which is what keeps it small.
  */
-const LOADER_BUDGET_GZIP = 10 * 1024;
 
 async function buildLoader() {
   const result = await build({
@@ -30,15 +30,9 @@ async function buildLoader() {
 }
 
 describe('widget.js, the loader', () => {
-  it(`weighs at most ${LOADER_BUDGET_GZIP / 1024} KiB gzipped`, async () => {
-    const { bytes } = await buildLoader();
-    const gzipped = gzipSync(bytes, { level: 9 }).length;
-    console.log(`widget.js (loader): ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzipped / 1024).toFixed(1)} KiB gzip`);
-    expect(gzipped).toBeLessThanOrEqual(LOADER_BUDGET_GZIP);
-  });
-
   it('carries no capture, transport, session or Preact code, nor the full catalogue (those load on demand)', async () => {
-    const { inputs } = await buildLoader();
+    const { bytes, inputs } = await buildLoader();
+    console.log(`widget.js (loader): ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1)} KiB gzip`);
     const onDemand = inputs.filter((path) => /node_modules|widget\/(transport|agent)\/|host\/capture\.ts|session\/host-session\.ts|ui\/host-widget\.tsx|i18n\/widget-messages\.ts/.test(path));
     expect(onDemand).toEqual([]);
     expect(inputs).toContain('widget/index.ts');
