@@ -178,8 +178,9 @@ function install(): void {
     start,
     // Nothing to stop before the full widget is there, unless a start waits for it.
     stop: () => {
-      // A core that could not load has nothing to stop.
-      if (core || loading) return withCore((api) => api.stop()).catch(() => {});
+      if (core) return core.stop();
+      // After the start that waits for it; a core that could not load has nothing to stop.
+      if (loading) return withCore((api) => api.stop()).catch(() => {});
       if (state.status !== 'idle') publish({ status: 'idle' });
       return Promise.resolve();
     },

@@ -183,6 +183,26 @@ describe('widget.js, the loader', () => {
     await context.close();
   });
 
+  it('a Content-Security-Policy that refuses the core gives the same ERR_LOAD_FAILED, and the page keeps working', async () => {
+    const { customer } = await customerTab('csp-loader-only.html');
+    const pageErrors: string[] = [];
+    customer.page.on('pageerror', (error) => pageErrors.push(String(error)));
+    const failure = await customer.page.evaluate(() =>
+      window.Coview!.start().then(
+        () => null,
+        (error: { code?: string }) => error.code,
+      ),
+    );
+    expect(failure).toBe('ERR_LOAD_FAILED');
+    await customer.waitForState('error');
+    expect(await customer.widget.getAttribute('data-coview-host-reason')).toBe('ERR_LOAD_FAILED');
+    expect(await customer.widget.locator('.panel').innerText()).toContain("We couldn't reach the help service.");
+    await customer.page.locator('#buy').click();
+    expect(await customer.page.locator('#buy').textContent()).toBe('Bought');
+    expect(pageErrors).toEqual([]);
+    await customer.page.close();
+  });
+
   it('the share button has the same accessible name as the full widget’s in every language, and Alt+Shift+H reaches it', async () => {
     const { WIDGET_MESSAGES } = await import('../../widget/i18n/widget-messages.js');
     const { customer, urls } = await customerTab();
