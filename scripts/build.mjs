@@ -145,7 +145,9 @@ const testBundles = process.argv.includes('--test')
 
 await Promise.all([
   ...testBundles,
+  // widget.js is the loader (the button and `window.Coview`); it loads widget-core.js, the rest, when needed.
   build({ ...browser, entryPoints: ['widget/index.ts'], outfile: 'dist/widget.js' }),
+  build({ ...browser, entryPoints: ['widget/core.ts'], outfile: 'dist/widget-core.js' }),
   build({ ...browser, entryPoints: ['widget/join.ts'], outfile: 'dist/join.js' }),
   // `import … from 'coview'` (the npm package): the widget as an ES module, self-contained like
   // widget.js (its dependencies are bundled with the same fixes), so any bundler takes it as it is.

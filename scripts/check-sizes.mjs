@@ -11,7 +11,8 @@ const dist = new URL('../dist/', import.meta.url);
 // The encrypted relay (issue 12: AES-GCM frames, the relay link, its session code and texts) added
 // ~2.9 KiB to the widget and ~2.5 KiB to the join page: budgets raised by 2 and 1 KiB for it.
 export const budgets = [
-  { file: 'widget.js', budget: 87, goal: 60, what: "the customer's page: widget with capture and transport" },
+  { file: 'widget.js', budget: 10, what: "every page view: the loader (button and window.Coview)" },
+  { file: 'widget-core.js', budget: 87, goal: 60, what: "the customer's page once sharing: capture, transport, full widget" },
   { file: 'coview.js', budget: 87, goal: 60, what: "the npm package's ES module (the widget as a module)" },
   { file: 'join.js', budget: 89, goal: 70, what: "the agent's join page" },
 ];
@@ -29,7 +30,7 @@ const rows = budgets.map(({ file, budget, goal, what }) => {
 const unknown = readdirSync(dist).filter((name) => name.endsWith('.js') && !/^server(-api)?\.js$/.test(name) && !budgets.some((row) => row.file === name));
 
 for (const { file, kib, budget, goal, what, over } of rows)
-  console.log(`${over ? 'OVER' : 'ok  '} dist/${file.padEnd(12)} ${kib.toFixed(1).padStart(6)} KiB gzip  budget ${String(budget).padStart(3)}  goal ${goal ?? '-'}  (${what})`);
+  console.log(`${over ? 'OVER' : 'ok  '} dist/${file.padEnd(14)} ${kib.toFixed(1).padStart(6)} KiB gzip  budget ${String(budget).padStart(3)}  goal ${goal ?? '-'}  (${what})`);
 for (const name of unknown) console.log(`NEW  dist/${name}: no budget in scripts/check-sizes.mjs`);
 
 const over = rows.filter((row) => row.over);

@@ -37,7 +37,7 @@ export type NextHandler = (error?: unknown) => void;
 export interface AppServer {
   httpServer: HttpServer;
   /**
-   * A Node / Connect / Express request handler: answers Coview's paths (`/widget.js`, `/join.js`,
+   * A Node / Connect / Express request handler: answers Coview's paths (`/widget.js`, `/widget-core.js`, `/join.js`,
    * `/join`, `/healthz`, `/metrics`, the favicon, and the demo when served) and calls `next` for any
    * other path, or answers 404 without `next`.
    */
@@ -84,6 +84,8 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
 
   const bundles = new Map([
     ['/widget.js', new URL('widget.js', distDir)],
+    // The rest of the widget, which widget.js loads when the customer shares (same headers and caching).
+    ['/widget-core.js', new URL('widget-core.js', distDir)],
     ['/join.js', new URL('join.js', distDir)],
   ]);
 

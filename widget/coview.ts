@@ -2,11 +2,13 @@ import { noteCssSources } from './host/css-sources.js';
 import type { PrivacyOptions } from './host/privacy.js';
 import { HostSession, RESUME_WITHIN_MS, type Agent, type HostState, type StartOptions as SessionStartOptions } from './session/host-session.js';
 import { resumeSlot } from './session/resume-store.js';
+import { mergeUi } from './ui/merge-ui.js';
 import { mountHostWidget, WidgetUi, type Corner, type WidgetTexts, type WidgetTheme, type WidgetUiOptions } from './ui/host-widget.js';
 
 /**
- * The widget on a page, whichever way it came: the `<script>` tag (widget/index.ts) or
- * `import … from 'coview'` (widget/module.ts). Both build the same `window.Coview` here.
+ * The widget on a page, whichever way it came: the `<script>` tag (widget/index.ts, the loader,
+ * which calls this from widget-core.js once it is needed) or `import … from 'coview'`
+ * (widget/module.ts). Both get the same API here and make it `window.Coview`.
  */
 
 /** `start()` takes the session's options and the widget's words and look. */
@@ -47,18 +49,11 @@ export interface InstallOptions {
   /** Privacy rules every start() begins from. */
   privacy: PrivacyOptions;
   ui: WidgetUiOptions;
+  /** The loader's `[data-coview-widget]` element (widget.js): the widget takes it over instead of adding its own. */
+  host?: HTMLElement;
 }
 
-function mergeUi(base: WidgetUiOptions, next: WidgetUiOptions): WidgetUiOptions {
-  return {
-    ...base,
-    ...(next.locale !== undefined ? { locale: next.locale } : {}),
-    ...(next.texts !== undefined ? { texts: { ...base.texts, ...next.texts } } : {}),
-    ...(next.theme !== undefined ? { theme: { ...base.theme, ...next.theme } } : {}),
-  };
-}
-
-/** Builds the widget, mounts its button and carries on a saved session; sets and returns `window.Coview`. */
+/** Builds the widget, mounts its button and carries on a saved session; returns the API (the caller makes it `window.Coview`). */
 export function installCoview(options: InstallOptions): CoviewApi {
   // From page load on: CSS-in-JS rules are inserted long before anyone shares (see css-sources.ts).
   noteCssSources();
@@ -100,10 +95,9 @@ export function installCoview(options: InstallOptions): CoviewApi {
     revokeControl: () => session.revokeControl(),
     invite: () => session.invite(),
   };
-  window.Coview = api;
   const mount = () => {
-    widgetRoot = mountHostWidget(session, document, ui);
-    document.body.append(widgetRoot);
+    widgetRoot = mountHostWidget(session, document, ui, options.host);
+    if (!widgetRoot.isConnected) document.body.append(widgetRoot);
   };
   if (document.body) mount();
   else document.addEventListener('DOMContentLoaded', mount, { once: true });

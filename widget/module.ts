@@ -35,7 +35,9 @@ export function setup(options: SetupOptions = {}): CoviewApi {
     window.Coview.configure(ui);
     return window.Coview;
   }
-  return installCoview({ serverUrl: server === undefined ? location.origin : serverOrigin(server), wrapFetch, privacy, ui });
+  const api = installCoview({ serverUrl: server === undefined ? location.origin : serverOrigin(server), wrapFetch, privacy, ui });
+  window.Coview = api;
+  return api;
 }
 
 /** An absolute http(s) URL only: a bare host name would otherwise resolve against the page, silently. */

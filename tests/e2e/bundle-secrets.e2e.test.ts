@@ -15,7 +15,7 @@ describe('secrets stay on the server', () => {
 
     // Every bundle but the server's own (server.js, the bin, and server-api.js, `coview/server`).
     const files = (await readdir(DIST)).filter((name) => /\.(js|map|css|html)$/.test(name) && !/^server(-api)?\.js(\.map)?$/.test(name));
-    expect(files).toEqual(expect.arrayContaining(['widget.js', 'join.js', 'coview.js', 'widget.js.map', 'join.js.map']));
+    expect(files).toEqual(expect.arrayContaining(['widget.js', 'widget-core.js', 'join.js', 'coview.js', 'widget.js.map', 'join.js.map']));
     for (const name of files) {
       const text = await readFile(new URL(name, DIST), 'utf8');
       expect(text, name).not.toContain(turnSecret);
@@ -29,7 +29,7 @@ describe('secrets stay on the server', () => {
     // And a running server with those secrets serves bundles and pages without them.
     const server = await startServer({ turn: { secret: turnSecret, urls: ['turn:127.0.0.1:3478'], ttlSeconds: 600 }, agentTokenSecret: agentSecret });
     try {
-      for (const path of ['/widget.js', '/join.js', '/join', '/']) {
+      for (const path of ['/widget.js', '/widget-core.js', '/join.js', '/join', '/']) {
         const body = await (await fetch(`${server.url}${path}`)).text();
         expect(body, path).not.toContain(turnSecret);
         expect(body, path).not.toContain(agentSecret);

@@ -85,7 +85,7 @@ afterAll(async () => {
 describe('the npm package', () => {
   it('ships the bundles, the server, the join page and the types, and nothing of the repository besides', () => {
     const files = packed.files.map((file) => file.path);
-    for (const file of ['package.json', 'dist/coview.js', 'dist/widget.js', 'dist/join.js', 'dist/server.js', 'dist/server-api.js', 'dist/types/widget/module.d.ts', 'dist/types/signaling/index.d.ts', 'demo/join.html']) {
+    for (const file of ['package.json', 'dist/coview.js', 'dist/widget.js', 'dist/widget-core.js', 'dist/join.js', 'dist/server.js', 'dist/server-api.js', 'dist/types/widget/module.d.ts', 'dist/types/signaling/index.d.ts', 'demo/join.html']) {
       expect(files).toContain(file);
     }
     expect(files.filter((file) => /^(tests|bench|scripts|widget|signaling|dist\/test)\//.test(file))).toEqual([]);
@@ -164,6 +164,10 @@ export function serverSide(): AppServer {
     expect(widget.status).toBe(200);
     expect(widget.type).toContain('javascript');
     expect(widget.body).toContain(manifest.version);
+    // The rest of the widget, which widget.js loads when the customer shares, with the same headers.
+    const core = await get(`${base}/widget-core.js`);
+    expect(core.status).toBe(200);
+    expect(core.type).toBe(widget.type);
     const join = await get(`${base}/join`);
     expect(join.status).toBe(200);
     expect(join.body).toContain('/join.js');

@@ -2,6 +2,7 @@ import { IGNORED_NODE, serializeNodeWithId, slimDOMDefaults } from 'rrweb-snapsh
 import { digestDocument, digestDocumentNow, NodeKind, type AddedNode, type Digest, type AttributeChange, type FlatNode, type HostMessage, type SerializedNode, type TextChange } from '../protocol/index.js';
 import { watchCanvases, watchMedia } from './media.js';
 import { NodeIds } from './node-ids.js';
+import { patch } from './patch.js';
 import { BLOCK_CLASS, createPrivacy, looksLikeData, MASK_TEXT_CLASS, MASKED_ATTRIBUTES, maskText, wireCss, type Decision, type Privacy } from './privacy.js';
 import { repairVarShorthands, watchStyles } from './styles.js';
 import { throttle } from './throttle.js';
@@ -834,20 +835,6 @@ export function readableFrameDocument(frame: HTMLIFrameElement): Document | null
   } catch {
     return null;
   }
-}
-
-/**
- * Replaces `target[name]` with `wrap(original)` and returns the function that puts it back.
- * The page's own function always runs; only our bookkeeping is added around it.
- */
-export function patch<T extends object, K extends keyof T>(target: T, name: K, wrap: (original: T[K] & ((...args: never[]) => unknown)) => T[K]): () => void {
-  const original = target[name];
-  if (typeof original !== 'function') return () => {};
-  const wrapped = wrap(original as T[K] & ((...args: never[]) => unknown));
-  target[name] = wrapped;
-  return () => {
-    if (target[name] === wrapped) target[name] = original;
-  };
 }
 
 /**

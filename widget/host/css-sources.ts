@@ -1,4 +1,6 @@
-import { patch } from './capture.js';
+import { patch } from './patch.js';
+
+const NOTED = Symbol.for('coview.cssSources');
 
 /**
  * The source text of CSSOM rules that use var(), for the one case the CSSOM cannot serialize (see
@@ -7,13 +9,22 @@ import { patch } from './capture.js';
  * insertRule/replaceSync runs first and unchanged, and only texts that contain "var(" are kept,
  * in weak maps that go with the rules and sheets.
  */
-const ruleSources = new WeakMap<CSSRule, string>();
-const sheetSources = new WeakMap<CSSStyleSheet, string>();
-let installed = false;
+interface Noted {
+  rules: WeakMap<CSSRule, string>;
+  sheets: WeakMap<CSSStyleSheet, string>;
+  installed: boolean;
+}
+/**
+ * Kept on the page rather than in this module: widget.js (the loader) notes from page load and
+ * widget-core.js, loaded on demand with its own copy of this module, reads what was noted.
+ */
+const noted: Noted = ((globalThis as { [NOTED]?: Noted })[NOTED] ??= { rules: new WeakMap(), sheets: new WeakMap(), installed: false });
+const ruleSources = noted.rules;
+const sheetSources = noted.sheets;
 
 export function noteCssSources(): void {
-  if (installed || typeof CSSStyleSheet === 'undefined') return;
-  installed = true;
+  if (noted.installed || typeof CSSStyleSheet === 'undefined') return;
+  noted.installed = true;
   const noteInserted = (original: (rule: string, index?: number) => number) =>
     function (this: CSSStyleSheet | CSSGroupingRule, rule: string, index?: number): number {
       const at = original.call(this, rule, index);

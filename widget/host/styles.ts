@@ -1,5 +1,6 @@
 import { stringifyStylesheet } from 'rrweb-snapshot';
-import { patch, type CaptureContext } from './capture.js';
+import type { CaptureContext } from './capture.js';
+import { patch } from './patch.js';
 import { cssSourceOf } from './css-sources.js';
 
 /** Sheet changes wait this long so a CSS-in-JS burst of insertRule calls goes out as one message. */

@@ -33,7 +33,9 @@ export type CoviewErrorCode =
   /** A relay frame failed its AES-GCM check (changed on the way, or under another key): refused; the link is renewed. */
   | 'ERR_RELAY_TAMPERED'
   /** The server refused a relay frame (over its room limits, the other side gone, or the relay turned off). */
-  | 'ERR_RELAY_REFUSED';
+  | 'ERR_RELAY_REFUSED'
+  /** widget.js could not load the rest of the widget (widget-core.js): offline, a 404, or the site's Content-Security-Policy. */
+  | 'ERR_LOAD_FAILED';
 
 export class CoviewError extends Error {
   override readonly name = 'CoviewError';

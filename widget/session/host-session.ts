@@ -34,7 +34,7 @@ import { pageInfo, warmTimeZone } from '../host/page-info.js';
 import { createPrivacy, maskText, redactText, type Privacy, type PrivacyOptions } from '../host/privacy.js';
 import { WIDGET_MESSAGES } from '../i18n/widget-messages.js';
 import { ObservableState } from './observable-state.js';
-import { resumeSlot } from './resume-store.js';
+import { HOST_SLOT_KEY, RESUME_WITHIN_MS, resumeSlot } from './resume-store.js';
 import { FramedChannel } from '../transport/channel.js';
 import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
 import { createRelayLink, isRelayLink } from '../transport/relay.js';
@@ -141,8 +141,7 @@ interface SavedHost {
   privacy: PrivacyOptions;
 }
 
-/** A page load in the same tab within this long resumes; longer, and the customer starts again. */
-export const RESUME_WITHIN_MS = 10 * 60_000;
+export { RESUME_WITHIN_MS };
 /** How long an agent whose join page unloaded has to come back before they count as gone. */
 const AGENT_RETURN_MS = 5_000;
 const RETRY_MAX_MS = 5_000;
@@ -228,7 +227,7 @@ export class HostSession extends ObservableState<HostState> {
   /** Another agent waiting for the customer's answer while sharing. */
   private asking: Agent | null = null;
   private navigatingTo: string | null = null;
-  private readonly saved = resumeSlot<SavedHost>('coview.host.v1', RESUME_WITHIN_MS);
+  private readonly saved = resumeSlot<SavedHost>(HOST_SLOT_KEY, RESUME_WITHIN_MS);
   private privacyOptions: PrivacyOptions = {};
   private privacy: Privacy = createPrivacy();
   private readonly annotationListeners = new Set<(annotation: AgentAnnotation) => void>();

@@ -3,6 +3,11 @@
  * (per tab, per origin, gone when the tab closes), so a reload or a link on the same site resumes
  * without a new code or a new consent, and nothing outlives the tab.
  */
+/** A page load in the same tab within this long resumes; longer, and the customer starts again. */
+export const RESUME_WITHIN_MS = 10 * 60_000;
+/** The customer's session (HostSession); widget.js looks for it to load the rest of the widget at once. */
+export const HOST_SLOT_KEY = 'coview.host.v1';
+
 export interface ResumeSlot<T> {
   load(): T | null;
   save(value: T): void;

@@ -76,14 +76,16 @@ function savePrefs(prefs: Prefs): void {
  * The customer's widget, inside a shadow root so the host page's CSS cannot reach it and the
  * capture never sees it. Its state is mirrored on the host element as `data-coview-host-state`.
  */
-export function mountHostWidget(session: HostSession, doc: Document = document, ui = new WidgetUi({})): HTMLElement {
-  const host = doc.createElement('div');
+export function mountHostWidget(session: HostSession, doc: Document = document, ui = new WidgetUi({}), takeOver?: HTMLElement): HTMLElement {
+  // `takeOver`: the loader's element (widget.js), so the page keeps one widget element and focus stays in it.
+  const host = takeOver ?? doc.createElement('div');
   host.setAttribute('data-coview-widget', '');
-  const shadow = host.attachShadow({ mode: 'open' });
+  const shadow = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+  const hadFocus = shadow.activeElement !== null;
   const style = doc.createElement('style');
   style.textContent = WIDGET_CSS;
   const mount = doc.createElement('div');
-  shadow.append(style, mount);
+  shadow.replaceChildren(style, mount);
   session.subscribe((state) => {
     host.setAttribute('data-coview-host-state', state.status);
     // Automation API: off | asking | on, while sharing.
@@ -112,7 +114,8 @@ export function mountHostWidget(session: HostSession, doc: Document = document, 
     }
   });
   mountHostOverlay(shadow, session, () => widgetTranslator(ui.current, doc).t('someAgent'));
-  render(<HostWidget session={session} ui={ui} host={host} />, mount);
+  // hadFocus: the customer pressed the loader's button, so focus goes on to what replaced it, never to <body>.
+  render(<HostWidget session={session} ui={ui} host={host} hadFocus={hadFocus} />, mount);
   return host;
 }
 
@@ -186,11 +189,13 @@ function DecideButtons({ decide, deny, allow }: { decide: (allow: boolean) => vo
   );
 }
 
-function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi; host: HTMLElement }) {
+function HostWidget({ session, ui, host, hadFocus = false }: { session: HostSession; ui: WidgetUi; host: HTMLElement; hadFocus?: boolean }) {
   const [state, setState] = useState<HostState>(session.current);
   const [options, setOptions] = useState<WidgetUiOptions>(ui.current);
-  useEffect(() => session.subscribe(setState), [session]);
-  useEffect(() => ui.subscribe(setOptions), [ui]);
+  // Layout effects, so both are followed from the first render: the loader (widget.js) starts the
+  // session right after mounting, and a plain effect waits for a frame that a hidden tab may not draw.
+  useLayoutEffect(() => session.subscribe(setState), [session]);
+  useLayoutEffect(() => ui.subscribe(setOptions), [ui]);
   const [prefs, setPrefs] = useState<Prefs>(loadPrefs);
   const updatePrefs = (next: Prefs) => {
     const merged = { ...prefs, ...next };
@@ -207,7 +212,7 @@ function HostWidget({ session, ui, host }: { session: HostSession; ui: WidgetUi;
 
   const rootRef = useRef<HTMLDivElement>(null);
   /** Focus was in the widget last we knew: if what had it disappears, the widget keeps it (never <body>). */
-  const focusInside = useRef(false);
+  const focusInside = useRef(hadFocus);
   /** Where focus was on the page when a prompt took it, to give it back. */
   const returnTo = useRef<HTMLElement | null>(null);
 

@@ -404,9 +404,9 @@ describe('http', () => {
       expect(await get('/healthz')).toMatchObject({ status: 200, body: 'ok' });
     });
 
-    it('serves the widget bundle, or says to build it', async () => {
+    it.each(['/widget.js', '/widget-core.js'])('serves the widget bundle %s, or says to build it', async (path) => {
       await start();
-      const res = await get('/widget.js');
+      const res = await get(path);
       expect([200, 503]).toContain(res.status);
       if (res.status === 503) expect(res.body).toContain('Run npm run build first');
       else expect(res.headers['content-type']).toBe('application/javascript; charset=utf-8');
