@@ -59,8 +59,10 @@ export function uiFrom(script: HTMLScriptElement | null): WidgetUiOptions {
   return options;
 }
 
-/** The file beside widget.js that holds the rest of the widget. */
-const CORE_FILE = 'widget-core.js';
+/** The file beside widget.js that holds the rest of the widget (its version in the query: a cache never pairs two deploys). */
+const CORE_FILE = `widget-core.js?v=${encodeURIComponent(__COVIEW_VERSION__)}`;
+/** A core that has not loaded by then will not (a stalled network, a captive portal): say so rather than wait forever. */
+const CORE_LOAD_TIMEOUT_MS = 30_000;
 
 interface Waiting {
   run(api: CoviewApi): void;
@@ -71,12 +73,16 @@ function install(): void {
   if (window.Coview) return; // pasted twice (or imported from npm too): one widget is enough
   const script = document.currentScript as HTMLScriptElement | null;
   const serverUrl = serverUrlFrom(script);
-  // Beside the loader's own file (a site may host both itself), else on the server.
-  const coreUrl = new URL(CORE_FILE, script?.src ? new URL(script.src, location.href) : `${serverUrl}/`).href;
+  // Beside the loader's own file (a site may host both itself), else, or when that one fails (a CDN
+  // that was given only widget.js), on the server.
+  const serverCoreUrl = new URL(CORE_FILE, `${serverUrl}/`).href;
+  const coreUrls = [...new Set([script?.src ? new URL(CORE_FILE, new URL(script.src, location.href)).href : serverCoreUrl, serverCoreUrl])];
   // A cross-origin script without `crossorigin` has its errors muted: see wrapFetch.
   const wrapFetch = !script?.src || script.crossOrigin !== null || new URL(script.src, location.href).origin === location.origin;
   const privacy = privacyFrom(script);
   let ui = uiFrom(script);
+  /** What the page asked for by configure() (or start()) before the full widget was there: it wins over what a resumed session carries. */
+  let configured: WidgetUiOptions | null = null;
   // From page load on: CSS-in-JS rules are inserted long before anyone shares (see css-sources.ts).
   noteCssSources();
 
@@ -86,23 +92,37 @@ function install(): void {
   const publish = (next: HostState) => {
     state = next;
     if (!core) button.show(state, ui);
-    for (const listener of listeners) listener(state);
+    for (const listener of listeners) {
+      // A page's listener that throws must not stop the widget (nor the calls waiting for it).
+      try {
+        listener(state);
+      } catch (error) {
+        console.error('[coview] a subscribe() listener threw:', error);
+      }
+    }
   };
 
   let waiting: Waiting[] = [];
   let loading = false;
+  /** The page stopped while the core was loading: if it cannot load, that is no error to show. */
+  let stopWhileLoading = false;
   let tag: HTMLScriptElement | null = null;
+  let giveUp: ReturnType<typeof setTimeout> | undefined;
   const failed = (why: string) => {
     loading = false;
+    clearTimeout(giveUp);
     tag?.remove();
     tag = null;
-    const error = new CoviewError('ERR_LOAD_FAILED', `Coview could not load ${coreUrl} (${why}): check that the file is served beside widget.js and that the page's Content-Security-Policy allows it.`);
+    const error = new CoviewError('ERR_LOAD_FAILED', `Coview could not load ${coreUrls.join(' or ')} (${why}): check that the file is served beside widget.js and that the page's Content-Security-Policy allows it.`);
     const calls = waiting;
     waiting = [];
-    publish({ status: 'error', message: error.message, errorCode: error.code });
     for (const call of calls) call.fail(error);
+    publish(stopWhileLoading ? { status: 'idle' } : { status: 'error', message: error.message, errorCode: error.code });
+    stopWhileLoading = false;
   };
   const loaded = () => {
+    clearTimeout(giveUp);
+    if (!loading) return; // given up on already (timed out); a later load() finds it set up
     const entry = coreEntry();
     if (!entry) return failed('the file did not set up the widget');
     // A cache that kept one file of an older deploy: the two still meet through install(), but say so.
@@ -115,6 +135,7 @@ function install(): void {
     }
     button.release();
     const api = core;
+    if (configured) api.configure(configured);
     // Calls made while loading, in order, before the full widget's states are passed on: a start
     // made meanwhile goes on from `starting` without a flash of idle.
     for (const call of waiting.splice(0)) call.run(api);
@@ -125,19 +146,34 @@ function install(): void {
       if (!same) publish(next);
     });
   };
-  const load = () => {
-    if (core || loading) return;
-    loading = true;
-    if (coreEntry()) return loaded();
+  /** Adds the core's script tag for the `at`-th of its addresses; the next one is tried if it fails. */
+  const fetchCore = (at: number) => {
+    tag?.remove();
     tag = document.createElement('script');
-    tag.src = coreUrl;
+    // May throw (Trusted Types, a patched DOM): load() turns that into ERR_LOAD_FAILED.
+    tag.src = coreUrls[at]!;
     tag.async = true;
     // The same rights as the loader's own tag: its CSP nonce, and unmuted errors when it has `crossorigin`.
     if (script?.nonce) tag.nonce = script.nonce;
     if (script && script.crossOrigin !== null) tag.crossOrigin = script.crossOrigin;
     tag.addEventListener('load', loaded);
-    tag.addEventListener('error', () => failed('offline, not found, or refused'));
+    tag.addEventListener('error', () => {
+      if (!loading) return;
+      if (at + 1 < coreUrls.length) return fetchCore(at + 1);
+      failed('offline, not found, or refused');
+    });
     (document.head ?? document.documentElement).append(tag);
+  };
+  const load = () => {
+    if (core || loading) return;
+    loading = true;
+    try {
+      if (coreEntry()) return loaded();
+      giveUp = setTimeout(() => failed(`not loaded within ${CORE_LOAD_TIMEOUT_MS / 1000} s`), CORE_LOAD_TIMEOUT_MS);
+      fetchCore(0);
+    } catch (error) {
+      failed(error instanceof Error ? error.message : String(error));
+    }
   };
   /** `call` on the full widget, now or once it has loaded. */
   const withCore = <T>(call: (api: CoviewApi) => T | Promise<T>): Promise<T> => {
@@ -163,6 +199,7 @@ function install(): void {
   const configure = (next: WidgetUiOptions = {}) => {
     if (core) return core.configure(next);
     ui = mergeUi(ui, next);
+    configured = mergeUi(configured ?? {}, next);
     button.show(state, ui);
   };
   const start = (options?: StartOptions): Promise<{ code: string }> => {
@@ -180,7 +217,10 @@ function install(): void {
     stop: () => {
       if (core) return core.stop();
       // After the start that waits for it; a core that could not load has nothing to stop.
-      if (loading) return withCore((api) => api.stop()).catch(() => {});
+      if (loading) {
+        stopWhileLoading = true;
+        return withCore((api) => api.stop()).catch(() => {});
+      }
       if (state.status !== 'idle') publish({ status: 'idle' });
       return Promise.resolve();
     },
@@ -197,8 +237,6 @@ function install(): void {
     invite: () => (core || loading ? withCore((api) => api.invite()) : Promise.reject(new CoviewError('ERR_NOT_IN_ROOM', 'Another agent can be invited only while sharing with one.'))),
     configure,
   };
-  window.Coview = api;
-
   let prefetched = false;
   const button: LoaderButton = mountLoaderButton(document, {
     share: () => void start().catch(() => {}),
@@ -209,10 +247,14 @@ function install(): void {
       prefetched = true;
       const link = document.createElement('link');
       link.rel = 'prefetch';
-      link.href = coreUrl;
+      link.href = coreUrls[0]!;
+      // Fetched in the same mode as the script tag will be, or the browser fetches it again.
+      if (script && script.crossOrigin !== null) link.crossOrigin = script.crossOrigin;
       (document.head ?? document.documentElement).append(link);
     },
   });
+  // Only once the button exists: a widget that could not draw it sets no window.Coview (setup() from npm may still build one).
+  window.Coview = api;
   const mount = () => {
     // A reload or a link on the same site carries on the session this tab was sharing: the full widget at once.
     const saved = resumeSlot<{ savedAt: number; serverUrl?: string }>(HOST_SLOT_KEY, RESUME_WITHIN_MS).load();
@@ -224,9 +266,16 @@ function install(): void {
   // In a task of its own, after the script's: a page's first sessionStorage read (the saved session,
   // the corner the customer chose) is a synchronous trip to the browser process, and the two together
   // must not make one long task.
+  const safely = () => {
+    try {
+      mount();
+    } catch (error) {
+      console.error('[coview] the widget could not start:', error);
+    }
+  };
   setTimeout(() => {
-    if (document.body) mount();
-    else document.addEventListener('DOMContentLoaded', mount, { once: true });
+    if (document.body) safely();
+    else document.addEventListener('DOMContentLoaded', safely, { once: true });
   }, 0);
 }
 

@@ -18,7 +18,8 @@ function requestsOf(page: Page): string[] {
   page.on('request', (request) => urls.push(request.url()));
   return urls;
 }
-const coreRequests = (urls: string[]) => urls.filter((url) => new URL(url).pathname.endsWith('/widget-core.js'));
+/** The core's requests, without the version query the loader adds (`?v=`: a cache never pairs two deploys). */
+const coreRequests = (urls: string[]) => urls.filter((url) => new URL(url).pathname.endsWith('/widget-core.js')).map((url) => url.split('?')[0]!);
 const loaderRequests = (urls: string[]) => urls.filter((url) => new URL(url).pathname.endsWith('/widget.js'));
 
 async function customerTab(path = 'account.html'): Promise<{ customer: CustomerPage; urls: string[] }> {
@@ -37,7 +38,7 @@ async function customerTab(path = 'account.html'): Promise<{ customer: CustomerP
  */
 async function selfHosted(context: BrowserContext, core: () => { status: number; body: Buffer | string }): Promise<void> {
   const loader = await readFile(new URL('widget.js', DIST));
-  await context.route(`${h.fixtures.url}/hosted/*.js`, async (route) => {
+  await context.route((url) => url.origin === h.fixtures.url && url.pathname.startsWith('/hosted/'), async (route) => {
     const path = new URL(route.request().url()).pathname;
     if (path === '/hosted/widget.js') return route.fulfill({ status: 200, contentType: 'text/javascript', body: loader });
     const { status, body } = path === '/hosted/widget-core.js' ? core() : { status: 404, body: 'not found' };
@@ -66,6 +67,7 @@ describe('widget.js, the loader', () => {
     expect(code).toMatch(/^[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}$/);
     expect(coreRequests(urls).length).toBeGreaterThan(0);
     expect(coreRequests(urls).every((url) => url === `${h.server.url}/widget-core.js`)).toBe(true);
+    expect(urls.filter((url) => url.includes('/widget-core.js?v=')).length).toBe(coreRequests(urls).length);
     // One widget element: the full widget took over the loader's.
     expect(await customer.page.locator('[data-coview-widget]').count()).toBe(1);
     await customer.page.close();
@@ -78,6 +80,10 @@ describe('widget.js, the loader', () => {
     const seen = await customer.page.evaluate(async () => {
       const coview = window.Coview!;
       const states: string[] = [];
+      // A page's listener that throws changes nothing for the others, nor for the calls.
+      coview.subscribe((state) => {
+        if (state.status !== 'idle') throw new Error('a page bug');
+      });
       coview.subscribe((state) => states.push(state.status));
       const before = coview.status;
       const started = coview.start();
@@ -128,6 +134,55 @@ describe('widget.js, the loader', () => {
     await agent.page.close();
   });
 
+  it('while a saved session’s core is still loading, start() answers with that session and configure() wins over what it carried', async () => {
+    const { customer } = await customerTab();
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await agent.join(code);
+    await agent.waitForState('live', 30_000);
+    await customer.waitForState('sharing');
+
+    // The next page's core arrives late (a slow network): the page meanwhile starts and sets a language.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await customer.page.route(`${h.server.url}/widget-core.js*`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    // Not until `load`: the held core delays it.
+    await customer.page.reload({ waitUntil: 'domcontentloaded' });
+    await customer.page.waitForFunction(() => window.Coview !== undefined);
+    const started = customer.page.evaluate(() => {
+      window.Coview!.configure({ locale: 'fr' });
+      return window.Coview!.start({ onJoinRequest: () => true });
+    });
+    release();
+    expect((await started).code).toBe(code);
+    await eventually(() => customer.state(), (s) => s === 'sharing', 15_000);
+    expect(await customer.widget.locator('.root').getAttribute('lang')).toBe('fr');
+    expect(await customer.text()).toContain(code);
+    // One session: the agent's carries on, and no second room was made.
+    await agent.waitForState('live');
+    expect(await agent.page.locator('html').getAttribute('data-coview-reason')).toBeNull();
+    await customer.page.evaluate(() => window.Coview!.stop());
+    await agent.waitForState('ended', 10_000);
+    await customer.page.close();
+    await agent.page.close();
+  });
+
+  it('self-hosted with widget.js alone (a CDN given only the loader), it loads the core from the server', async () => {
+    const context = await h.person();
+    await selfHosted(context, () => ({ status: 404, body: 'not found' }));
+    const page = await context.newPage();
+    const urls = requestsOf(page);
+    await page.goto(`${h.fixtures.url}/self-hosted.html`);
+    await page.waitForFunction(() => window.Coview !== undefined);
+    await new CustomerPage(page).shareScreen();
+    // The one beside it first (and its prefetch on hover), then the server's.
+    expect([...new Set(coreRequests(urls).map((url) => new URL(url).origin))]).toEqual([h.fixtures.url, h.server.url]);
+    await context.close();
+  });
+
   it('self-hosted beside its core in one folder, it loads the core from there', async () => {
     const context = await h.person();
     const coreBody = await readFile(new URL('widget-core.js', DIST));
@@ -148,6 +203,8 @@ describe('widget.js, the loader', () => {
     const coreBody = await readFile(new URL('widget-core.js', DIST));
     let coreStatus = 404;
     await selfHosted(context, () => (coreStatus === 200 ? { status: 200, body: coreBody } : { status: 404, body: 'not found' }));
+    // Nor on the server (its fallback).
+    await context.route(`${h.server.url}/widget-core.js*`, (route) => (coreStatus === 200 ? route.continue() : route.fulfill({ status: 404, body: 'not found' })));
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(String(error)));

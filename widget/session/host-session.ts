@@ -213,6 +213,8 @@ export class HostSession extends ObservableState<HostState> {
   private ice: IceConfig = { iceServers: [] };
   private startOptions: StartOptions = {};
   private room: { code: string; keys: HandshakeKeys; hostId: string; hostKey: string } | null = null;
+  /** The saved session being taken up by resume(), until it is live again or given up. */
+  private resuming: Promise<boolean> | null = null;
   /** The agents let in, by agent id, in the order they joined. */
   private readonly lives = new Map<string, Live>();
   /** The number of the newest peer connection of any agent (numbers only grow). */
@@ -244,6 +246,9 @@ export class HostSession extends ObservableState<HostState> {
   }
 
   async start(options: StartOptions = {}): Promise<{ code: string }> {
+    // A start while the saved session is still being taken up (a click during the reload, a page
+    // that starts when idle): that session is the answer, not a second one beside it.
+    if (this.resuming) await this.resuming;
     if ('code' in this.state) return { code: this.state.code };
     if (this.state.status === 'starting') throw new CoviewError('ERR_ALREADY_SHARING', 'Sharing is already starting.');
     // Bad privacy options fail here, before a code exists or anything could be captured.
@@ -276,9 +281,17 @@ export class HostSession extends ObservableState<HostState> {
    * Carries on a session that a previous page of this tab started (reload, or a link on the same
    * site): same code, same agents, no new consent. Returns false when there is nothing to resume.
    */
-  async resume(): Promise<boolean> {
+  /** Carries on the session this tab was sharing (saved by the page before), if any; see `resuming`. */
+  resume(): Promise<boolean> {
+    if (this.resuming) return this.resuming;
     const saved = this.saved.load();
-    if (!saved || saved.serverUrl !== this.options.serverUrl || 'code' in this.state) return false;
+    // Decided at once when there is nothing to take up: a start() right after must not wait a turn.
+    if (!saved || saved.serverUrl !== this.options.serverUrl || 'code' in this.state) return Promise.resolve(false);
+    this.resuming = this.resumeSaved(saved).finally(() => (this.resuming = null));
+    return this.resuming;
+  }
+
+  private async resumeSaved(saved: SavedHost): Promise<boolean> {
     try {
       this.setPrivacy(saved.privacy ?? {});
     } catch {
