@@ -48,8 +48,9 @@ interface TransportResult {
   failedJoins: number;
   resync: { ms: number; bytes: number } | null;
   latencies: number[];
-  /** Server CPU over the change stream, % of one core. */
+  /** Server CPU over the change stream, % of one core; and of it in the kernel (system time: syscalls, loopback TCP). */
   serverCpuPercent: number;
+  serverSystemPercent: number;
   windowSeconds: number;
   /** WebSocket messages the customer's page sent to the server over the change stream, per second. */
   socketMessagesPerSecond: number;
@@ -67,12 +68,12 @@ function countSocketMessages(): void {
 }
 const socketMessages = (page: Page) => page.evaluate(() => (window as unknown as { __socketMessages: number }).__socketMessages);
 
-/** Server CPU time so far (ms), user + system, of the child's process. */
-function cpuMs(server: RunningCoview): number {
+/** Server CPU time so far (ms), user and system, of the child's process. */
+function cpuMs(server: RunningCoview): { user: number; system: number } {
   const stat = readFileSync(`/proc/${server.proc.pid}/stat`, 'utf8');
   // Fields after the command name (which is in parentheses and may hold spaces): utime is the 14th field overall.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  return { user: (Number(fields[11]) * 1000) / TICKS_PER_SECOND, system: (Number(fields[12]) * 1000) / TICKS_PER_SECOND };
 }
 
 async function relayBytes(server: RunningCoview): Promise<number> {
@@ -144,7 +145,7 @@ async function runTicker([updates, every]: [number, number]): Promise<void> {
 }
 
 async function benchTransport(h: Harness, server: RunningCoview, transport: Transport, url: string): Promise<TransportResult> {
-  const result: TransportResult = { transport, seen: [], msToLive: [], msToComplete: [], failedJoins: 0, resync: null, latencies: [], serverCpuPercent: NaN, windowSeconds: 0, socketMessagesPerSecond: NaN };
+  const result: TransportResult = { transport, seen: [], msToLive: [], msToComplete: [], failedJoins: 0, resync: null, latencies: [], serverCpuPercent: NaN, serverSystemPercent: NaN, windowSeconds: 0, socketMessagesPerSecond: NaN };
   for (let n = 1; n <= JOINS; n++) {
     const tracked = transportHarness(h, transport);
     try {
@@ -186,7 +187,9 @@ async function steadySession(server: RunningCoview, transport: Transport, custom
   const wallBefore = performance.now();
   await customer.evaluate(runTicker, [UPDATES, UPDATE_EVERY_MS] as [number, number]);
   const wall = performance.now() - wallBefore;
-  result.serverCpuPercent = ((cpuMs(server) - cpuBefore) / wall) * 100;
+  const cpuAfter = cpuMs(server);
+  result.serverCpuPercent = ((cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / wall) * 100;
+  result.serverSystemPercent = ((cpuAfter.system - cpuBefore.system) / wall) * 100;
   result.windowSeconds = wall / 1000;
   result.socketMessagesPerSecond = ((await socketMessages(customer)) - messagesBefore) / result.windowSeconds;
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -238,20 +241,20 @@ async function main(): Promise<void> {
 
     const label = (t: Transport) => (t === 'direct' ? 'Direct' : 'Relayed (encrypted)');
     console.log(`\nDocs 5k page, customer CPU ${CPU_RATE}×; ${JOINS} join${JOINS === 1 ? '' : 's'} per transport, then on the last one's session a Resync and ${UPDATES} changes every ${UPDATE_EVERY_MS} ms`);
-    const w = [22, 10, 10, 11, 11, 9, 10, 13, 7, 7, 12, 8];
-    console.log(row(['transport', 'live med', 'live p95', 'whole med', 'whole p95', 'resync', 'snapshot', 'throughput', 'p50', 'p95', 'server CPU', 'ws/s'], w));
+    const w = [22, 10, 10, 11, 11, 9, 10, 13, 7, 7, 12, 9, 8];
+    console.log(row(['transport', 'live med', 'live p95', 'whole med', 'whole p95', 'resync', 'snapshot', 'throughput', 'p50', 'p95', 'server CPU', 'kernel', 'ws/s'], w));
     for (const r of results) {
       const throughput = r.resync ? `${kib(r.resync.bytes / (r.resync.ms / 1000))}/s` : '—';
       console.log(
         row(
-          [label(r.transport), ms(quantile(r.msToLive, 0.5)), ms(quantile(r.msToLive, 0.95)), ms(quantile(r.msToComplete, 0.5)), ms(quantile(r.msToComplete, 0.95)), r.resync ? ms(r.resync.ms) : '—', r.resync ? kib(r.resync.bytes) : '—', throughput, ms(quantile(r.latencies, 0.5)), ms(quantile(r.latencies, 0.95)), `${r.serverCpuPercent.toFixed(2)} %`, r.socketMessagesPerSecond.toFixed(1)],
+          [label(r.transport), ms(quantile(r.msToLive, 0.5)), ms(quantile(r.msToLive, 0.95)), ms(quantile(r.msToComplete, 0.5)), ms(quantile(r.msToComplete, 0.95)), r.resync ? ms(r.resync.ms) : '—', r.resync ? kib(r.resync.bytes) : '—', throughput, ms(quantile(r.latencies, 0.5)), ms(quantile(r.latencies, 0.95)), `${r.serverCpuPercent.toFixed(2)} %`, `${r.serverSystemPercent.toFixed(2)} %`, r.socketMessagesPerSecond.toFixed(1)],
           w,
         ),
       );
     }
     console.log('   live / whole = Join click → live / → the whole first mirror, in the agent\'s page (median, p95 of the joins);');
     console.log('   resync = Resync click → the fresh 5k-node snapshot\'s last part shown; snapshot = its bytes (direct: sent on the data channel; relayed: sealed bytes the server forwarded); throughput = snapshot / resync;');
-    console.log(`   p50, p95 = change → shown in the agent's mirror (customer's epoch stamp vs the agent's, one clock); server CPU = the server process's user+system time over the ${results[0]?.windowSeconds.toFixed(1)} s change stream / wall time (% of one core; /proc, 10 ms ticks), one session;`);
+    console.log(`   p50, p95 = change → shown in the agent's mirror (customer's epoch stamp vs the agent's, one clock); server CPU = the server process's user+system time over the ${results[0]?.windowSeconds.toFixed(1)} s change stream / wall time (% of one core; /proc, 10 ms ticks), one session; kernel = the system-time part of it (syscalls; loopback TCP is charged to the writer);`);
     console.log('   ws/s = WebSocket messages the customer\'s page sent to the server per second meanwhile (a relay frame is two: the event and its binary attachment).');
     for (const r of results) {
       const unexpected = r.seen.filter((s) => s !== r.transport);
