@@ -108,17 +108,23 @@ function transportHarness(h: Harness, transport: Transport) {
   return { h: view, close: () => Promise.all(contexts.map((context) => context.close().catch(() => {}))) };
 }
 
-/** In the agent's page: clicks Resync and resolves with the ms until the fresh snapshot's last part is shown. */
+/** In the agent's page: clicks Resync and resolves with the ms until the fresh snapshot's last part is shown (NaN after 20 s). */
 function timedResync(): Promise<number> {
   return new Promise((resolve) => {
     const start = performance.now();
-    new MutationObserver((records, observer) => {
+    const observer = new MutationObserver((records) => {
       // attributeOldValue !== null: the attribute was there and now went (or was set again).
       const done = records.some((r) => r.oldValue !== null && !(r.target as Element).hasAttribute('data-coview-loading'));
       if (!done) return;
       observer.disconnect();
+      clearTimeout(timer);
       requestAnimationFrame(() => resolve(performance.now() - start));
-    }).observe(document.documentElement, { subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-coview-loading'] });
+    });
+    const timer = setTimeout(() => {
+      observer.disconnect();
+      resolve(NaN);
+    }, 20_000);
+    observer.observe(document.documentElement, { subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-coview-loading'] });
     document.querySelector<HTMLButtonElement>('[data-coview-resync]')!.click();
   });
 }
