@@ -68,6 +68,8 @@ const DEMO_TYPES: Readonly<Record<string, string>> = {
 /** Coview's icon: two overlapping screens, in the join page's blue. */
 const FAVICON_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="5" width="20" height="15" rx="3" fill="#1d4ed8"/><rect x="10" y="12" width="20" height="15" rx="3" fill="#0f172a" stroke="#fff" stroke-width="2"/></svg>';
+/** How long close() lets connections still in use finish before it ends them. */
+const CLOSE_GRACE_MS = 5_000;
 const BUNDLE_HEADERS = { 'Cache-Control': 'no-cache', 'Access-Control-Allow-Origin': '*' };
 
 interface Reply {
@@ -212,9 +214,12 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
     close() {
       closing ??= (async () => {
         const done = signaling.close();
-        // Idle keep-alive connections would otherwise hold the http server open.
+        // Idle keep-alive connections would otherwise hold the http server open, and one still busy
+        // (a long poll, a slow download, a client that keeps it open) must not hold a shutdown forever.
         httpServer.closeIdleConnections();
+        const force = setTimeout(() => httpServer.closeAllConnections(), CLOSE_GRACE_MS);
         await done;
+        clearTimeout(force);
       })();
       return closing;
     },

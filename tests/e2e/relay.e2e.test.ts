@@ -322,5 +322,7 @@ describe('with RELAY_FALLBACK=false', () => {
     expect(await agent.page.getByRole('alert').innerText()).toContain('WebRTC is missing or turned off');
     // The agent left the room at once: the customer is back to waiting with a code, not asked about anyone.
     await customer.waitForState('waiting');
+    await customer.page.context().close();
+    await context.close();
   });
 });
