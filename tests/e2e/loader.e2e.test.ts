@@ -86,17 +86,24 @@ describe('widget.js, the loader', () => {
       });
       coview.subscribe((state) => states.push(state.status));
       const before = coview.status;
+      const region = () => document.querySelector('[data-coview-widget]')!.shadowRoot!.querySelector('[data-coview-announce]');
+      const regionBefore = region();
       const started = coview.start();
       const during = coview.status;
+      // The same live region says it (a region inserted with its words already in is not read out).
+      const sameRegion = region() === regionBefore;
+      const announcedDuring = region()?.textContent;
       const second = await coview.start().then(
         () => 'resolved',
         (error: { code?: string }) => error.code,
       );
       const { code } = await started;
-      return { before, during, second, code, states, after: coview.status, shown: document.querySelector('[data-coview-widget]')!.shadowRoot!.querySelector('[data-coview-code]')?.textContent };
+      return { before, during, sameRegion, announcedDuring, second, code, states, after: coview.status, shown: document.querySelector('[data-coview-widget]')!.shadowRoot!.querySelector('[data-coview-code]')?.textContent };
     });
     expect(seen.before).toBe('idle');
     expect(seen.during).toBe('starting');
+    expect(seen.sameRegion).toBe(true);
+    expect(seen.announcedDuring).toBe('Getting a code…');
     expect(seen.second).toBe('ERR_ALREADY_SHARING');
     expect(seen.after).toBe('waiting');
     expect(seen.shown?.trim()).toBe(seen.code);

@@ -67,6 +67,7 @@ export function mountLoaderButton(doc: Document, actions: LoaderButtonActions): 
   const style = doc.createElement('style');
   style.textContent = WIDGET_CSS;
   const root = element(doc, 'div', { class: 'root' });
+  const announce = element(doc, 'div', { class: 'sr-only', role: 'status', 'aria-live': 'polite', 'data-coview-announce': '' });
   shadow.append(style, root);
   let away: Corner | undefined;
   let drawn: { state: HostState; ui: WidgetUiOptions } = { state: { status: 'idle' }, ui: {} };
@@ -99,7 +100,8 @@ export function mountLoaderButton(doc: Document, actions: LoaderButtonActions): 
     }
     for (const [name, value] of Object.entries({ dir: tr.dir, lang: tr.locale, 'data-corner': corner, 'data-scheme': theme.colorScheme ?? 'auto' })) root.setAttribute(name, value);
 
-    const announce = element(doc, 'div', { class: 'sr-only', role: 'status', 'aria-live': 'polite', 'data-coview-announce': '' }, state.status === 'starting' ? t('starting') : '');
+    // One live region for the loader's life, its text changed: a region inserted with its words already in is not read out.
+    announce.textContent = state.status === 'starting' ? t('starting') : '';
     let body: HTMLElement;
     if (state.status === 'error') {
       const close = element(doc, 'button', { class: 'secondary' }, t('close'));
@@ -124,7 +126,9 @@ export function mountLoaderButton(doc: Document, actions: LoaderButtonActions): 
       // Starting (also for any other state: the full widget draws those). aria-disabled, not disabled: a disabled button drops focus to <body>.
       body = element(doc, 'div', { class: 'box dock' }, element(doc, 'button', { class: 'primary fab', 'aria-disabled': 'true', 'data-autofocus': '' }, t('starting')));
     }
-    root.replaceChildren(announce, body);
+    for (const child of [...root.children]) if (child !== announce) child.remove();
+    if (announce.parentNode !== root) root.prepend(announce);
+    root.append(body);
     if (hadFocus) focusBest();
   }
 
