@@ -1,5 +1,6 @@
 import type { CoviewApi, HostState, StartOptions } from './coview.js';
 import { coreEntry } from './core-entry.js';
+import { checkSelector } from './host/check-selector.js';
 import { noteCssSources } from './host/css-sources.js';
 import type { PrivacyOptions } from './host/privacy.js';
 import { parseTextOverrides } from './i18n/translate.js';
@@ -206,6 +207,13 @@ function install(): void {
     if (core) return core.start(options);
     // As the full widget answers a second start while the first is under way.
     if (state.status === 'starting') return Promise.reject(new CoviewError('ERR_ALREADY_SHARING', 'Sharing is already starting.'));
+    // As the full widget: bad privacy options fail before anything starts (no `starting` to take back).
+    try {
+      checkSelector(options?.maskSelector, 'maskSelector');
+      checkSelector(options?.blockSelector, 'blockSelector');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (options && (options.locale !== undefined || options.texts !== undefined || options.theme !== undefined)) configure(options);
     publish({ status: 'starting' });
     return withCore((api) => api.start(options));

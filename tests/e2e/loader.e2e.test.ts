@@ -56,6 +56,17 @@ describe('widget.js, the loader', () => {
     await customer.page.waitForLoadState('networkidle');
     expect(loaderRequests(urls)).toHaveLength(1);
     expect(coreRequests(urls)).toEqual([]);
+    // A bad privacy option is refused before anything starts, as the full widget refuses it: nothing loaded, still idle.
+    const refused = await customer.page.evaluate(() => {
+      const states: string[] = [];
+      const stop = window.Coview!.subscribe((state) => states.push(state.status));
+      return window.Coview!.start({ maskSelector: '[[' }).then(
+        () => null,
+        (error: { code?: string }) => (stop(), { code: error.code, status: window.Coview!.status, states }),
+      );
+    });
+    expect(refused).toEqual({ code: 'ERR_BAD_OPTIONS', status: 'idle', states: ['idle'] });
+    expect(coreRequests(urls)).toEqual([]);
 
     // Hovering the button prefetches the rest without running it: still the loader's idle button.
     await customer.button('Share my screen').hover();

@@ -1,4 +1,4 @@
-import { CoviewError } from '../protocol/errors.js';
+import { checkSelector } from './check-selector.js';
 import { REDACTED } from '../protocol/messages.js';
 
 export { REDACTED };
@@ -351,21 +351,6 @@ export interface Privacy {
   noteRoot(root: Document | ShadowRoot): void;
   /** Values the customer typed into masked fields right now, in `doc` and every root noted: never repeated in a console message. */
   secretValues(doc: Document): string[];
-}
-
-/** Throws ERR_BAD_OPTIONS naming the option when a selector is not valid CSS. */
-function checkSelector(selector: string | undefined, option: string): string | undefined {
-  if (selector === undefined || selector === null) return undefined;
-  if (typeof selector !== 'string' || selector.trim() === '') {
-    throw new CoviewError('ERR_BAD_OPTIONS', `Coview option ${option} should be a CSS selector string.`);
-  }
-  try {
-    // A detached fragment parses the selector without touching the page.
-    if (typeof document !== 'undefined') document.createDocumentFragment().querySelector(selector);
-  } catch (cause) {
-    throw new CoviewError('ERR_BAD_OPTIONS', `Coview option ${option} is not a valid CSS selector: ${JSON.stringify(selector).slice(0, 120)}.`, { cause });
-  }
-  return selector;
 }
 
 /** Builds the rules from options, rejecting bad selectors before anything is captured. */
