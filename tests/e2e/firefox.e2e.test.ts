@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { domSignature, firstDifference } from '../support/dom-signature.js';
 import type { Engine } from '../support/tab.js';
-import { canaryLeaks, wireRecorder } from '../support/wire.js';
+import { canaryLeaks, CANARY_TYPING, wireRecorder } from '../support/wire.js';
 import { Agent, CrossBrowser, Customer, overlaps, type Person } from './cross-browser.js';
 import { eventually } from './pages.js';
 
@@ -162,17 +162,7 @@ describe.each([
     await customer.type('#password', 'CANARY-typed-password');
     await customer.click('#show-password');
     await customer.type('#password', '-CANARY-typed-while-visible');
-    for (const [selector, text] of [
-      ['#card', '4111111111111111'],
-      ['#csc', 'CANARY-csc'],
-      ['#otp', 'CANARY-otp'],
-      ['#current', 'CANARY-current'],
-      ['#newpw', 'CANARY-new'],
-      ['#masked-input', 'CANARY-typed-masked'],
-      ['#masked-notes', 'CANARY-typed-notes'],
-      ['#react-masked', 'CANARY-typed-react'],
-      ['#plain', 'visible-typed'],
-    ]) await customer.type(selector!, text!);
+    for (const [selector, text] of CANARY_TYPING) await customer.type(selector, text);
     await customer.tab.run(() => (window as unknown as { mutate(): void }).mutate(), null);
     await agent.waitFor(Agent.mirror('#status'), 'text', (t) => t === 'mutations-done');
     await customer.tab.run(() => (window as unknown as { afterBlock(): void }).afterBlock(), null);

@@ -8,6 +8,7 @@ import { fuzzInChunks } from '../support/fuzz-chunks.js';
 import { fuzzInPage } from '../support/fuzz-in-page.js';
 import { startServer } from '../support/server.js';
 import { recordEverythingReceived } from '../support/server-wire.js';
+import { CANARY_TYPING } from '../support/wire.js';
 import { launchWebKit, type WebKit } from '../support/webkit.js';
 import { AgentPage, eventually } from './pages.js';
 
@@ -35,6 +36,12 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** The page in WebKit shows the widget's button and has `window.Coview` (WebDriver has no waitFor of its own). */
+async function widgetShown(): Promise<void> {
+  const shown = () => webkit.run(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]')?.shadowRoot?.querySelector('button') != null);
+  await eventually(shown, (up) => up, 15_000).catch(() => expect.fail('the widget did not appear in WebKit'));
+}
+
 describe('in WebKit', () => {
   it('after each of 500 random change batches (frames, shadow roots, <html>, doctype, resyncs mid-churn) the agent DOM equals the customer DOM', { timeout: 180_000 }, async () => {
     await webkit.driver.get(`${fixtures.url}/fuzz.html`);
@@ -47,11 +54,7 @@ describe('in WebKit', () => {
   it('with the relay turned off, the widget on the demo shop: a browser without WebRTC is told plainly, no code is handed out, and the page keeps working', async () => {
     await webkit.driver.get(`${noRelay.url}/`);
     expect(await webkit.run(() => typeof RTCPeerConnection)).toBe('undefined');
-    const widgetUp = () => webkit.run(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]')?.shadowRoot?.querySelector('button') != null);
-    for (const deadline = Date.now() + 15_000; !(await widgetUp()); ) {
-      if (Date.now() > deadline) expect.fail('the widget did not appear in WebKit');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await widgetShown();
     const rejection = await webkit.run(() =>
       window.Coview!.start({ onJoinRequest: () => true }).then(
         () => null,
@@ -76,11 +79,7 @@ describe('in WebKit', () => {
   it('the customer in WebKit, a Chromium agent: the session runs over the encrypted relay (code, mirror, cart, typing, stop), and both sides say so', { timeout: 120_000 }, async () => {
     await webkit.driver.get(`${server.url}/`);
     expect(await webkit.run(() => typeof RTCPeerConnection)).toBe('undefined');
-    const widgetUp = () => webkit.run(() => window.Coview !== undefined && document.querySelector('[data-coview-widget]')?.shadowRoot?.querySelector('button') != null);
-    for (const deadline = Date.now() + 15_000; !(await widgetUp()); ) {
-      if (Date.now() > deadline) expect.fail('the widget did not appear in WebKit');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await widgetShown();
     const { code } = await webkit.run(() => window.Coview!.start({ onJoinRequest: () => true }));
     expect(code).toMatch(/^[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}$/);
     const agent = await AgentPage.open(await newPerson(chromium, server.url, { width: 1280, height: 800 }), `${server.url}/join`);
@@ -120,10 +119,7 @@ describe('in WebKit', () => {
   it('privacy over the relay: no canary from a password, card, one-time code, hidden, masked or blocked place reaches the agent or the server, typed by WebDriver keys', { timeout: 120_000 }, async () => {
     const received = recordEverythingReceived(server);
     await webkit.driver.get(`${fixtures.url}/canary.html?reset_token=CANARY-url-token#access_token=CANARY-url-fragment`);
-    for (const deadline = Date.now() + 15_000; !(await webkit.run(() => window.Coview !== undefined)); ) {
-      if (Date.now() > deadline) expect.fail('the widget did not appear in WebKit');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await widgetShown();
     const { code } = await webkit.run(() => window.Coview!.start({ onJoinRequest: () => true, maskSelector: '.pii', blockSelector: '#secret-widget' }));
     const agent = await AgentPage.open(await newPerson(chromium, server.url, { width: 1280, height: 800 }), `${server.url}/join`);
     await agent.join(code);
@@ -136,17 +132,7 @@ describe('in WebKit', () => {
     await type('#password', 'CANARY-typed-password');
     await webkit.driver.findElement(By.css('#show-password')).click();
     await type('#password', '-CANARY-typed-while-visible');
-    for (const [selector, text] of [
-      ['#card', '4111111111111111'],
-      ['#csc', 'CANARY-csc'],
-      ['#otp', 'CANARY-otp'],
-      ['#current', 'CANARY-current'],
-      ['#newpw', 'CANARY-new'],
-      ['#masked-input', 'CANARY-typed-masked'],
-      ['#masked-notes', 'CANARY-typed-notes'],
-      ['#react-masked', 'CANARY-typed-react'],
-      ['#plain', 'visible-typed'],
-    ] as const) await type(selector, text);
+    for (const [selector, text] of CANARY_TYPING) await type(selector, text);
     await webkit.run(() => (window as unknown as { mutate(): void }).mutate());
     await eventually(() => agent.frame.locator('#status').textContent(), (t) => t === 'mutations-done');
     await webkit.run(() => (window as unknown as { afterBlock(): void }).afterBlock());

@@ -1,6 +1,22 @@
 import type { BrowserContext } from 'playwright-core';
 import { FramedChannel } from '../../widget/transport/channel.js';
 
+/**
+ * What the canary page's fields get typed (canary.html): a card number, a security code, one-time
+ * and password fields, masked fields, and one plain field whose text must show (`visible-typed`).
+ */
+export const CANARY_TYPING: readonly (readonly [selector: string, text: string])[] = [
+  ['#card', '4111111111111111'],
+  ['#csc', 'CANARY-csc'],
+  ['#otp', 'CANARY-otp'],
+  ['#current', 'CANARY-current'],
+  ['#newpw', 'CANARY-new'],
+  ['#masked-input', 'CANARY-typed-masked'],
+  ['#masked-notes', 'CANARY-typed-notes'],
+  ['#react-masked', 'CANARY-typed-react'],
+  ['#plain', 'visible-typed'],
+];
+
 /** What a page put on its data channels: every message as readable JSON text, and the bytes sent. */
 export interface WireRecord {
   /** One entry per message, reassembled from its frames and inflated: what the peer decodes. */

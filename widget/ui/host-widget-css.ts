@@ -1,3 +1,5 @@
+import type { WidgetTheme } from './host-widget.js';
+
 // Inside the widget's shadow root: `all: initial` cuts off inherited host-page styles too, but not
 // custom properties, which is how a site themes the widget (the documented --coview-* ones only).
 const DARK = `--cv-bg: #0f172a; --cv-fg: #f1f5f9; --cv-muted: #cbd5e1; --cv-soft: #1e293b; --cv-soft-fg: #e2e8f0;
@@ -96,3 +98,17 @@ button:disabled, button[aria-disabled="true"] { opacity: .75; cursor: default; }
   *, *::before, *::after { animation: none !important; transition: none !important; }
 }
 `;
+
+/** A site's theme options as the documented custom properties, inline on the widget's host element (the loader's and the full widget's). */
+export function applyTheme(host: HTMLElement, theme: WidgetTheme): void {
+  const props: [string, string | undefined][] = [
+    ['--coview-accent', theme.accent],
+    ['--coview-accent-text', theme.accentText],
+    ['--coview-radius', theme.radius],
+    ['--coview-font', theme.font],
+  ];
+  for (const [name, value] of props) {
+    if (value) host.style.setProperty(name, value);
+    else host.style.removeProperty(name);
+  }
+}

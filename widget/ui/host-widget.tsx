@@ -4,7 +4,7 @@ import { MAX_AGENTS, type HostSession, type HostState } from '../session/host-se
 import { ObservableState } from '../session/observable-state.js';
 import { WIDGET_MESSAGES, type WidgetKey, type WidgetMessages } from '../i18n/widget-messages.js';
 import { createTranslator, pickLocale, type TextOverrides, type Translator } from '../i18n/translate.js';
-import { WIDGET_CSS } from './host-widget-css.js';
+import { applyTheme, WIDGET_CSS } from './host-widget-css.js';
 import { mountHostOverlay } from './host-overlay.js';
 import { coverageOf, decideMove, flipVertical, type Corner } from './out-of-the-way.js';
 
@@ -101,18 +101,7 @@ export function mountHostWidget(session: HostSession, doc: Document = document, 
     else host.removeAttribute('data-coview-host-reason');
   });
   // Theme options become the documented custom properties, inline on the host element.
-  ui.subscribe(({ theme = {} }) => {
-    const props: [string, string | undefined][] = [
-      ['--coview-accent', theme.accent],
-      ['--coview-accent-text', theme.accentText],
-      ['--coview-radius', theme.radius],
-      ['--coview-font', theme.font],
-    ];
-    for (const [name, value] of props) {
-      if (value) host.style.setProperty(name, value);
-      else host.style.removeProperty(name);
-    }
-  });
+  ui.subscribe(({ theme = {} }) => applyTheme(host, theme));
   mountHostOverlay(shadow, session, () => widgetTranslator(ui.current, doc).t('someAgent'));
   // hadFocus: the customer pressed the loader's button, so focus goes on to what replaced it, never to <body>.
   render(<HostWidget session={session} ui={ui} host={host} hadFocus={hadFocus} />, mount);

@@ -2,7 +2,7 @@ import { LOADER_MESSAGES, type LoaderMessages } from '../i18n/loader-messages.js
 import { directionOf, pickLocale, type Locale, type TextOverrides } from '../i18n/translate.js';
 import type { HostState } from '../session/host-session.js';
 import type { Corner, WidgetUiOptions } from './host-widget.js';
-import { WIDGET_CSS } from './host-widget-css.js';
+import { applyTheme, WIDGET_CSS } from './host-widget-css.js';
 import { coverageOf, decideMove } from './out-of-the-way.js';
 
 /**
@@ -88,16 +88,7 @@ export function mountLoaderButton(doc: Document, actions: LoaderButtonActions): 
     host.setAttribute('data-coview-invite', 'off');
     if (state.status === 'error' && state.errorCode) host.setAttribute('data-coview-host-reason', state.errorCode);
     else host.removeAttribute('data-coview-host-reason');
-    const props: [string, string | undefined][] = [
-      ['--coview-accent', theme.accent],
-      ['--coview-accent-text', theme.accentText],
-      ['--coview-radius', theme.radius],
-      ['--coview-font', theme.font],
-    ];
-    for (const [name, value] of props) {
-      if (value) host.style.setProperty(name, value);
-      else host.style.removeProperty(name);
-    }
+    applyTheme(host, theme);
     for (const [name, value] of Object.entries({ dir: tr.dir, lang: tr.locale, 'data-corner': corner, 'data-scheme': theme.colorScheme ?? 'auto' })) root.setAttribute(name, value);
 
     // One live region for the loader's life, its text changed: a region inserted with its words already in is not read out.
