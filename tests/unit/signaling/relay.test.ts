@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Ack, ClientToServerEvents, RelayIn, ServerToClientEvents } from '../../../widget/protocol/index.js';
 import { createAppServer, type AppServer, type AppServerOptions } from '../../../signaling/http.js';
 import { loadConfig } from '../../../signaling/config.js';
+import { RELAY_FRAMES_PER_SOCKET } from '../../../signaling/server.js';
 import { newRoomId } from './room-ids.js';
 
 type Client = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
@@ -139,6 +140,38 @@ describe('the encrypted relay', () => {
     expect(refused).toMatchObject({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: expect.stringContaining('slow down') } });
     // Four frames fit in 64 KiB; the rest were never forwarded.
     await expect.poll(() => frames.length).toBe(4);
+  });
+
+  it('counts a frame against the room buffer when it arrives, not once it is forwarded: frames waiting for bandwidth count', async () => {
+    // 16 KiB/s: the first frame goes at once, the next ones wait a second each for bandwidth.
+    await start({ relay: { bytesPerSecondPerRoom: 16 * 1024, bufferBytesPerRoom: 64 * 1024 } });
+    const { host, agent, agentId } = await session();
+    const frames = receiver(agent, () => new Promise(() => {}));
+    const sent = Array.from({ length: 6 }, () => host.emitWithAck('relay', { to: agentId, peer: 1, data: frame(16 * 1024) }));
+    const refused = await Promise.race(sent);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: expect.stringContaining('slow down') } });
+    // Refused on arrival: the frames before it are still waiting for bandwidth.
+    expect(frames.length).toBeLessThanOrEqual(1);
+  });
+
+  it('caps the frames one socket has waiting, and a flood of them does not hold up its signals', async () => {
+    // A slow room: the frames let in wait for bandwidth a long time; a big buffer, so only the per-socket cap refuses.
+    await start({ relay: { bytesPerSecondPerRoom: 64 * 1024, bufferBytesPerRoom: 64 * 1024 * 1024 } });
+    const { host, agent, agentId } = await session();
+    receiver(agent);
+    let refusals = 0;
+    const count = 200;
+    const data = frame(16 * 1024);
+    for (let i = 0; i < count; i++) {
+      void host.emitWithAck('relay', { to: agentId, peer: 1, data }).then((ack) => {
+        if (!ack.ok && ack.error.message.includes('Too many relay frames')) refusals++;
+      }, () => {}); // The frames still waiting when the test ends are cut off by the disconnect.
+    }
+    const signal = once<[{ data: unknown }]>(agent, 'signal');
+    host.emit('signal', { to: agentId, data: { flood: 'over' }, peer: 1 });
+    // Before the fix the signal waited behind 200 frames' bandwidth (about 50 s at 64 KiB/s).
+    expect((await signal)[0].data).toEqual({ flood: 'over' });
+    await expect.poll(() => refusals).toBe(count - RELAY_FRAMES_PER_SOCKET);
   });
 
   it('paces a room to its bandwidth by holding frames (and so their acks) back, in order', async () => {
