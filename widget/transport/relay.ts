@@ -116,7 +116,14 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
           if (refused.code !== 'ERR_RELAY_REPLAYED') close(refused);
           return;
         }
-        if (!closed) events.data(frame);
+        if (closed) return;
+        try {
+          events.data(frame);
+        } catch (cause) {
+          // The handler's bug, not the stream's: the frame is used up (its counter taken) and acknowledged, and the next one is still opened.
+          const error = new CoviewError('ERR_PEER', 'A relay frame could not be handled.', { cause });
+          console.warn('[coview] a relay frame could not be handled:', error.code, cause);
+        }
       });
       return receiving;
     },

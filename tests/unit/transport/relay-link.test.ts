@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CoviewError, decodeHostMessage, type Ack, type HostMessage } from '../../../widget/protocol/index.js';
 import { RelayCipher, deriveRelayKeys, randomRelaySalt } from '../../../widget/protocol/relay-crypto.js';
 import { FramedChannel } from '../../../widget/transport/channel.js';
@@ -53,5 +53,30 @@ describe('the relay link', () => {
     host.write(new Uint8Array([1, 2, 3]));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(emitted).toHaveLength(1);
+  });
+});
+
+describe('the relay link, when its data handler throws', () => {
+  it('acknowledges that frame and goes on opening and handing over the next ones', async () => {
+    const handled: number[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const { host, errors } = await linkedPair((frame) => {
+        if (frame[0] === 1) throw new Error('a bug in the page’s handler');
+        handled.push(frame[0]!);
+      });
+      host.write(new Uint8Array([0]));
+      host.write(new Uint8Array([1]));
+      host.write(new Uint8Array([2]));
+      host.write(new Uint8Array([3]));
+      await expect.poll(() => handled).toEqual([0, 2, 3]);
+      // Every frame was acknowledged (the window is free again) and the link is still up.
+      await new Promise<void>((resolve) => host.onDrain(resolve));
+      expect(host.connected).toBe(true);
+      expect(errors).toEqual([]);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('could not be handled'), 'ERR_PEER', expect.any(Error));
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
