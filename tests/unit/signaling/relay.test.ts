@@ -158,7 +158,8 @@ describe('the encrypted relay', () => {
     // A slow room: the frames let in wait for bandwidth a long time; a big buffer, so only the per-socket cap refuses.
     await start({ relay: { bytesPerSecondPerRoom: 64 * 1024, bufferBytesPerRoom: 64 * 1024 * 1024 } });
     const { host, agent, agentId } = await session();
-    receiver(agent);
+    // Never acknowledged: the frames let in stay waiting, so exactly RELAY_FRAMES_PER_SOCKET of them are.
+    receiver(agent, () => new Promise(() => {}));
     let refusals = 0;
     const count = 200;
     const data = frame(16 * 1024);
