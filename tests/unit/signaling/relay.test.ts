@@ -3,7 +3,10 @@ import { io as connectClient, type Socket as ClientSocket } from 'socket.io-clie
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Ack, ClientToServerEvents, RelayIn, ServerToClientEvents } from '../../../widget/protocol/index.js';
 import { createAppServer, type AppServer, type AppServerOptions } from '../../../signaling/http.js';
-import { loadConfig } from '../../../signaling/config.js';
+import { loadConfig, MIN_RELAY_BUFFER_BYTES } from '../../../signaling/config.js';
+import { RELAY_OVERHEAD_BYTES } from '../../../widget/protocol/relay-crypto.js';
+import { FRAME_BYTES } from '../../../widget/transport/channel.js';
+import { WINDOW_FRAMES } from '../../../widget/transport/relay.js';
 import { RELAY_FRAMES_PER_SOCKET } from '../../../signaling/server.js';
 import { newRoomId } from './room-ids.js';
 
@@ -219,5 +222,13 @@ describe('relay configuration', () => {
     expect(loadConfig({ RELAY_ROOM_BYTES_PER_SECOND: '1000000', RELAY_ROOM_BUFFER_BYTES: '2000000' }).relay).toMatchObject({ bytesPerSecondPerRoom: 1_000_000, bufferBytesPerRoom: 2_000_000 });
     expect(() => loadConfig({ RELAY_FALLBACK: 'maybe' })).toThrow(/RELAY_FALLBACK should be true or false/);
     expect(() => loadConfig({ RELAY_ROOM_BUFFER_BYTES: '10' })).toThrow(/RELAY_ROOM_BUFFER_BYTES should be/);
+  });
+
+  it('keeps the room buffer above one relay link’s full window, with a clear error below it', () => {
+    const window = WINDOW_FRAMES * (FRAME_BYTES + RELAY_OVERHEAD_BYTES);
+    expect(MIN_RELAY_BUFFER_BYTES).toBeGreaterThanOrEqual(window);
+    expect(loadConfig({ RELAY_ROOM_BUFFER_BYTES: String(MIN_RELAY_BUFFER_BYTES) }).relay.bufferBytesPerRoom).toBe(MIN_RELAY_BUFFER_BYTES);
+    // 256 KiB: under one window; it used to be accepted, and refused frames during every snapshot.
+    expect(() => loadConfig({ RELAY_ROOM_BUFFER_BYTES: String(256 * 1024) })).toThrow(/RELAY_ROOM_BUFFER_BYTES should be a whole number of bytes, at least 524288/);
   });
 });
