@@ -30,6 +30,8 @@ export interface RelayLink extends PeerLink {
   readonly transport: 'relayed';
   /** A sealed frame from the other side; resolves once it was handled (then it is acknowledged). */
   receive(sealed: Uint8Array): Promise<void>;
+  /** Resolves once every frame written so far was emitted (or dropped): after it, what follows on the socket comes after them. */
+  emitted(): Promise<void>;
 }
 
 export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 'connect' | 'data' | 'close'>): RelayLink {
@@ -126,6 +128,9 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
         }
       });
       return receiving;
+    },
+    emitted() {
+      return sending;
     },
     destroy() {
       if (closed) return;
