@@ -41,6 +41,12 @@ export class ConfigError extends Error {
 }
 
 const MAX_TTL_SECONDS = 7 * 24 * 3600;
+/**
+ * A room's relay buffer holds at least one link's full window (16 sealed frames of about 16 KiB,
+ * transport/relay.ts, about 257 KiB) with room to spare: below that, every snapshot overflows it,
+ * the frame is refused, the link renewed with a fresh snapshot, which overflows again.
+ */
+export const MIN_RELAY_BUFFER_BYTES = 512 * 1024;
 
 export function loadConfig(env: Env = process.env): CoviewConfig {
   return {
@@ -66,7 +72,14 @@ export function loadConfig(env: Env = process.env): CoviewConfig {
     relay: {
       enabled: flag(env, 'RELAY_FALLBACK', true),
       bytesPerSecondPerRoom: integer(env, 'RELAY_ROOM_BYTES_PER_SECOND', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024, 'a whole number of bytes per second, at least 65536'),
-      bufferBytesPerRoom: integer(env, 'RELAY_ROOM_BUFFER_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024, 'a whole number of bytes, at least 65536'),
+      bufferBytesPerRoom: integer(
+        env,
+        'RELAY_ROOM_BUFFER_BYTES',
+        4 * 1024 * 1024,
+        MIN_RELAY_BUFFER_BYTES,
+        1024 * 1024 * 1024,
+        `a whole number of bytes, at least ${MIN_RELAY_BUFFER_BYTES} (a relay link sends up to 16 frames of 16 KiB before waiting for their acks)`,
+      ),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const) ?? 'info',
   };

@@ -84,6 +84,8 @@ export const DEFAULT_RELAY: RelayLimits = { enabled: true, bytesPerSecondPerRoom
 const RELAY_ACK_MS = 10_000;
 /** Each frame costs at least this much of the room's bandwidth: a flood of tiny frames is not free. */
 const RELAY_MIN_FRAME_COST = 1024;
+/** Frames one socket may have queued or in flight: the widget's window is 16 (transport/relay.ts), so only a flood hits this. */
+export const RELAY_FRAMES_PER_SOCKET = 64;
 
 export interface TurnOptions {
   /** coturn's static-auth-secret (use-auth-secret). Never leaves the server. */
@@ -215,6 +217,10 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     let me: Me = { role: null };
     const ip = clientIp(socket, options.trustProxy === true);
     let chain: Promise<void> = Promise.resolve();
+    /** Relay frames wait for bandwidth here, in order, so the wait never holds up the socket's other events. */
+    let relayChain: Promise<void> = Promise.resolve();
+    /** This socket's relay frames queued or awaiting their receiver's ack. */
+    let relayFrames = 0;
     let tokens = limits.eventsPerSecond * 2;
     let refilledAt = now();
 
@@ -481,17 +487,22 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
      * A sealed relay frame, forwarded only within the sender's room, to the person it is for (a host
      * to an agent it let in, an agent to its host), through io.to() like every event, so it crosses
      * processes with the Redis adapter. Not through `handle`: the ack waits for the receiver's (the
-     * backpressure), and frames are paced by bytes, not by the per-socket event bucket. The room
-     * lookup still runs in the socket's chain, so frames keep their order, after the signals before them.
+     * backpressure), and frames are paced by bytes, not by the per-socket event bucket. Memory is
+     * bounded when a frame arrives: its bytes count against the room's buffer, and the socket's
+     * frames against RELAY_FRAMES_PER_SOCKET, from then until its ack (queued or in flight). The room
+     * lookup runs in the socket's chain, so frames keep their order after the signals before them;
+     * the bandwidth wait runs in a chain of its own, so it never delays the socket's other events.
      */
     socket.on('relay', (...raw: unknown[]) => {
       const ackFn = raw.at(-1);
       // Without an ack there is no backpressure: such frames are not relayed.
       if (typeof ackFn !== 'function') return;
       let replied = false;
+      let release = () => {};
       const reply = (response: Ack<object>) => {
         if (replied) return;
         replied = true;
+        release();
         (ackFn as (response: Ack<object>) => void)(response);
       };
       const refuse = (message: string) => {
@@ -505,10 +516,21 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       } catch (error) {
         return reply(toErrorAck(error));
       }
+      const arrived = me;
+      if (arrived.role === null) return refuse('Relay frames need a session.');
+      const budget = relayBudget(arrived.room);
+      if (relayFrames >= RELAY_FRAMES_PER_SOCKET) return refuse('Too many relay frames are waiting for their acks: slow down.');
+      if (budget.buffered + frame.data.length > relay.bufferBytesPerRoom) return refuse('Too much relayed data is waiting in this session: slow down.');
+      relayFrames++;
+      budget.buffered += frame.data.length;
+      release = () => {
+        relayFrames--;
+        budget.buffered -= frame.data.length;
+      };
       chain = chain
         .then(async () => {
           const sender = me;
-          if (sender.role === null) return refuse('Relay frames need a session.');
+          if (sender.role === null || sender.room !== arrived.room) return refuse('Relay frames need a session.');
           const room = await store.get(sender.room);
           let target: string | undefined;
           if (sender.role === 'host') {
@@ -517,25 +539,28 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
             target = room.hostId;
           }
           if (!target) return refuse('Nobody in this session to relay to.');
-          const cost = Math.max(RELAY_MIN_FRAME_COST, frame.data.length);
-          const budget = relayBudget(sender.room);
-          if (budget.buffered + frame.data.length > relay.bufferBytesPerRoom) return refuse('Too much relayed data is waiting in this session: slow down.');
-          const wait = takeBandwidth(budget, cost);
-          if (wait > 0) {
-            // Held here, in order: the sender's window fills and it waits for its acks.
-            metrics.relayWaits.inc();
-            await new Promise((resolve) => setTimeout(resolve, wait));
-          }
-          budget.buffered += frame.data.length;
-          io.to(person(target))
-            .timeout(RELAY_ACK_MS)
-            .emit('relay', { from: sender.id, peer: frame.peer, data: frame.data }, (error: Error | null, responses: unknown[]) => {
-              budget.buffered -= frame.data.length;
-              if (error || responses.length === 0) return refuse('The other side did not acknowledge the frame.');
-              // The receiver had no relay for it (a link it replaced): the sender renews its own.
-              if ((responses[0] as { ok?: unknown } | null)?.ok !== true) return refuse('The other side refused the frame.');
-              metrics.relayBytes.inc(frame.data.length);
-              reply({ ok: true });
+          const to = target;
+          relayChain = relayChain
+            .then(async () => {
+              const wait = takeBandwidth(budget, Math.max(RELAY_MIN_FRAME_COST, frame.data.length));
+              if (wait > 0) {
+                // Held here, in order: the sender's window fills and it waits for its acks.
+                metrics.relayWaits.inc();
+                await new Promise((resolve) => setTimeout(resolve, wait));
+              }
+              io.to(person(to))
+                .timeout(RELAY_ACK_MS)
+                .emit('relay', { from: sender.id, peer: frame.peer, data: frame.data }, (error: Error | null, responses: unknown[]) => {
+                  if (error || responses.length === 0) return refuse('The other side did not acknowledge the frame.');
+                  // The receiver had no relay for it (a link it replaced): the sender renews its own.
+                  if ((responses[0] as { ok?: unknown } | null)?.ok !== true) return refuse('The other side refused the frame.');
+                  metrics.relayBytes.inc(frame.data.length);
+                  reply({ ok: true });
+                });
+            })
+            .catch((error: unknown) => {
+              onError(error);
+              refuse('The relay failed.');
             });
         })
         .catch((error: unknown) => {

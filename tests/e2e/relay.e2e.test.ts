@@ -292,6 +292,22 @@ describe('relayed sessions (relay on, the default)', () => {
     expect(await mirrorMatches(customer, agent)).toBe('');
   });
 
+  it('a relayed customer leaving the site says so to the agent: the goodbye is sent before the relay closes', { timeout: 90_000 }, async () => {
+    const customerContext = await h.person();
+    await withoutWebRtc(customerContext);
+    const customer = await CustomerPage.open(customerContext, `${h.fixtures.url}/account.html`);
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await agent.join(code);
+    await agent.waitForState('live', 30_000);
+    expect(await agent.page.locator('html').getAttribute('data-coview-transport')).toBe('relayed');
+    await customer.page.locator('#to-elsewhere').click();
+    await agent.waitForState('ended', 10_000);
+    // The server alone would say "stopped": "left the site" came over the relay, sealed as the page went.
+    expect(await agent.page.locator('html').getAttribute('data-coview-reason')).toBe('host-left');
+    expect(await agent.statusText()).toContain('the customer left the site');
+  });
+
   it('an ordinary session says Direct on both sides', async () => {
     const { customer, agent } = await h.liveSession('layout.html');
     await customer.waitForState('sharing');

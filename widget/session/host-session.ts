@@ -1055,8 +1055,11 @@ export class HostSession extends ObservableState<HostState> {
     if (destination !== null && !sameSite) {
       // Leaving the site ends sharing: the agents are told plainly, and nothing resumes.
       this.saved.clear();
-      void this.endLives('left-site');
-      this.socket?.emit('host:stop');
+      const relayed = [...this.lives.values()].some((live) => isRelayLink(live.peer));
+      const ended = this.endLives('left-site');
+      // A relayed goodbye goes through the server, sealed (async): host:stop must not overtake it, or the server refuses it.
+      if (relayed) void ended.then(() => this.socket?.emit('host:stop'));
+      else this.socket?.emit('host:stop');
       return;
     }
     // A page of this site (or this page, reloaded) may pick up where this one leaves off.
@@ -1081,6 +1084,8 @@ export class HostSession extends ObservableState<HostState> {
           }
         }
         peer?.destroy();
+        // The relay seals the goodbye asynchronously: let it reach the socket, bounded like the flush.
+        if (isRelayLink(peer)) await Promise.race([peer.emitted(), new Promise((resolve) => setTimeout(resolve, 300))]);
       }),
     );
     if (said) this.backToWaiting(said);

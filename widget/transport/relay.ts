@@ -16,6 +16,8 @@ import type { PeerEvents, PeerLink } from './peer.js';
 export const WINDOW_FRAMES = 16;
 /** A frame the other side has not acknowledged in this long is lost (it went away, or the server did). */
 const ACK_TIMEOUT_MS = 15_000;
+/** How long `destroy()` still lets frames already written be sealed and emitted (a goodbye), like the WebRTC path's wait for flushed(). */
+export const LAST_FRAMES_MS = 300;
 
 export interface RelayOptions {
   /** Resolves with the relay keys once both salts are known (see relay-crypto.ts). */
@@ -28,17 +30,23 @@ export interface RelayLink extends PeerLink {
   readonly transport: 'relayed';
   /** A sealed frame from the other side; resolves once it was handled (then it is acknowledged). */
   receive(sealed: Uint8Array): Promise<void>;
+  /** Resolves once every frame written so far was emitted (or dropped): after it, what follows on the socket comes after them. */
+  emitted(): Promise<void>;
 }
 
 export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 'connect' | 'data' | 'close'>): RelayLink {
   let cipher: RelayCipher | null = null;
   let closed = false;
+  /** Frames written but not yet emitted are dropped: set with `closed` on an error, up to LAST_FRAMES_MS after `destroy()`. */
+  let abandoned = false;
   let unacked = 0;
   let drainWaiters: (() => void)[] = [];
   let sending: Promise<void> = Promise.resolve();
   let receiving: Promise<void> = Promise.resolve();
 
   const close = (error?: CoviewError) => {
+    // A broken stream sends nothing more; a destroyed one finishes what was written (see destroy()).
+    if (error) abandoned = true;
     if (closed) return;
     closed = true;
     drainWaiters = [];
@@ -78,9 +86,9 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
       sending = sending
         .then(async () => {
           const own = await options.cipher;
-          if (closed) return;
+          if (abandoned) return;
           const sealed = await own.seal(copy);
-          if (closed) return;
+          if (abandoned) return;
           options.send(sealed, ACK_TIMEOUT_MS).then(
             (ack) => {
               if (ack.ok) return acked();
@@ -110,11 +118,25 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
           if (refused.code !== 'ERR_RELAY_REPLAYED') close(refused);
           return;
         }
-        if (!closed) events.data(frame);
+        if (closed) return;
+        try {
+          events.data(frame);
+        } catch (cause) {
+          // The handler's bug, not the stream's: the frame is used up (its counter taken) and acknowledged, and the next one is still opened.
+          const error = new CoviewError('ERR_PEER', 'A relay frame could not be handled.', { cause });
+          console.warn('[coview] a relay frame could not be handled:', error.code, cause);
+        }
       });
       return receiving;
     },
+    emitted() {
+      return sending;
+    },
     destroy() {
+      if (closed) return;
+      // Sealing is async: the frames written before this (the goodbye, typically) are still emitted, for a moment.
+      const timer = setTimeout(() => (abandoned = true), LAST_FRAMES_MS);
+      void sending.finally(() => clearTimeout(timer));
       close();
     },
   };

@@ -3,7 +3,11 @@ import { io as connectClient, type Socket as ClientSocket } from 'socket.io-clie
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Ack, ClientToServerEvents, RelayIn, ServerToClientEvents } from '../../../widget/protocol/index.js';
 import { createAppServer, type AppServer, type AppServerOptions } from '../../../signaling/http.js';
-import { loadConfig } from '../../../signaling/config.js';
+import { loadConfig, MIN_RELAY_BUFFER_BYTES } from '../../../signaling/config.js';
+import { RELAY_OVERHEAD_BYTES } from '../../../widget/protocol/relay-crypto.js';
+import { FRAME_BYTES } from '../../../widget/transport/channel.js';
+import { WINDOW_FRAMES } from '../../../widget/transport/relay.js';
+import { RELAY_FRAMES_PER_SOCKET } from '../../../signaling/server.js';
 import { newRoomId } from './room-ids.js';
 
 type Client = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
@@ -141,6 +145,39 @@ describe('the encrypted relay', () => {
     await expect.poll(() => frames.length).toBe(4);
   });
 
+  it('counts a frame against the room buffer when it arrives, not once it is forwarded: frames waiting for bandwidth count', async () => {
+    // 16 KiB/s: the first frame goes at once, the next ones wait a second each for bandwidth.
+    await start({ relay: { bytesPerSecondPerRoom: 16 * 1024, bufferBytesPerRoom: 64 * 1024 } });
+    const { host, agent, agentId } = await session();
+    const frames = receiver(agent, () => new Promise(() => {}));
+    const sent = Array.from({ length: 6 }, () => host.emitWithAck('relay', { to: agentId, peer: 1, data: frame(16 * 1024) }));
+    const refused = await Promise.race(sent);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: expect.stringContaining('slow down') } });
+    // Refused on arrival: the frames before it are still waiting for bandwidth.
+    expect(frames.length).toBeLessThanOrEqual(1);
+  });
+
+  it('caps the frames one socket has waiting, and a flood of them does not hold up its signals', async () => {
+    // A slow room: the frames let in wait for bandwidth a long time; a big buffer, so only the per-socket cap refuses.
+    await start({ relay: { bytesPerSecondPerRoom: 64 * 1024, bufferBytesPerRoom: 64 * 1024 * 1024 } });
+    const { host, agent, agentId } = await session();
+    // Never acknowledged: the frames let in stay waiting, so exactly RELAY_FRAMES_PER_SOCKET of them are.
+    receiver(agent, () => new Promise(() => {}));
+    let refusals = 0;
+    const count = 200;
+    const data = frame(16 * 1024);
+    for (let i = 0; i < count; i++) {
+      void host.emitWithAck('relay', { to: agentId, peer: 1, data }).then((ack) => {
+        if (!ack.ok && ack.error.message.includes('Too many relay frames')) refusals++;
+      }, () => {}); // The frames still waiting when the test ends are cut off by the disconnect.
+    }
+    const signal = once<[{ data: unknown }]>(agent, 'signal');
+    host.emit('signal', { to: agentId, data: { flood: 'over' }, peer: 1 });
+    // Before the fix the signal waited behind 200 frames' bandwidth (about 50 s at 64 KiB/s).
+    expect((await signal)[0].data).toEqual({ flood: 'over' });
+    await expect.poll(() => refusals).toBe(count - RELAY_FRAMES_PER_SOCKET);
+  });
+
   it('paces a room to its bandwidth by holding frames (and so their acks) back, in order', async () => {
     await start({ relay: { bytesPerSecondPerRoom: 64 * 1024 } });
     const { host, agent, agentId } = await session();
@@ -185,5 +222,13 @@ describe('relay configuration', () => {
     expect(loadConfig({ RELAY_ROOM_BYTES_PER_SECOND: '1000000', RELAY_ROOM_BUFFER_BYTES: '2000000' }).relay).toMatchObject({ bytesPerSecondPerRoom: 1_000_000, bufferBytesPerRoom: 2_000_000 });
     expect(() => loadConfig({ RELAY_FALLBACK: 'maybe' })).toThrow(/RELAY_FALLBACK should be true or false/);
     expect(() => loadConfig({ RELAY_ROOM_BUFFER_BYTES: '10' })).toThrow(/RELAY_ROOM_BUFFER_BYTES should be/);
+  });
+
+  it('keeps the room buffer above one relay link’s full window, with a clear error below it', () => {
+    const window = WINDOW_FRAMES * (FRAME_BYTES + RELAY_OVERHEAD_BYTES);
+    expect(MIN_RELAY_BUFFER_BYTES).toBeGreaterThanOrEqual(window);
+    expect(loadConfig({ RELAY_ROOM_BUFFER_BYTES: String(MIN_RELAY_BUFFER_BYTES) }).relay.bufferBytesPerRoom).toBe(MIN_RELAY_BUFFER_BYTES);
+    // 256 KiB: under one window; it used to be accepted, and refused frames during every snapshot.
+    expect(() => loadConfig({ RELAY_ROOM_BUFFER_BYTES: String(256 * 1024) })).toThrow(/RELAY_ROOM_BUFFER_BYTES should be a whole number of bytes, at least 524288/);
   });
 });
