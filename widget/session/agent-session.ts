@@ -392,9 +392,11 @@ export class AgentSession extends ObservableState<AgentState> {
     this.end(reason === 'host-stopped' || reason === 'locked' ? 'stopped' : reason);
   }
 
-  /** The host offers peer number `number`: it replaces whatever peer we had. */
-  private newPeer(number: number): void {
-    // The customer's page is back (it offers a peer): give the handshake time, not the reload wait.
+  /**
+   * Peer number `number` (a WebRTC offer or a relay link) takes the place of whatever we had. The
+   * customer's page is back: the handshake gets its own time, not the reload wait.
+   */
+  private replacePeer(number: number): void {
     if (this.giveUpTimer !== undefined) this.giveUpAfter(HOST_NAVIGATION_WAIT_MS);
     this.dropPending();
     const old = this.peer;
@@ -402,6 +404,11 @@ export class AgentSession extends ObservableState<AgentState> {
     this.channel = null;
     old?.destroy();
     this.peerNumber = number;
+  }
+
+  /** The host offers peer number `number`: it replaces whatever peer we had. */
+  private newPeer(number: number): void {
+    this.replacePeer(number);
     const name = this.me?.name ?? 'Support agent';
     const keys = this.me?.keys;
     if (!keys) throw new CoviewError('ERR_NOT_IN_ROOM', 'The session was closed.');
@@ -507,13 +514,7 @@ export class AgentSession extends ObservableState<AgentState> {
       return;
     }
     if (host.length !== RELAY_SALT_BYTES) return;
-    if (this.giveUpTimer !== undefined) this.giveUpAfter(HOST_NAVIGATION_WAIT_MS);
-    this.dropPending();
-    const old = this.peer;
-    this.peer = null;
-    this.channel = null;
-    old?.destroy();
-    this.peerNumber = number;
+    this.replacePeer(number);
     const salt = randomRelaySalt();
     const cipher = deriveRelayKeys(me.keys.secret, { role: 'agent', agentId: me.agentId, peer: number }, { host, agent: salt }).then((keys) => new RelayCipher(keys));
     const link = createRelayLink(
