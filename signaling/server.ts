@@ -589,6 +589,10 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       if (me.role === 'host') await dropRole('host-stopped');
     });
 
+    handle('host:left-site', async () => {
+      if (me.role === 'host') await dropRole('host-left-site');
+    });
+
     handle('agent:leave', async () => {
       if (me.role === 'agent') await dropRole('host-stopped');
     });

@@ -224,8 +224,9 @@ function install(): void {
     // Nothing to stop before the full widget is there, unless a start waits for it.
     stop: () => {
       if (core) return core.stop();
-      // After the start that waits for it; a core that could not load has nothing to stop.
-      if (loading) {
+      // After the start that waits for it (or the saved session this tab would resume, not yet
+      // mounted); a core that could not load has nothing to stop.
+      if (loading || savedSession()) {
         stopWhileLoading = true;
         return withCore((api) => api.stop()).catch(() => {});
       }
@@ -245,6 +246,8 @@ function install(): void {
     invite: () => (core || loading ? withCore((api) => api.invite()) : Promise.reject(new CoviewError('ERR_NOT_IN_ROOM', 'Another agent can be invited only while sharing with one.'))),
     configure,
   };
+  /** This tab was sharing with this server a moment ago (a reload, a link on the same site). */
+  const savedSession = () => resumeSlot<{ savedAt: number; serverUrl?: string }>(HOST_SLOT_KEY, RESUME_WITHIN_MS).load()?.serverUrl === serverUrl;
   let prefetched = false;
   const button: LoaderButton = mountLoaderButton(document, {
     share: () => void start().catch(() => {}),
@@ -265,8 +268,7 @@ function install(): void {
   window.Coview = api;
   const mount = () => {
     // A reload or a link on the same site carries on the session this tab was sharing: the full widget at once.
-    const saved = resumeSlot<{ savedAt: number; serverUrl?: string }>(HOST_SLOT_KEY, RESUME_WITHIN_MS).load();
-    if (saved?.serverUrl === serverUrl) load();
+    if (savedSession()) load();
     if (core) return; // the full widget has taken the element over and placed it
     button.show(state, ui);
     if (!button.host.isConnected) document.body.append(button.host);

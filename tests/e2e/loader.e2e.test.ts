@@ -188,6 +188,39 @@ describe('widget.js, the loader', () => {
     await agent.page.close();
   });
 
+  it('a stop() while a saved session’s core is still loading stops that session, the agent is told, and nothing resumes after', async () => {
+    const { customer } = await customerTab();
+    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+    await agent.join(code);
+    await agent.waitForState('live', 30_000);
+    await customer.waitForState('sharing');
+
+    // The next page (a logout page, say) stops sharing before the core has arrived.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await customer.page.route(`${h.server.url}/widget-core.js*`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await customer.page.reload({ waitUntil: 'domcontentloaded' });
+    await customer.page.waitForFunction(() => window.Coview !== undefined);
+    const stopped = customer.page.evaluate(() => window.Coview!.stop());
+    release();
+    await stopped;
+    await agent.waitForState('ended', 15_000);
+    expect(await agent.page.locator('html').getAttribute('data-coview-reason')).toBe('stopped');
+    expect(await customer.page.evaluate(() => window.Coview!.status)).toBe('idle');
+    // Nothing left to resume: the next page is idle, with no code.
+    await customer.page.unroute(`${h.server.url}/widget-core.js*`);
+    await customer.page.reload();
+    await customer.page.waitForFunction(() => window.Coview !== undefined);
+    await customer.button('Share my screen').waitFor();
+    expect(await customer.state()).toBe('idle');
+    await customer.page.close();
+    await agent.page.close();
+  });
+
   it('self-hosted with widget.js alone (a CDN given only the loader), it loads the core from the server', async () => {
     const context = await h.person();
     await selfHosted(context, () => ({ status: 404, body: 'not found' }));

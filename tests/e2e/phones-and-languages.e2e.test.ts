@@ -218,6 +218,15 @@ describe('on a phone (390×844, touch)', () => {
     await agent.waitForState('live');
     await scrollAndSettle(300);
     await pill.waitFor({ timeout: 5_000 });
+    // A code re-opened for one more agent is being read out too: it stays open.
+    await pill.tap();
+    await customer.page.evaluate(() => window.Coview!.invite());
+    const inviteCode = customer.widget.locator('[data-coview-invite-code]');
+    await inviteCode.waitFor();
+    await scrollAndSettle(0);
+    await scrollAndSettle(300);
+    expect(await pill.count()).toBe(0);
+    expect(await inviteCode.isVisible()).toBe(true);
     await customer.page.context().close();
     await agent.page.context().close();
   });

@@ -51,7 +51,8 @@ export interface RelayOut { to?: string; peer: number; data: Uint8Array }
 export interface RelayIn { from: string; peer: number; data: Uint8Array }
 export type Transport = 'direct' | 'relayed';
 export interface TransportReport { agentId: string; transport: Transport }
-export type EndReason = 'host-stopped' | 'host-left' | 'expired' | 'locked';
+/** `host-left-site`: the customer's page went to another site (so sharing ended), said by the server so it never depends on a dying page's data channel or relay. */
+export type EndReason = 'host-stopped' | 'host-left' | 'host-left-site' | 'expired' | 'locked';
 
 export interface ClientToServerEvents {
   /** A room id already taken is answered ERR_ROOM_BUSY: the host draws another code. */
@@ -59,6 +60,8 @@ export interface ClientToServerEvents {
   'host:decide': (decision: HostDecision) => void;
   /** The ack (optional) says the server has it: see closeAfterLastWord. */
   'host:stop': (ack?: (res: Ack<Record<string, never>>) => void) => void;
+  /** As host:stop, when the customer's page leaves for another site: the agents are told so. */
+  'host:left-site': () => void;
   /** While sharing: re-opens the room's code for one more agent to join (with the customer's consent). */
   'host:invite': (request: Record<string, never>, ack: (res: Ack<Invited>) => void) => void;
   'host:resume': (request: HostResume, ack: (res: Ack<RoomResumed>) => void) => void;
@@ -171,4 +174,4 @@ export function bytesOf(value: unknown): Uint8Array | null {
   return null;
 }
 export const decodeTransportReport: Decoder<TransportReport> = object<TransportReport>({ agentId: str(ID), transport: literal('direct', 'relayed') });
-export const decodeEndReason: Decoder<EndReason> = literal('host-stopped', 'host-left', 'expired', 'locked');
+export const decodeEndReason: Decoder<EndReason> = literal('host-stopped', 'host-left', 'host-left-site', 'expired', 'locked');

@@ -381,6 +381,7 @@ export class AgentSession extends ObservableState<AgentState> {
   }
 
   private onSessionEnded(reason: EndReason): void {
+    if (reason === 'host-left-site') return this.end('host-left', 'endLeftSite');
     // A live session runs peer to peer: losing the host's server connection alone does not end it (a relayed one it does).
     if (reason === 'host-left' && this.state.status === 'live' && this.peer?.connected && !isRelayLink(this.peer)) return;
     // The customer's page says why over the data channel too ("left the site"), and that word can

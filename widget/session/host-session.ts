@@ -373,6 +373,9 @@ export class HostSession extends ObservableState<HostState> {
 
   /** Ends sharing for everyone, at once. */
   async stop(): Promise<void> {
+    // A stop while the saved session is being taken up (a logout page that stops sharing) stops
+    // that session once it is back, agents told: never one that resumes after the stop.
+    if (this.resuming) await this.resuming;
     const wasSharing = this.lives.size > 0;
     this.saved.clear();
     await this.endLives('stopped');
@@ -1055,11 +1058,9 @@ export class HostSession extends ObservableState<HostState> {
     if (destination !== null && !sameSite) {
       // Leaving the site ends sharing: the agents are told plainly, and nothing resumes.
       this.saved.clear();
-      const relayed = [...this.lives.values()].some((live) => isRelayLink(live.peer));
-      const ended = this.endLives('left-site');
-      // A relayed goodbye goes through the server, sealed (async): host:stop must not overtake it, or the server refuses it.
-      if (relayed) void ended.then(() => this.socket?.emit('host:stop'));
-      else this.socket?.emit('host:stop');
+      void this.endLives('left-site');
+      // The server says so too, at once: the page may be gone before a relayed goodbye (sealed, async) is out.
+      this.socket?.emit('host:left-site');
       return;
     }
     // A page of this site (or this page, reloaded) may pick up where this one leaves off.

@@ -293,14 +293,15 @@ function HostWidget({ session, ui, host, hadFocus = false }: { session: HostSess
   chooseRef.current = choose;
   /**
    * Moves the widget when it lies over a control of the page, or folds it into its pill (see
-   * out-of-the-way.ts). Folding only while sharing: a code being read out or a question must stay open.
+   * out-of-the-way.ts). Folding only while sharing, and not while an invite code is open: a code
+   * being read out or a question must stay open.
    */
   const keepOutOfTheWay = () => {
     const win = doc.defaultView;
     if (!win) return;
     const parts = [...host.shadowRoot!.querySelectorAll('.panel, .dock > *, .control-banner')].map((el) => el.getBoundingClientRect()).filter((r) => r.width > 0 && r.height > 0);
     if (parts.length === 0) return;
-    const next = decideMove(corner, coverageOf(host, parts, corner, win.matchMedia(PHONE_LIKE).matches), state.status === 'sharing' && collapsible && !collapsed);
+    const next = decideMove(corner, coverageOf(host, parts, corner, win.matchMedia(PHONE_LIKE).matches), state.status === 'sharing' && !state.inviting && collapsible && !collapsed);
     if (next && 'fold' in next) setAway((a) => ({ ...a, folded: true }));
     else if (next) setAway((a) => ({ ...a, corner: next.corner }));
   };
