@@ -46,6 +46,29 @@ async function selfHosted(context: BrowserContext, core: () => { status: number;
   });
 }
 
+/**
+ * A live session (customer and agent), then the customer's next page with its core held back (a
+ * slow network) until `release()`: the loader is up, the saved session waits for the core.
+ */
+async function reloadedWithCoreHeld() {
+  const { customer } = await customerTab();
+  const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+  const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+  await agent.join(code);
+  await agent.waitForState('live', 30_000);
+  await customer.waitForState('sharing');
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await customer.page.route(`${h.server.url}/widget-core.js*`, async (route) => {
+    await held;
+    await route.continue();
+  });
+  // Not until `load`: the held core delays it.
+  await customer.page.reload({ waitUntil: 'domcontentloaded' });
+  await customer.page.waitForFunction(() => window.Coview !== undefined);
+  return { customer, agent, code, release };
+}
+
 describe('widget.js, the loader', () => {
   it('is all a page view fetches until the customer shares; the click loads the rest and shows the code', async () => {
     const { customer, urls } = await customerTab();
@@ -153,23 +176,8 @@ describe('widget.js, the loader', () => {
   });
 
   it('while a saved session’s core is still loading, start() answers with that session and configure() wins over what it carried', async () => {
-    const { customer } = await customerTab();
-    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
-    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
-    await agent.join(code);
-    await agent.waitForState('live', 30_000);
-    await customer.waitForState('sharing');
-
     // The next page's core arrives late (a slow network): the page meanwhile starts and sets a language.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await customer.page.route(`${h.server.url}/widget-core.js*`, async (route) => {
-      await held;
-      await route.continue();
-    });
-    // Not until `load`: the held core delays it.
-    await customer.page.reload({ waitUntil: 'domcontentloaded' });
-    await customer.page.waitForFunction(() => window.Coview !== undefined);
+    const { customer, agent, code, release } = await reloadedWithCoreHeld();
     const started = customer.page.evaluate(() => {
       window.Coview!.configure({ locale: 'fr' });
       return window.Coview!.start({ onJoinRequest: () => true });
@@ -189,22 +197,8 @@ describe('widget.js, the loader', () => {
   });
 
   it('a stop() while a saved session’s core is still loading stops that session, the agent is told, and nothing resumes after', async () => {
-    const { customer } = await customerTab();
-    const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
-    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
-    await agent.join(code);
-    await agent.waitForState('live', 30_000);
-    await customer.waitForState('sharing');
-
     // The next page (a logout page, say) stops sharing before the core has arrived.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await customer.page.route(`${h.server.url}/widget-core.js*`, async (route) => {
-      await held;
-      await route.continue();
-    });
-    await customer.page.reload({ waitUntil: 'domcontentloaded' });
-    await customer.page.waitForFunction(() => window.Coview !== undefined);
+    const { customer, agent, code, release } = await reloadedWithCoreHeld();
     const stopped = customer.page.evaluate(() => window.Coview!.stop());
     release();
     await stopped;

@@ -104,6 +104,18 @@ async function mirrorMatches(customer: CustomerPage, agent: AgentPage, timeoutMs
   }
 }
 
+/** The customer shares, the agent joins: live over the relay on both sides, the whole page in the mirror and DOM-equal. */
+async function liveRelayed(customer: CustomerPage, agent: AgentPage): Promise<void> {
+  const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+  await agent.join(code);
+  await agent.waitForState('live', 40_000);
+  await customer.waitForState('sharing');
+  expect(await customer.widget.getAttribute('data-coview-transport')).toBe('relayed');
+  expect(await agent.page.locator('html').getAttribute('data-coview-transport')).toBe('relayed');
+  await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor({ timeout: 30_000 });
+  expect(await mirrorMatches(customer, agent)).toBe('');
+}
+
 describe('relayed sessions (relay on, the default)', () => {
   let log: string[] = [];
   beforeAll(() => {
@@ -225,14 +237,7 @@ describe('relayed sessions (relay on, the default)', () => {
     });
     const customer = await CustomerPage.open(blocked, `${h.server.url}/`);
     const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
-    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
-    await agent.join(code);
-    await agent.waitForState('live', 40_000);
-    await customer.waitForState('sharing');
-    expect(await customer.widget.getAttribute('data-coview-transport')).toBe('relayed');
-    expect(await agent.page.locator('html').getAttribute('data-coview-transport')).toBe('relayed');
-    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor({ timeout: 30_000 });
-    expect(await mirrorMatches(customer, agent)).toBe('');
+    await liveRelayed(customer, agent);
   });
 
   it('a relayed session moves back to direct once a peer connection comes up, and goes on', { timeout: 120_000 }, async () => {
@@ -282,14 +287,7 @@ describe('relayed sessions (relay on, the default)', () => {
     const agentContext = await h.person({ width: 1280, height: 800 });
     await withoutWebRtc(agentContext);
     const agent = await AgentPage.open(agentContext, `${h.server.url}/join`);
-    const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
-    await agent.join(code);
-    await agent.waitForState('live', 40_000);
-    await customer.waitForState('sharing');
-    expect(await customer.widget.getAttribute('data-coview-transport')).toBe('relayed');
-    expect(await agent.page.locator('html').getAttribute('data-coview-transport')).toBe('relayed');
-    await agent.page.locator('[data-coview-frame]:not([data-coview-loading])').waitFor({ timeout: 30_000 });
-    expect(await mirrorMatches(customer, agent)).toBe('');
+    await liveRelayed(customer, agent);
   });
 
   it('a relayed customer leaving the site says so to the agent: the goodbye is sent before the relay closes', { timeout: 90_000 }, async () => {
