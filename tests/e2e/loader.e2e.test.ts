@@ -198,7 +198,7 @@ describe('widget.js, the loader', () => {
 
   it('a stop() while a saved session’s core is still loading stops that session, the agent is told, and nothing resumes after', async () => {
     // The next page (a logout page, say) stops sharing before the core has arrived.
-    const { customer, agent, code, release } = await reloadedWithCoreHeld();
+    const { customer, agent, release } = await reloadedWithCoreHeld();
     const stopped = customer.page.evaluate(() => window.Coview!.stop());
     release();
     await stopped;
