@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { newPerson } from '../support/browser.js';
+import { freePort } from '../support/processes.js';
 import { startServer } from '../support/server.js';
 import { AgentPage, CustomerPage, eventually } from './pages.js';
 import { useHarness } from './harness.js';
@@ -169,19 +170,12 @@ describe('without WebRTC or a route between the peers, and the relay turned off 
     expect(await customer.text()).toContain("This browser can't share your screen");
   });
 
-  it('an agent whose customer allowed but cannot be reached is told so within the bound', { timeout: 90_000 }, async () => {
-    // No route between the peers: the customer may only use TURN relays, and there are none.
-    const { customer, code } = await sharingOff((context) =>
-      context.addInitScript(() => {
-        const Real = window.RTCPeerConnection;
-        window.RTCPeerConnection = class extends Real {
-          constructor(config?: RTCConfiguration) {
-            super({ ...config, iceTransportPolicy: 'relay' });
-          }
-        };
-      }),
-    );
-    const agent = await AgentPage.open(await person({ width: 1280, height: 800 }), `${off.url}/join`);
+  /**
+   * Both sides end within the bound, each in plain words and with ERR_CONNECT_TIMEOUT, and the
+   * customer's Try again hands out a new code. `customer` is sharing on `url` with `code`.
+   */
+  async function endsOnBothSides(url: string, customer: CustomerPage, code: string) {
+    const agent = await AgentPage.open(await person({ width: 1280, height: 800 }), `${url}/join`);
     const seen = new Set<string>();
     const joinedAt = Date.now();
     await agent.join(code);
@@ -201,7 +195,86 @@ describe('without WebRTC or a route between the peers, and the relay turned off 
     expect(seen.has('live')).toBe(false);
     expect(await reason(agent)).toBe('ERR_CONNECT_TIMEOUT');
     expect(await agent.page.getByRole('alert').innerText()).toContain("Couldn't connect to the customer's browser. Ask them to check their connection and share again.");
-    // The agent let go of the session: the customer gets a new code for the next try.
+    // The customer, left on "Connecting…" until now, is told too, and not "the agent left".
+    await customer.waitForState('error');
+    expect(await customer.widget.getAttribute('data-coview-host-reason')).toBe('ERR_CONNECT_TIMEOUT');
+    const text = await customer.text();
+    expect(text).toContain("Couldn't connect to your support agent");
+    expect(text).not.toMatch(/ERR_|https?:|left/);
+    await customer.button('Try again').click();
     await customer.waitForState('waiting');
+    const bare = (text: string) => text.replace(/[^0-9A-Za-z]/g, '').toUpperCase();
+    const next = bare(await customer.widget.locator('[data-coview-code]').innerText());
+    expect(next).toHaveLength(bare(code).length);
+    expect(next).not.toBe(bare(code));
+  }
+
+  it('an agent whose customer allowed but cannot be reached (no route, no TURN) is told so within the bound, and so is the customer', { timeout: 90_000 }, async () => {
+    // No route between the peers: the customer may only use TURN relays, and there are none.
+    const { customer, code } = await sharingOff((context) =>
+      context.addInitScript(() => {
+        const Real = window.RTCPeerConnection;
+        window.RTCPeerConnection = class extends Real {
+          constructor(config?: RTCConfiguration) {
+            super({ ...config, iceTransportPolicy: 'relay' });
+          }
+        };
+      }),
+    );
+    await endsOnBothSides(off.url, customer, code);
+  });
+
+  it('a server gone while the connection comes up ends the attempt on both sides within their bounds', { timeout: 90_000 }, async () => {
+    // No route between the peers (as above) and the server stops once the customer allowed: the
+    // agent's word can no longer reach the customer, whose own bound ends it.
+    const gone = await startServer({ relay: { enabled: false } });
+    let closed = false;
+    try {
+      const context = await person();
+      await context.addInitScript(() => {
+        const Real = window.RTCPeerConnection;
+        window.RTCPeerConnection = class extends Real {
+          constructor(config?: RTCConfiguration) {
+            super({ ...config, iceTransportPolicy: 'relay' });
+          }
+        };
+      });
+      const customer = await CustomerPage.open(context, `${gone.url}/`);
+      const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+      const agent = await AgentPage.open(await person({ width: 1280, height: 800 }), `${gone.url}/join`);
+      await agent.join(code);
+      await customer.waitForState('connecting');
+      const allowedAt = Date.now();
+      await gone.close();
+      closed = true;
+      await agent.waitForState('error', 30_000);
+      expect(await reason(agent)).toBe('ERR_CONNECT_TIMEOUT');
+      await eventually(() => customer.state(), (state) => state === 'error', 45_000);
+      const waited = Date.now() - allowedAt;
+      expect(waited).toBeGreaterThan(25_000);
+      expect(waited).toBeLessThan(45_000);
+      expect(await customer.widget.getAttribute('data-coview-host-reason')).toBe('ERR_CONNECT_TIMEOUT');
+      expect(await customer.text()).toContain("Couldn't connect to your support agent");
+    } finally {
+      if (!closed) await gone.close();
+    }
+  });
+
+  it('a TURN server that does not answer ends the attempt on both sides within the bound', { timeout: 90_000 }, async () => {
+    // Everything must go through TURN (ICE_TRANSPORT_POLICY=relay), and nothing listens where TURN should be.
+    const deadUdp = await freePort();
+    const deadTcp = await freePort();
+    const dead = await startServer({
+      relay: { enabled: false },
+      iceTransportPolicy: 'relay',
+      turn: { secret: 'a-turn-secret-of-24-chars', urls: [`turn:127.0.0.1:${deadUdp}?transport=udp`, `turn:127.0.0.1:${deadTcp}?transport=tcp`], ttlSeconds: 600 },
+    });
+    try {
+      const customer = await CustomerPage.open(await person(), `${dead.url}/`);
+      const { code } = await customer.page.evaluate(() => window.Coview!.start({ onJoinRequest: () => true }));
+      await endsOnBothSides(dead.url, customer, code);
+    } finally {
+      await dead.close();
+    }
   });
 });

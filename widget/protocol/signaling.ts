@@ -96,11 +96,13 @@ export interface ServerToClientEvents {
 }
 
 /**
- * Sent by a host in place of an offer (as a `signal`'s `data`, relayed unread like any signal)
- * when it cannot create a peer connection at all: the agent stops waiting and says why.
+ * Sent in place of a signal (as a `signal`'s `data`, relayed unread like any signal) by the side
+ * that gives up on the connection, so the other stops waiting and says why: a host that cannot
+ * create a peer connection at all (ERR_WEBRTC_UNSUPPORTED, ERR_PEER), an agent whose connection did
+ * not come up within its bound (ERR_CONNECT_TIMEOUT: TURN unreachable, UDP blocked, relay off).
  */
-export interface PeerFailure { type: 'coview:peer-failed'; code: 'ERR_WEBRTC_UNSUPPORTED' | 'ERR_PEER' }
-export const decodePeerFailure: Decoder<PeerFailure> = object<PeerFailure>({ type: literal('coview:peer-failed'), code: literal('ERR_WEBRTC_UNSUPPORTED', 'ERR_PEER') });
+export interface PeerFailure { type: 'coview:peer-failed'; code: 'ERR_WEBRTC_UNSUPPORTED' | 'ERR_PEER' | 'ERR_CONNECT_TIMEOUT' }
+export const decodePeerFailure: Decoder<PeerFailure> = object<PeerFailure>({ type: literal('coview:peer-failed'), code: literal('ERR_WEBRTC_UNSUPPORTED', 'ERR_PEER', 'ERR_CONNECT_TIMEOUT') });
 /** A signal's data that is a PeerFailure, else null (an ordinary SDP or ICE signal). */
 export function peerFailureIn(data: unknown): PeerFailure | null {
   if ((data as { type?: unknown } | null)?.type !== 'coview:peer-failed') return null;

@@ -130,6 +130,7 @@ const tamperedError = () =>
 const PEER_FAILED_MESSAGES = {
   ERR_WEBRTC_UNSUPPORTED: "The customer's browser can't share their screen. Ask them to open the page in another browser, such as Chrome, Firefox, Edge or Safari.",
   ERR_PEER: "Couldn't connect to the customer's browser. Ask them to check their connection and share again.",
+  ERR_CONNECT_TIMEOUT: connectTimeout().message,
 } as const;
 
 export class AgentSession extends ObservableState<AgentState> {
@@ -713,6 +714,8 @@ export class AgentSession extends ObservableState<AgentState> {
     const [ms, error] = next === 'waiting' ? [APPROVAL_TIMEOUT_MS, approvalTimeout] : [CONNECT_TIMEOUT_MS, connectTimeout];
     const timer = setTimeout(() => {
       this.wait = null;
+      // The customer allowed and waits on "Connecting…" too: they are told why, not only that we left.
+      if (next === 'connecting') this.socket?.emit('signal', { data: { type: 'coview:peer-failed', code: 'ERR_CONNECT_TIMEOUT' }, peer: this.peerNumber });
       this.giveUp(error());
     }, ms);
     this.wait = { status: next, timer };

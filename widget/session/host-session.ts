@@ -9,6 +9,7 @@ import {
   isTamperedNotice,
   keysFromSecret,
   openSignal,
+  peerFailureIn,
   PROTOCOL_VERSION,
   randomRelaySalt,
   randomRoomCode,
@@ -157,6 +158,12 @@ const TAMPERED_MESSAGE =
  * no TURN) gives way to the server's encrypted relay, when the server offers one.
  */
 export const RELAY_AFTER_MS = 8_000;
+/**
+ * The customer's own bound on a first connection to an agent they allowed. The agent gives up
+ * after 20 s (CONNECT_TIMEOUT_MS in agent-session.ts) and says so; this one, later, covers what
+ * the agent's word cannot: the server gone meanwhile, or the word lost on the way.
+ */
+export const FIRST_CONNECT_TIMEOUT_MS = 30_000;
 /** While relayed (and this browser has WebRTC), a peer connection is tried again this often: the first that connects takes over. */
 export const PROBE_EVERY_MS = 15_000;
 /** Fresh codes drawn when the server says one is taken (a 45-bit clash: practically never). */
@@ -334,9 +341,7 @@ export class HostSession extends ObservableState<HostState> {
       // Declined: the code stays open (the server keeps it so) until the invitation lapses.
       if (allow) {
         this.stopInviting();
-        const live = newLive(agent, 'connecting');
-        this.lives.set(agent.id, live);
-        this.startPeer(live);
+        this.connectTo(agent);
       }
       return this.publish();
     }
@@ -345,9 +350,17 @@ export class HostSession extends ObservableState<HostState> {
     this.socket?.emit('host:decide', { agentId: agent.id, allow });
     if (!allow) return this.setState({ status: 'waiting', code, ...notice('noticeDeclined', agent.name) });
     this.setState({ status: 'connecting', code, agent });
+    this.connectTo(agent);
+  }
+
+  /** A first connection to an agent just allowed, given up with ERR_CONNECT_TIMEOUT if it is not up within FIRST_CONNECT_TIMEOUT_MS. */
+  private connectTo(agent: Agent): void {
     const live = newLive(agent, 'connecting');
     this.lives.set(agent.id, live);
     this.startPeer(live);
+    setTimeout(() => {
+      if (this.isCurrent(live) && live.phase === 'connecting' && !live.channel) this.peerFailed(live, new CoviewError('ERR_CONNECT_TIMEOUT', 'The connection to the agent did not come up in time.'));
+    }, FIRST_CONNECT_TIMEOUT_MS);
   }
 
   /**
@@ -773,6 +786,12 @@ export class HostSession extends ObservableState<HostState> {
     live.inbox = live.inbox
       .then(async () => {
         if (await isTamperedNotice(room.keys, from, data)) return await this.tampered(live, number, false);
+        // The agent gave up on a connection that did not come up: say so here too, in plain words.
+        const failure = peerFailureIn(data);
+        if (failure) {
+          if (this.isCurrent(live) && live.number === number && !live.channel) this.peerFailed(live, new CoviewError(failure.code, 'The agent gave up on a connection that did not come up.'), false);
+          return;
+        }
         // The agent's part of the relay keys. Whoever forges one only gets frames that fail their check.
         const relay = relayNoticeIn(data);
         if (relay) {
@@ -814,13 +833,15 @@ export class HostSession extends ObservableState<HostState> {
    * No peer can be made for this agent: their attempt ends with a clear error on both sides
    * (the agent is told in place of an offer) instead of "connecting" forever.
    */
-  private peerFailed(live: Live, error: unknown): void {
+  private peerFailed(live: Live, error: unknown, tellAgent = true): void {
     if (!this.isCurrent(live)) return;
     console.error('[coview] could not open a connection to the agent:', error);
     const tampered = error instanceof CoviewError && error.code === 'ERR_HANDSHAKE_TAMPERED';
-    const code = tampered ? 'ERR_HANDSHAKE_TAMPERED' : error instanceof CoviewError && error.code === 'ERR_WEBRTC_UNSUPPORTED' ? 'ERR_WEBRTC_UNSUPPORTED' : 'ERR_PEER';
-    // A tampered handshake is told to the agent with a MAC (see tampered()), not in plain words the server could forge.
-    if (!tampered) this.socket?.emit('signal', { to: live.agent.id, data: { type: 'coview:peer-failed', code }, peer: live.number });
+    const kept = ['ERR_HANDSHAKE_TAMPERED', 'ERR_WEBRTC_UNSUPPORTED', 'ERR_CONNECT_TIMEOUT'] as const;
+    const code = error instanceof CoviewError ? (kept.find((known) => known === error.code) ?? 'ERR_PEER') : 'ERR_PEER';
+    // A tampered handshake is told to the agent with a MAC (see tampered()), not in plain words the
+    // server could forge; an agent that gave up (tellAgent false) knows already.
+    if (!tampered && tellAgent) this.socket?.emit('signal', { to: live.agent.id, data: { type: 'coview:peer-failed', code }, peer: live.number });
     // Others watching carry on; the agent who could not connect is let go.
     if (this.lives.size > 1) return void this.agentGone(live, null);
     this.saved.clear();

@@ -124,6 +124,7 @@ function errorKey(code: string | undefined): WidgetKey {
     case 'ERR_WEBRTC_UNSUPPORTED':
       return 'errNoWebrtc';
     case 'ERR_PEER':
+    case 'ERR_CONNECT_TIMEOUT':
       return 'errPeer';
     case 'ERR_HANDSHAKE_TAMPERED':
       return 'errTampered';
