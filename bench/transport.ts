@@ -230,7 +230,8 @@ const row = (cells: (string | number)[], widths: number[]) => cells.map((c, i) =
 const load = () => loadavg().map((v) => v.toFixed(2)).join(', ');
 
 async function main(): Promise<void> {
-  const server = await startCoviewProcess();
+  // The server as `npm start` runs it (the npm script built it), so its CPU is the product's.
+  const server = await startCoviewProcess({}, 0, { built: true });
   const browser = await launchChromium();
   const fixtures = await startFixtureServer(server.url);
   const h = Object.assign(new Harness(), { server: { url: server.url }, fixtures, browser }) as Harness;

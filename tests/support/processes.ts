@@ -89,9 +89,13 @@ export interface RunningCoview {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** `signaling/main.ts` in its own process (through tsx), configured by environment variables. */
-export async function startCoviewProcess(env: Record<string, string> = {}, port = 0): Promise<RunningCoview> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'signaling/main.ts'], {
+/**
+ * `signaling/main.ts` in its own process, configured by environment variables: through tsx, or
+ * with `built`, the bundle `npm start` runs (dist/server.js, which must be built), for benches
+ * that measure the server's own CPU (tsx's loader thread alone costs a quarter of a core percent).
+ */
+export async function startCoviewProcess(env: Record<string, string> = {}, port = 0, { built = false } = {}): Promise<RunningCoview> {
+  const proc = spawn(process.execPath, built ? ['dist/server.js'] : ['--import', 'tsx', 'signaling/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), SERVE_DEMO: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
