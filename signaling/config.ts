@@ -1,4 +1,4 @@
-import type { IceServer } from '../widget/protocol/index.js';
+import { MAX_AGENTS, MAX_RELAY_FRAME_BYTES, RELAY_WINDOW_FRAMES, type IceServer } from '../widget/protocol/index.js';
 import type { LogLevel } from './log.js';
 import type { Limits, RelayLimits, TurnOptions } from './server.js';
 
@@ -42,11 +42,12 @@ export class ConfigError extends Error {
 
 const MAX_TTL_SECONDS = 7 * 24 * 3600;
 /**
- * A room's relay buffer holds at least one link's full window (16 sealed frames of about 16 KiB,
- * transport/relay.ts, about 257 KiB) with room to spare: below that, every snapshot overflows it,
- * the frame is refused, the link renewed with a fresh snapshot, which overflows again.
+ * A room's relay buffer holds the full windows (16 sealed frames of up to 17 KiB each,
+ * transport/relay.ts) of the host's links to every agent of a full room, and one agent's link to
+ * the host: 1360 KiB. Below that, four agents' snapshots overflow it, a frame is refused, the link
+ * renewed with a fresh snapshot, which overflows again.
  */
-export const MIN_RELAY_BUFFER_BYTES = 512 * 1024;
+export const MIN_RELAY_BUFFER_BYTES = (MAX_AGENTS + 1) * RELAY_WINDOW_FRAMES * MAX_RELAY_FRAME_BYTES;
 
 export function loadConfig(env: Env = process.env): CoviewConfig {
   return {
@@ -78,7 +79,7 @@ export function loadConfig(env: Env = process.env): CoviewConfig {
         4 * 1024 * 1024,
         MIN_RELAY_BUFFER_BYTES,
         1024 * 1024 * 1024,
-        `a whole number of bytes, at least ${MIN_RELAY_BUFFER_BYTES} (a relay link sends up to 16 frames of 16 KiB before waiting for their acks)`,
+        `a whole number of bytes, at least ${MIN_RELAY_BUFFER_BYTES} (a relay link sends up to ${RELAY_WINDOW_FRAMES} frames of 16 KiB before waiting for their acks, and a customer may have ${MAX_AGENTS} agents)`,
       ),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const) ?? 'info',

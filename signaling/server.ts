@@ -2,7 +2,10 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import {
   CoviewError,
+  LEAVING_SITE_MS,
+  MAX_AGENTS,
   MAX_SIGNAL_BYTES,
+  RELAY_WINDOW_FRAMES,
   decodeAgentResume,
   decodeCreateRoom,
   decodeHostDecision,
@@ -84,8 +87,12 @@ export const DEFAULT_RELAY: RelayLimits = { enabled: true, bytesPerSecondPerRoom
 const RELAY_ACK_MS = 10_000;
 /** Each frame costs at least this much of the room's bandwidth: a flood of tiny frames is not free. */
 const RELAY_MIN_FRAME_COST = 1024;
-/** Frames one socket may have queued or in flight: the widget's window is 16 (transport/relay.ts), so only a flood hits this. */
-export const RELAY_FRAMES_PER_SOCKET = 64;
+/**
+ * Frames one socket may have queued or in flight: a host's links to every agent of a full room
+ * with their windows full (transport/relay.ts), and one more window for a link being renewed
+ * while the old one's frames are still on their way. Only a flood hits this.
+ */
+export const RELAY_FRAMES_PER_SOCKET = (MAX_AGENTS + 1) * RELAY_WINDOW_FRAMES;
 
 export interface TurnOptions {
   /** coturn's static-auth-secret (use-auth-secret). Never leaves the server. */
@@ -593,6 +600,12 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       if (me.role === 'host') await dropRole('host-left-site');
     });
 
+    /** Until when a drop of this host socket means its page left the site (host:leaving-site). */
+    let leavingSiteUntil = 0;
+    handle('host:leaving-site', async () => {
+      if (me.role === 'host') leavingSiteUntil = now() + LEAVING_SITE_MS;
+    });
+
     handle('agent:leave', async () => {
       if (me.role === 'agent') await dropRole('host-stopped');
     });
@@ -605,6 +618,8 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
         .then(() => {
           const was = me;
           if (was.role === null) return;
+          // The page followed a link to another site a moment ago: it is gone, not reloading.
+          if (was.role === 'host' && now() < leavingSiteUntil) return dropRole('host-left-site');
           localHosts.delete(socket.id);
           metrics.rooms.set(localHosts.size);
           me = { role: null };

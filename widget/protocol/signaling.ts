@@ -62,6 +62,13 @@ export interface ClientToServerEvents {
   'host:stop': (ack?: (res: Ack<Record<string, never>>) => void) => void;
   /** As host:stop, when the customer's page leaves for another site: the agents are told so. */
   'host:left-site': () => void;
+  /**
+   * A link to another site was followed (the Navigation API's navigate event, while the page is
+   * still alive): if this socket drops within LEAVING_SITE_MS, that is the page leaving the site,
+   * and the session ends as host:left-site would end it. A page torn down before its pagehide
+   * handler could say so (a busy phone, a cross-site process swap) is still told apart from a reload.
+   */
+  'host:leaving-site': () => void;
   /** While sharing: re-opens the room's code for one more agent to join (with the customer's consent). */
   'host:invite': (request: Record<string, never>, ack: (res: Ack<Invited>) => void) => void;
   'host:resume': (request: HostResume, ack: (res: Ack<RoomResumed>) => void) => void;
@@ -132,6 +139,12 @@ export function relayNoticeIn(data: unknown): RelayNotice | null {
 
 /** The largest signal payload relayed; SDP offers with many candidates stay well under it. */
 export const MAX_SIGNAL_BYTES = 64 * 1024;
+/** How long after host:leaving-site a dropped host socket means "left the site" (a navigation that did not happen is forgotten). */
+export const LEAVING_SITE_MS = 10_000;
+/** Relay frames one link sends before waiting for their acks (transport/relay.ts); the server's limits make room for every link of a full room. */
+export const RELAY_WINDOW_FRAMES = 16;
+/** How many agents may watch one customer at once (the widget lets in no more; a host's resume names at most this many). */
+export const MAX_AGENTS = 4;
 
 const ID = 64;
 const KEY = 128;
@@ -149,7 +162,7 @@ export const decodeHostResume: Decoder<HostResume> = object<HostResume>({
   room: decodeRoomId,
   hostId: str(ID),
   hostKey: str(KEY),
-  agents: array(object<{ id: string; name: string }>({ id: str(ID), name: str(100) }), 4),
+  agents: array(object<{ id: string; name: string }>({ id: str(ID), name: str(100) }), MAX_AGENTS),
 });
 export const decodeAgentResume: Decoder<AgentResume> = object<AgentResume>({ room: decodeRoomId, agentId: str(ID), agentKey: str(KEY) });
 /** `host:invite` carries no fields (an empty object; anything that is not an object is refused). */

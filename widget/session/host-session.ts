@@ -8,6 +8,7 @@ import {
   fromBase64Url,
   isTamperedNotice,
   keysFromSecret,
+  MAX_AGENTS,
   openSignal,
   peerFailureIn,
   PROTOCOL_VERSION,
@@ -149,7 +150,7 @@ const RETRY_MAX_MS = 5_000;
 /** What the customer reads when their browser cannot share at all: no jargon, nothing to look up. */
 const NO_WEBRTC_MESSAGE = "This browser can't share your screen. Open this page in another browser, such as Chrome, Firefox, Edge or Safari, and try again.";
 /** How many agents may watch at once (the server takes back at most this many on a resume). */
-export const MAX_AGENTS = 4;
+export { MAX_AGENTS };
 /** What the customer reads when the connection to an agent was tampered with on the way (see handshake.ts). */
 const TAMPERED_MESSAGE =
   'The connection to your support agent was tampered with on the way, so it was stopped before anything was shared. Contact your support team another way (for example by phone) before sharing again.';
@@ -198,6 +199,15 @@ interface Live {
   /** While relayed: a peer connection being tried on the side, which takes over once it connects. */
   probe: { peer: PeerLink; number: number } | null;
   probeTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** A navigation's destination is on this page's origin (a page of this site may resume the session). */
+function isSameSite(destination: string): boolean {
+  try {
+    return new URL(destination, location.href).origin === location.origin;
+  } catch {
+    return false;
+  }
 }
 
 function newLive(agent: Agent, phase: Live['phase']): Live {
@@ -249,6 +259,8 @@ export class HostSession extends ObservableState<HostState> {
     const navigation = (globalThis as { navigation?: EventTarget }).navigation;
     navigation?.addEventListener('navigate', (event) => {
       this.navigatingTo = (event as Event & { destination?: { url?: string } }).destination?.url ?? null;
+      // Said now, while the page is alive: it may be torn down before pagehide can say more.
+      if (this.room && this.navigatingTo !== null && !isSameSite(this.navigatingTo)) this.socket?.emit('host:leaving-site');
     });
   }
 
@@ -1070,12 +1082,7 @@ export class HostSession extends ObservableState<HostState> {
     const destination = this.navigatingTo;
     this.navigatingTo = null;
     if (!this.room) return;
-    let sameSite = false;
-    try {
-      sameSite = destination !== null && new URL(destination, location.href).origin === location.origin;
-    } catch {
-      sameSite = false;
-    }
+    const sameSite = destination !== null && isSameSite(destination);
     if (destination !== null && !sameSite) {
       // Leaving the site ends sharing: the agents are told plainly, and nothing resumes.
       this.saved.clear();

@@ -1,4 +1,4 @@
-import { CoviewError, RelayCipher, type Ack } from '../protocol/index.js';
+import { CoviewError, RELAY_WINDOW_FRAMES, RelayCipher, type Ack } from '../protocol/index.js';
 import type { PeerEvents, PeerLink } from './peer.js';
 
 /**
@@ -13,7 +13,7 @@ import type { PeerEvents, PeerLink } from './peer.js';
  * session renews it (a fresh link, fresh keys, and a fresh snapshot), so nothing is applied out of
  * order and the session goes on.
  */
-export const WINDOW_FRAMES = 16;
+export const WINDOW_FRAMES = RELAY_WINDOW_FRAMES;
 /** A frame the other side has not acknowledged in this long is lost (it went away, or the server did). */
 const ACK_TIMEOUT_MS = 15_000;
 /** How long `destroy()` still lets frames already written be sealed and emitted (a goodbye), like the WebRTC path's wait for flushed(). */

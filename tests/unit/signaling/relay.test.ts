@@ -8,6 +8,7 @@ import { RELAY_OVERHEAD_BYTES } from '../../../widget/protocol/relay-crypto.js';
 import { FRAME_BYTES } from '../../../widget/transport/channel.js';
 import { WINDOW_FRAMES } from '../../../widget/transport/relay.js';
 import { RELAY_FRAMES_PER_SOCKET } from '../../../signaling/server.js';
+import { MAX_AGENTS } from '../../../widget/protocol/index.js';
 import { newRoomId } from './room-ids.js';
 
 type Client = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
@@ -48,7 +49,22 @@ async function session() {
   const accepted = once(agent, 'join:accepted');
   host.emit('host:decide', { agentId: joined.agentId, allow: true });
   await accepted;
-  return { host, agent, agentId: joined.agentId, hostId: created.hostId, created };
+  return { host, agent, agentId: joined.agentId, hostId: created.hostId, created, room };
+}
+
+/** One more agent let into a live room, through an invitation (as "Invite another agent" does). */
+async function another(host: Client, room: string) {
+  const invited = await host.emitWithAck('host:invite', {});
+  if (!invited.ok) throw new Error(invited.error.message);
+  const agent = await client();
+  const request = once<[{ agentId: string }]>(host, 'agent:request');
+  const joined = await agent.emitWithAck('agent:join', { room, name: 'Ben' });
+  if (!joined.ok) throw new Error(joined.error.message);
+  await request;
+  const accepted = once(agent, 'join:accepted');
+  host.emit('host:decide', { agentId: joined.agentId, allow: true });
+  await accepted;
+  return { agent, agentId: joined.agentId };
 }
 
 /** Collects the relay frames `socket` receives, acknowledging each after `ackAfter` resolves. */
@@ -157,6 +173,27 @@ describe('the encrypted relay', () => {
     expect(frames.length).toBeLessThanOrEqual(1);
   });
 
+  it('takes a full room at its smallest buffer: the host’s links to every agent with their windows full, none refused', async () => {
+    await start({ relay: { bufferBytesPerRoom: MIN_RELAY_BUFFER_BYTES } });
+    const { host, agent, agentId, room } = await session();
+    const agents = [{ agent, agentId }];
+    while (agents.length < MAX_AGENTS) agents.push(await another(host, room));
+    // Nobody acknowledges: every link's window stays full, as during four snapshots at once.
+    const received = agents.map(({ agent: socket }) => receiver(socket, () => new Promise(() => {})));
+    const data = frame(FRAME_BYTES + RELAY_OVERHEAD_BYTES);
+    const refusals: string[] = [];
+    for (const { agentId: to } of agents) {
+      for (let i = 0; i < WINDOW_FRAMES; i++) {
+        void host.emitWithAck('relay', { to, peer: 1, data }).then((ack) => {
+          if (!ack.ok) refusals.push(ack.error.message);
+        }, () => {}); // Still waiting when the test ends: cut off by the disconnect.
+      }
+    }
+    await expect.poll(() => received.map((frames) => frames.length)).toEqual(agents.map(() => WINDOW_FRAMES));
+    expect(refusals).toEqual([]);
+    expect(RELAY_FRAMES_PER_SOCKET).toBeGreaterThan(MAX_AGENTS * WINDOW_FRAMES);
+  });
+
   it('caps the frames one socket has waiting, and a flood of them does not hold up its signals', async () => {
     // A slow room: the frames let in wait for bandwidth a long time; a big buffer, so only the per-socket cap refuses.
     await start({ relay: { bytesPerSecondPerRoom: 64 * 1024, bufferBytesPerRoom: 64 * 1024 * 1024 } });
@@ -224,11 +261,11 @@ describe('relay configuration', () => {
     expect(() => loadConfig({ RELAY_ROOM_BUFFER_BYTES: '10' })).toThrow(/RELAY_ROOM_BUFFER_BYTES should be/);
   });
 
-  it('keeps the room buffer above one relay link’s full window, with a clear error below it', () => {
+  it('keeps the room buffer above the full windows of every link of a full room, with a clear error below it', () => {
     const window = WINDOW_FRAMES * (FRAME_BYTES + RELAY_OVERHEAD_BYTES);
-    expect(MIN_RELAY_BUFFER_BYTES).toBeGreaterThanOrEqual(window);
+    expect(MIN_RELAY_BUFFER_BYTES).toBeGreaterThanOrEqual((MAX_AGENTS + 1) * window);
     expect(loadConfig({ RELAY_ROOM_BUFFER_BYTES: String(MIN_RELAY_BUFFER_BYTES) }).relay.bufferBytesPerRoom).toBe(MIN_RELAY_BUFFER_BYTES);
     // 256 KiB: under one window; it used to be accepted, and refused frames during every snapshot.
-    expect(() => loadConfig({ RELAY_ROOM_BUFFER_BYTES: String(256 * 1024) })).toThrow(/RELAY_ROOM_BUFFER_BYTES should be a whole number of bytes, at least 524288/);
+    expect(() => loadConfig({ RELAY_ROOM_BUFFER_BYTES: String(256 * 1024) })).toThrow(/RELAY_ROOM_BUFFER_BYTES should be a whole number of bytes, at least 1392640/);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Ack, ClientToServerEvents, IceServer, Joined, ServerToClientEvents } from '../../../widget/protocol/index.js';
+import { LEAVING_SITE_MS, type Ack, type ClientToServerEvents, type IceServer, type Joined, type ServerToClientEvents } from '../../../widget/protocol/index.js';
 import { createAppServer, type AppServer, type AppServerOptions } from '../../../signaling/http.js';
 import { newRoomId } from './room-ids.js';
 
@@ -253,6 +253,35 @@ describe('signaling server', () => {
       expect(await ended).toEqual([{ reason: 'host-left' }]);
       const late = await client();
       expectError(await joinAs(late, { code, name: 'Bo' }), 'ERR_ROOM_NOT_FOUND');
+    });
+
+    it('a host socket that drops just after its page followed a link to another site ends the session as "left the site", at once', async () => {
+      // A grace period of minutes: only host:leaving-site can end the session within the test.
+      let t = 1_000_000;
+      await start({ graceMs: 5 * 60_000, now: () => t });
+      const { host, agent, code } = await liveSession();
+      const ended = next(agent, 'session:ended');
+      host.emit('host:leaving-site');
+      // The page is torn down before its pagehide handler could say more (once the word is out:
+      // a client closed at once can drop what it just emitted, see closeAfterLastWord).
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      host.disconnect();
+      expect(await ended).toEqual([{ reason: 'host-left-site' }]);
+      expectError(await joinAs(await client(), { code, name: 'Bo' }), 'ERR_ROOM_NOT_FOUND');
+
+      // A link to another site that did not take the page away (a download, a cancelled navigation)
+      // is forgotten: a drop later on is a reload or a flaky network, and keeps the session.
+      const other = await liveSession();
+      other.host.emit('host:leaving-site');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      t += LEAVING_SITE_MS + 1;
+      let endedLater = false;
+      other.agent.on('session:ended', () => (endedLater = true));
+      other.host.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(endedLater).toBe(false);
+      // Kept for the grace period, its host marked away (it may come back), as for any drop.
+      expect(await app!.store.get(other.code)).toMatchObject({ hostOfflineSince: t });
     });
 
     it('tells agents when the host stops sharing, and forgets the code', async () => {
