@@ -12,6 +12,7 @@ import {
   decodeHostInvite,
   decodeHostResume,
   decodeJoinRequest,
+  decodeLeavingSite,
   decodePeerRestart,
   decodeRelayOut,
   decodeSignalOut,
@@ -295,11 +296,15 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       await socket.join(person(id));
     }
 
+    /** Until when a drop of this host socket means its page left the site (host:leaving-site); a new role starts without it. */
+    let leavingSiteUntil = 0;
+
     /** One role per socket: taking a new one ends or leaves the old. */
     async function dropRole(reason: EndReason): Promise<void> {
       const was = me;
       if (was.role === null) return;
       me = { role: null };
+      leavingSiteUntil = 0;
       await socket.leave(person(was.id));
       if (was.role === 'host') {
         localHosts.delete(socket.id);
@@ -600,10 +605,9 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       if (me.role === 'host') await dropRole('host-left-site');
     });
 
-    /** Until when a drop of this host socket means its page left the site (host:leaving-site). */
-    let leavingSiteUntil = 0;
-    handle('host:leaving-site', async () => {
-      if (me.role === 'host') leavingSiteUntil = now() + LEAVING_SITE_MS;
+    handle('host:leaving-site', async (args) => {
+      const { leaving } = decodeLeavingSite(args[0]);
+      leavingSiteUntil = leaving && me.role === 'host' ? now() + LEAVING_SITE_MS : 0;
     });
 
     handle('agent:leave', async () => {
@@ -615,11 +619,12 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       // After the events that came before it: a client that says something (a signal, a leave)
       // and closes at once is still heard, as who it was.
       chain = chain
-        .then(() => {
+        .then(async () => {
           const was = me;
           if (was.role === null) return;
-          // The page followed a link to another site a moment ago: it is gone, not reloading.
-          if (was.role === 'host' && now() < leavingSiteUntil) return dropRole('host-left-site');
+          // The page followed a link to another site a moment ago: it is gone, not reloading (unless
+          // it is back on another socket already, or this server is the one going away).
+          if (was.role === 'host' && now() < leavingSiteUntil && !draining && (await io.in(person(was.id)).fetchSockets()).length === 0) return dropRole('host-left-site');
           localHosts.delete(socket.id);
           metrics.rooms.set(localHosts.size);
           me = { role: null };

@@ -65,6 +65,23 @@ describe('sessions survive faults', () => {
     await eventually(() => agent.frame.locator('#notes').inputValue(), (v) => v === 'after recovery');
   });
 
+  it('a link to another site that leaves the page where it is (a 204) does not count as leaving: a same-site link just after still resumes', async () => {
+    const { customer, agent, code } = await live();
+    // The other site answers 204 No Content: the browser stays on this page.
+    await customer.page.context().route(`${h.server.url}/healthz`, (route) => route.fulfill({ status: 204 }));
+    await customer.page.locator('#to-elsewhere').click();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await customer.state()).toBe('sharing');
+    // Within the server's 10 s window: the page's next load must be taken as the same-site move it is.
+    await customer.page.locator('#to-orders').click();
+    await customer.page.waitForURL(/orders\.html/);
+    await eventually(title(agent), (t) => t === 'Your orders', 15_000);
+    await agent.waitForState('live');
+    await customer.waitForState('sharing');
+    expect(await customer.text()).toContain(`Code ${code}`);
+    expect(await statesOf(agent.page)).not.toContain('ended');
+  });
+
   it('following a link on the same site carries the session to the next page: same code, no new consent', async () => {
     const { customer, agent, code } = await live();
     await customer.page.locator('#to-orders').click();

@@ -63,12 +63,13 @@ export interface ClientToServerEvents {
   /** As host:stop, when the customer's page leaves for another site: the agents are told so. */
   'host:left-site': () => void;
   /**
-   * A link to another site was followed (the Navigation API's navigate event, while the page is
-   * still alive): if this socket drops within LEAVING_SITE_MS, that is the page leaving the site,
-   * and the session ends as host:left-site would end it. A page torn down before its pagehide
-   * handler could say so (a busy phone, a cross-site process swap) is still told apart from a reload.
+   * `leaving: true`: a link to another site was followed (the Navigation API's navigate event,
+   * while the page is still alive). If this socket drops within LEAVING_SITE_MS, that is the page
+   * leaving the site, and the session ends as host:left-site would end it: a page torn down before
+   * its pagehide handler could say so (a busy phone, a cross-site process swap) is still told apart
+   * from a reload. `leaving: false` takes it back (the page is still here, or went same-site).
    */
-  'host:leaving-site': () => void;
+  'host:leaving-site': (intent: LeavingSite) => void;
   /** While sharing: re-opens the room's code for one more agent to join (with the customer's consent). */
   'host:invite': (request: Record<string, never>, ack: (res: Ack<Invited>) => void) => void;
   'host:resume': (request: HostResume, ack: (res: Ack<RoomResumed>) => void) => void;
@@ -167,6 +168,8 @@ export const decodeHostResume: Decoder<HostResume> = object<HostResume>({
 export const decodeAgentResume: Decoder<AgentResume> = object<AgentResume>({ room: decodeRoomId, agentId: str(ID), agentKey: str(KEY) });
 /** `host:invite` carries no fields (an empty object; anything that is not an object is refused). */
 export const decodeHostInvite: Decoder<Record<string, never>> = object<Record<string, never>>({});
+export interface LeavingSite { leaving: boolean }
+export const decodeLeavingSite: Decoder<LeavingSite> = object<LeavingSite>({ leaving: bool });
 export const decodePeerRestart: Decoder<{ peer: number }> = object<{ peer: number }>({ peer: int });
 export const decodeSignalOut: Decoder<SignalOut> = (input, path) => {
   const { to, peer } = object<{ to?: string; peer?: number }>({ to: optional(str(ID)), peer: optional(int) })(input, path);

@@ -8,6 +8,7 @@ import {
   fromBase64Url,
   isTamperedNotice,
   keysFromSecret,
+  LEAVING_SITE_MS,
   MAX_AGENTS,
   openSignal,
   peerFailureIn,
@@ -199,6 +200,10 @@ interface Live {
   /** While relayed: a peer connection being tried on the side, which takes over once it connects. */
   probe: { peer: PeerLink; number: number } | null;
   probeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Gives up a first connection that never came up (FIRST_CONNECT_TIMEOUT_MS). */
+  connectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A channel to this agent was open at least once: later drops are reconnections, bounded by the agent. */
+  everConnected: boolean;
 }
 
 /** A navigation's destination is on this page's origin (a page of this site may resume the session). */
@@ -211,7 +216,7 @@ function isSameSite(destination: string): boolean {
 }
 
 function newLive(agent: Agent, phase: Live['phase']): Live {
-  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), outbox: Promise.resolve(), inbox: Promise.resolve(), retries: 0, retryTimer: undefined, awayTimer: undefined, fallbackTimer: undefined, relayed: false, relaySalt: null, reported: null, probe: null, probeTimer: undefined };
+  return { agent, phase, peer: null, number: 0, channel: null, control: null, sentAssets: new Set(), outbox: Promise.resolve(), inbox: Promise.resolve(), retries: 0, retryTimer: undefined, awayTimer: undefined, fallbackTimer: undefined, relayed: false, relaySalt: null, reported: null, probe: null, probeTimer: undefined, connectTimer: undefined, everConnected: false };
 }
 
 /**
@@ -246,6 +251,10 @@ export class HostSession extends ObservableState<HostState> {
   /** Another agent waiting for the customer's answer while sharing. */
   private asking: Agent | null = null;
   private navigatingTo: string | null = null;
+  /** Takes back a host:leaving-site if this page is still here a moment after the navigation began. */
+  private stillHere: ReturnType<typeof setTimeout> | undefined;
+  /** The server was told this page is leaving the site, and not told otherwise since. */
+  private saidLeaving = false;
   private readonly saved = resumeSlot<SavedHost>(HOST_SLOT_KEY, RESUME_WITHIN_MS);
   private privacyOptions: PrivacyOptions = {};
   private privacy: Privacy = createPrivacy();
@@ -258,9 +267,21 @@ export class HostSession extends ObservableState<HostState> {
     // moment", another site means sharing ends. Without it, an unload may be a reload or a close.
     const navigation = (globalThis as { navigation?: EventTarget }).navigation;
     navigation?.addEventListener('navigate', (event) => {
-      this.navigatingTo = (event as Event & { destination?: { url?: string } }).destination?.url ?? null;
-      // Said now, while the page is alive: it may be torn down before pagehide can say more.
-      if (this.room && this.navigatingTo !== null && !isSameSite(this.navigatingTo)) this.socket?.emit('host:leaving-site');
+      const navigate = event as Event & { destination?: { url?: string }; downloadRequest?: string | null };
+      this.navigatingTo = navigate.destination?.url ?? null;
+      // Said now, while the page is alive: it may be torn down before pagehide can say more. A
+      // download leaves the page where it is; so does any navigation after which this page is
+      // still here a moment later (a 204, "Stay on page"), or that a same-site one replaced.
+      if (!this.room || this.navigatingTo === null) return;
+      const leaving = navigate.downloadRequest == null && !isSameSite(this.navigatingTo);
+      clearTimeout(this.stillHere);
+      this.stillHere = undefined;
+      if (!leaving) {
+        if (this.saidLeaving) this.sayLeaving(false);
+        return;
+      }
+      this.sayLeaving(true);
+      this.stillHere = setTimeout(() => this.sayLeaving(false), LEAVING_SITE_MS / 2);
     });
   }
 
@@ -370,8 +391,10 @@ export class HostSession extends ObservableState<HostState> {
     const live = newLive(agent, 'connecting');
     this.lives.set(agent.id, live);
     this.startPeer(live);
-    setTimeout(() => {
-      if (this.isCurrent(live) && live.phase === 'connecting' && !live.channel) this.peerFailed(live, new CoviewError('ERR_CONNECT_TIMEOUT', 'The connection to the agent did not come up in time.'));
+    // Whatever happened meanwhile (ICE failed and retried, a relay that closed with the server):
+    // a channel that was never open by then is given up, and the agent told if it can be.
+    live.connectTimer = setTimeout(() => {
+      if (this.isCurrent(live) && !live.everConnected) this.peerFailed(live, new CoviewError('ERR_CONNECT_TIMEOUT', 'The connection to the agent did not come up in time.'));
     }, FIRST_CONNECT_TIMEOUT_MS);
   }
 
@@ -552,6 +575,14 @@ export class HostSession extends ObservableState<HostState> {
     });
     socket.on('signal', ({ from, data, peer }) => {
       const live = this.lives.get(from);
+      // The agent gave up on a connection that never came up (whichever peer number it last saw):
+      // say so here too. Only that: an agent's word cannot tell the customer to change browsers.
+      if (live && peerFailureIn(data)?.code === 'ERR_CONNECT_TIMEOUT') {
+        live.inbox = live.inbox.then(() => {
+          if (this.isCurrent(live) && !live.everConnected) this.peerFailed(live, new CoviewError('ERR_CONNECT_TIMEOUT', 'The agent gave up on a connection that did not come up.'), false);
+        }).catch((error: unknown) => console.warn('[coview]', error));
+        return;
+      }
       if (live?.probe && peer === live.probe.number) this.onProbeSignal(live, live.probe, data);
       else if (live && (peer === undefined || peer === live.number)) this.onSignal(live, data);
     });
@@ -798,12 +829,6 @@ export class HostSession extends ObservableState<HostState> {
     live.inbox = live.inbox
       .then(async () => {
         if (await isTamperedNotice(room.keys, from, data)) return await this.tampered(live, number, false);
-        // The agent gave up on a connection that did not come up: say so here too, in plain words.
-        const failure = peerFailureIn(data);
-        if (failure) {
-          if (this.isCurrent(live) && live.number === number && !live.channel) this.peerFailed(live, new CoviewError(failure.code, 'The agent gave up on a connection that did not come up.'), false);
-          return;
-        }
         // The agent's part of the relay keys. Whoever forges one only gets frames that fail their check.
         const relay = relayNoticeIn(data);
         if (relay) {
@@ -959,6 +984,8 @@ export class HostSession extends ObservableState<HostState> {
     // Keyed by the wire URL (resource role), the one the agent's stylesheets name.
     for (const url of pageFontUrls(document, this.privacy)) void this.sendAsset(live, this.privacy.url(url, document, 'resource'));
     live.phase = 'live';
+    live.everConnected = true;
+    clearTimeout(live.connectTimer);
     this.publish();
     this.save();
   }
@@ -1063,6 +1090,7 @@ export class HostSession extends ObservableState<HostState> {
       clearTimeout(live.retryTimer);
       clearTimeout(live.awayTimer);
       clearTimeout(live.fallbackTimer);
+      clearTimeout(live.connectTimer);
       this.dropPeer(live);
       this.save();
       return this.publish();
@@ -1076,6 +1104,11 @@ export class HostSession extends ObservableState<HostState> {
     } catch (error) {
       this.setState({ status: 'error', message: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  private sayLeaving(leaving: boolean): void {
+    this.saidLeaving = leaving;
+    this.socket?.emit('host:leaving-site', { leaving });
   }
 
   private onPageHide(): void {
@@ -1126,6 +1159,7 @@ export class HostSession extends ObservableState<HostState> {
       clearTimeout(live.awayTimer);
       clearTimeout(live.fallbackTimer);
       clearTimeout(live.probeTimer);
+      clearTimeout(live.connectTimer);
       live.probe?.peer.destroy();
       live.probe = null;
       live.control = null;

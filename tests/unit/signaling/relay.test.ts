@@ -191,7 +191,6 @@ describe('the encrypted relay', () => {
     }
     await expect.poll(() => received.map((frames) => frames.length)).toEqual(agents.map(() => WINDOW_FRAMES));
     expect(refusals).toEqual([]);
-    expect(RELAY_FRAMES_PER_SOCKET).toBeGreaterThan(MAX_AGENTS * WINDOW_FRAMES);
   });
 
   it('caps the frames one socket has waiting, and a flood of them does not hold up its signals', async () => {

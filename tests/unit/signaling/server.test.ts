@@ -261,7 +261,7 @@ describe('signaling server', () => {
       await start({ graceMs: 5 * 60_000, now: () => t });
       const { host, agent, code } = await liveSession();
       const ended = next(agent, 'session:ended');
-      host.emit('host:leaving-site');
+      host.emit('host:leaving-site', { leaving: true });
       // The page is torn down before its pagehide handler could say more (once the word is out:
       // a client closed at once can drop what it just emitted, see closeAfterLastWord).
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -271,17 +271,21 @@ describe('signaling server', () => {
 
       // A link to another site that did not take the page away (a download, a cancelled navigation)
       // is forgotten: a drop later on is a reload or a flaky network, and keeps the session.
-      const other = await liveSession();
-      other.host.emit('host:leaving-site');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      t += LEAVING_SITE_MS + 1;
-      let endedLater = false;
-      other.agent.on('session:ended', () => (endedLater = true));
-      other.host.disconnect();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(endedLater).toBe(false);
-      // Kept for the grace period, its host marked away (it may come back), as for any drop.
-      expect(await app!.store.get(other.code)).toMatchObject({ hostOfflineSince: t });
+      // Either it lapses, or the page takes it back (still here a moment later, or went same-site).
+      for (const forget of [() => (t += LEAVING_SITE_MS + 1), (host: Client) => host.emit('host:leaving-site', { leaving: false })]) {
+        const other = await liveSession();
+        other.host.emit('host:leaving-site', { leaving: true });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        forget(other.host);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        let endedLater = false;
+        other.agent.on('session:ended', () => (endedLater = true));
+        other.host.disconnect();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(endedLater).toBe(false);
+        // Kept for the grace period, its host marked away (it may come back), as for any drop.
+        expect(await app!.store.get(other.code)).toMatchObject({ hostOfflineSince: t });
+      }
     });
 
     it('tells agents when the host stops sharing, and forgets the code', async () => {
