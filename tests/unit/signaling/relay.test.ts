@@ -41,24 +41,22 @@ async function session() {
   const room = newRoomId();
   const created = await host.emitWithAck('host:create', { room });
   if (!created.ok) throw new Error(created.error.message);
-  const agent = await client();
-  const request = once<[{ agentId: string }]>(host, 'agent:request');
-  const joined = await agent.emitWithAck('agent:join', { room, name: 'Ana' });
-  if (!joined.ok) throw new Error(joined.error.message);
-  await request;
-  const accepted = once(agent, 'join:accepted');
-  host.emit('host:decide', { agentId: joined.agentId, allow: true });
-  await accepted;
-  return { host, agent, agentId: joined.agentId, hostId: created.hostId, created, room };
+  const { agent, agentId } = await letIn(host, room, 'Ana');
+  return { host, agent, agentId, hostId: created.hostId, created, room };
 }
 
 /** One more agent let into a live room, through an invitation (as "Invite another agent" does). */
 async function another(host: Client, room: string) {
   const invited = await host.emitWithAck('host:invite', {});
   if (!invited.ok) throw new Error(invited.error.message);
+  return letIn(host, room, 'Ben');
+}
+
+/** A new agent joins `room` and its host allows them. */
+async function letIn(host: Client, room: string, name: string) {
   const agent = await client();
   const request = once<[{ agentId: string }]>(host, 'agent:request');
-  const joined = await agent.emitWithAck('agent:join', { room, name: 'Ben' });
+  const joined = await agent.emitWithAck('agent:join', { room, name });
   if (!joined.ok) throw new Error(joined.error.message);
   await request;
   const accepted = once(agent, 'join:accepted');
