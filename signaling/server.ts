@@ -624,7 +624,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
           if (was.role === null) return;
           // The page followed a link to another site a moment ago: it is gone, not reloading (unless
           // it is back on another socket already, or this server is the one going away).
-          if (was.role === 'host' && now() < leavingSiteUntil && !draining && (await io.in(person(was.id)).fetchSockets()).length === 0) return dropRole('host-left-site');
+          if (was.role === 'host' && now() < leavingSiteUntil && !draining && (await nobodyElseIs(was.id))) return dropRole('host-left-site');
           localHosts.delete(socket.id);
           metrics.rooms.set(localHosts.size);
           me = { role: null };
@@ -633,6 +633,15 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
         .catch(onError);
     });
   });
+
+  /** No socket on any process is `id` now. Not sure (a process did not answer) counts as someone: the caller then keeps the usual grace. */
+  async function nobodyElseIs(id: string): Promise<boolean> {
+    try {
+      return (await io.in(person(id)).fetchSockets()).length === 0;
+    } catch {
+      return false;
+    }
+  }
 
   /**
    * A socket dropped. Its person keeps their place for the grace period (they may be reloading,

@@ -267,22 +267,29 @@ export class HostSession extends ObservableState<HostState> {
     // moment", another site means sharing ends. Without it, an unload may be a reload or a close.
     const navigation = (globalThis as { navigation?: EventTarget }).navigation;
     navigation?.addEventListener('navigate', (event) => {
-      const navigate = event as Event & { destination?: { url?: string }; downloadRequest?: string | null };
+      const navigate = event as Event & { destination?: { url?: string; sameDocument?: boolean }; downloadRequest?: string | null };
+      // pushState, replaceState, a #hash: this document stays, whatever is pending. A download too.
+      if (navigate.destination?.sameDocument || navigate.downloadRequest != null) return;
       this.navigatingTo = navigate.destination?.url ?? null;
-      // Said now, while the page is alive: it may be torn down before pagehide can say more. A
-      // download leaves the page where it is; so does any navigation after which this page is
-      // still here a moment later (a 204, "Stay on page"), or that a same-site one replaced.
+      // Said now, while the page is alive: it may be torn down before pagehide can say more.
       if (!this.room || this.navigatingTo === null) return;
-      const leaving = navigate.downloadRequest == null && !isSameSite(this.navigatingTo);
+      if (isSameSite(this.navigatingTo)) return this.stayingAfterAll(false);
       clearTimeout(this.stillHere);
-      this.stillHere = undefined;
-      if (!leaving) {
-        if (this.saidLeaving) this.sayLeaving(false);
-        return;
-      }
       this.sayLeaving(true);
-      this.stillHere = setTimeout(() => this.sayLeaving(false), LEAVING_SITE_MS / 2);
+      // Still here a moment later (a 204, "Stay on page", a slow site): the page did not leave. A
+      // site slower than this that then tears the page down before pagehide is told as a close.
+      this.stillHere = setTimeout(() => this.stayingAfterAll(true), LEAVING_SITE_MS / 2);
     });
+    // A navigation the site's script or the browser cancelled.
+    navigation?.addEventListener('navigateerror', () => this.stayingAfterAll(true));
+  }
+
+  /** A navigation to another site did not take this page away (or a same-site one replaced it): take back what was said. */
+  private stayingAfterAll(forgetDestination: boolean): void {
+    clearTimeout(this.stillHere);
+    this.stillHere = undefined;
+    if (forgetDestination) this.navigatingTo = null;
+    if (this.saidLeaving) this.sayLeaving(false);
   }
 
   async start(options: StartOptions = {}): Promise<{ code: string }> {
@@ -1154,6 +1161,10 @@ export class HostSession extends ObservableState<HostState> {
   }
 
   private teardownLives(): void {
+    // Whatever this page said about leaving belonged to the sessions ending here.
+    clearTimeout(this.stillHere);
+    this.stillHere = undefined;
+    this.saidLeaving = false;
     for (const live of this.lives.values()) {
       clearTimeout(live.retryTimer);
       clearTimeout(live.awayTimer);

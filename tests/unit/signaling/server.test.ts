@@ -288,6 +288,33 @@ describe('signaling server', () => {
       }
     });
 
+    it('a host back on another socket is not taken as leaving when its old socket drops after host:leaving-site', async () => {
+      await start({ graceMs: 5 * 60_000 });
+      const old = await client();
+      const room = newRoomId();
+      const created = await old.emitWithAck('host:create', { room });
+      if (!created.ok) throw new Error(created.error.message);
+      const agent = await client();
+      const request = next(old, 'agent:request');
+      const joined = await joinAs(agent, { code: room, name: 'Ana' });
+      if (!joined.ok) throw new Error(joined.error.message);
+      await request;
+      old.emit('host:decide', { agentId: joined.agentId, allow: true });
+      await next(agent, 'join:accepted');
+      // The same customer, already on a new socket (a reconnect raced the old one's drop).
+      const back = await client();
+      const resumed = await back.emitWithAck('host:resume', { room, hostId: created.hostId, hostKey: created.hostKey, agents: [{ id: joined.agentId, name: 'Ana' }] });
+      expect(resumed.ok).toBe(true);
+      let ended = false;
+      agent.on('session:ended', () => (ended = true));
+      old.emit('host:leaving-site', { leaving: true });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      old.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(ended).toBe(false);
+      expect(await app!.store.get(room)).toMatchObject({ hostId: created.hostId, hostOfflineSince: null });
+    });
+
     it('tells agents when the host stops sharing, and forgets the code', async () => {
       await start();
       const { host, agent, code } = await liveSession();
