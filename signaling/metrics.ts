@@ -1,12 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** How often the event-loop lag is sampled (coview_process_nodejs_eventloop_lag_*). */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /**
  * Prometheus metrics for one signaling process (GET /metrics). With several processes, sum them
  * in Prometheus: each counts the sockets and rooms it serves.
  */
-/** How often the event-loop lag is sampled (coview_process_nodejs_eventloop_lag_*). */
-export const EVENT_LOOP_SAMPLE_MS = 100;
-
 export function createMetrics() {
   const registry = new Registry();
   // The event-loop lag histogram samples on a timer; prom-client's default of every 10 ms woke an

@@ -150,8 +150,6 @@ const AGENT_RETURN_MS = 5_000;
 const RETRY_MAX_MS = 5_000;
 /** What the customer reads when their browser cannot share at all: no jargon, nothing to look up. */
 const NO_WEBRTC_MESSAGE = "This browser can't share your screen. Open this page in another browser, such as Chrome, Firefox, Edge or Safari, and try again.";
-/** How many agents may watch at once (the server takes back at most this many on a resume). */
-export { MAX_AGENTS };
 /** What the customer reads when the connection to an agent was tampered with on the way (see handshake.ts). */
 const TAMPERED_MESSAGE =
   'The connection to your support agent was tampered with on the way, so it was stopped before anything was shared. Contact your support team another way (for example by phone) before sharing again.';

@@ -1,6 +1,7 @@
 import { render, type ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { MAX_AGENTS, type HostSession, type HostState } from '../session/host-session.js';
+import { MAX_AGENTS } from '../protocol/index.js';
+import type { HostSession, HostState } from '../session/host-session.js';
 import { ObservableState } from '../session/observable-state.js';
 import { WIDGET_MESSAGES, type WidgetKey, type WidgetMessages } from '../i18n/widget-messages.js';
 import { createTranslator, pickLocale, type TextOverrides, type Translator } from '../i18n/translate.js';
