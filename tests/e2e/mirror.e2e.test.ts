@@ -125,6 +125,23 @@ describe('components, frames, canvas and media on the agent', () => {
     expect(await agent.frame.locator('#late-shadow').textContent()).toBe('Attached after sharing');
   });
 
+  it('one constructed sheet shared by many shadow roots travels once, and an edit to it restyles every copy', async () => {
+    const { customer, agent } = await h.liveSession('components.html', { recordWire: true });
+    const badges = ['#badge1', '#badge2', '#badge3'];
+    for (const badge of badges) expect(await agentStyle(agent, `${badge} .badge`, 'color'), badge).toBe('rgb(0, 0, 139)');
+    const textSent = async (color: string) => (await readWire(customer.page)).messages.filter((m) => m.includes(color)).length;
+    // Three roots adopt it: its text went out in one message, the roots name it.
+    expect(await textSent('rgb(0, 0, 139)')).toBe(1);
+
+    await customer.page.evaluate(() => (window as unknown as { components: Record<string, () => void> }).components.restyleBadges!());
+    for (const badge of badges) await eventually(() => agentStyle(agent, `${badge} .badge`, 'color'), (c) => c === 'rgb(139, 0, 0)', 5_000);
+    expect(await textSent('rgb(139, 0, 0)')).toBe(1);
+    // A component added later adopts the sheet the agent already has, with its edited text.
+    await customer.page.evaluate(() => (window as unknown as { components: Record<string, () => void> }).components.addBadge!());
+    await eventually(() => agentStyle(agent, '#badge4 .badge', 'color'), (c) => c === 'rgb(139, 0, 0)', 5_000);
+    expect(await textSent('rgb(139, 0, 0)')).toBe(1);
+  });
+
   it('same-origin frames, nested, are mirrored with their changes and typing', async () => {
     const { customer, agent } = await h.liveSession('components.html');
     const outer = agent.frame.frameLocator('#outer-frame');

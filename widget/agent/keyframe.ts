@@ -90,10 +90,13 @@ function stateKey(message: HostMessage): string | null {
     case 'input':
     case 'scroll':
     case 'stylesheet':
+    case 'adopted-sheets':
     case 'adopted-styles':
     case 'canvas':
     case 'media':
       return `${message.type}:${message.id}`;
+    case 'sheet':
+      return `sheet:${message.sheet}`;
     case 'asset':
       return `asset:${message.url}`;
     case 'viewport':
@@ -112,6 +115,7 @@ function namedNodes(message: HostMessage): number[] {
     case 'input':
     case 'scroll':
     case 'stylesheet':
+    case 'adopted-sheets':
     case 'adopted-styles':
     case 'canvas':
     case 'media':

@@ -133,6 +133,8 @@ export function sanitizeHostMessage(message: HostMessage): HostMessage {
     }
     case 'stylesheet':
       return { ...message, cssText: sanitizeCss(message.cssText) };
+    case 'sheet':
+      return { ...message, cssText: sanitizeCss(message.cssText) };
     case 'adopted-styles':
       return { ...message, sheets: message.sheets.map(sanitizeCss) };
     case 'mutation':

@@ -127,8 +127,12 @@ export class Viewer {
         return this.ripple(message.x, message.y);
       case 'stylesheet':
         return this.applyStylesheet(message.id, message.cssText);
+      case 'sheet':
+        return this.defineSheet(message.sheet, message.cssText);
+      case 'adopted-sheets':
+        return this.adopt(message.id, (win) => message.sheets.map((number) => this.numberedSheet(number, win)));
       case 'adopted-styles':
-        return this.applyAdopted(message.id, message.sheets);
+        return this.adopt(message.id, (win) => message.sheets.map((text) => this.sheetOfText(text, win)));
       case 'canvas':
         return this.paintCanvas(message.id, message.dataUrl);
       case 'media':
@@ -210,6 +214,7 @@ export class Viewer {
     this.iframe = null;
     this.mirror = createMirror();
     this.cache = createCache();
+    this.numberedSheets = new Map();
     this.viewport = viewport;
     this.hovered = [];
     this.focused = null;
@@ -479,29 +484,59 @@ export class Viewer {
     }
   }
 
-  private applyAdopted(id: number, texts: string[]): void {
+  /** Sets the sheets adopted by the document or shadow host `id` (made in its window by `sheetsIn`). */
+  private adopt(id: number, sheetsIn: (win: Window & typeof globalThis) => CSSStyleSheet[]): void {
     const target = this.mirror.getNode(id);
     // A web component adopts its sheets as it attaches its shadow root, before its first child
     // there is sent: the view's root may not exist yet, so it is made here (as insert would).
     const root = target?.nodeType === Node.DOCUMENT_NODE ? (target as Document) : target?.nodeType === Node.ELEMENT_NODE ? openShadowRoot(target as Element) : null;
     const win = (root?.nodeType === Node.DOCUMENT_NODE ? (root as Document) : root?.ownerDocument)?.defaultView as (Window & typeof globalThis) | null | undefined;
     if (!root || !win) return;
-    // Web components adopt one constructed sheet in every instance's shadow root (hundreds of
-    // icons): one sheet per text and window, shared as on the customer's page.
+    const sheets = sheetsIn(win);
+    root.adoptedStyleSheets = root.nodeType === Node.DOCUMENT_NODE ? [...sheets, this.viewerSheet(win)] : sheets;
+  }
+
+  /**
+   * The customer's constructed sheets by number (`sheet` messages): one CSSStyleSheet per number
+   * and window, adopted by every root that names it, as on the customer's page, so a new text
+   * changes every copy at once. A new snapshot numbers them afresh (startDocument forgets these).
+   */
+  private numberedSheets = new Map<number, { css: string; copies: Map<Window, CSSStyleSheet> }>();
+
+  private defineSheet(number: number, cssText: string): void {
+    const css = this.assets.rewriteCss(adaptCssForReplay(cssText, this.cache));
+    const known = this.numberedSheets.get(number);
+    if (!known) return void this.numberedSheets.set(number, { css, copies: new Map() });
+    known.css = css;
+    known.copies.forEach((sheet) => sheet.replaceSync(css));
+  }
+
+  private numberedSheet(number: number, win: Window & typeof globalThis): CSSStyleSheet {
+    let known = this.numberedSheets.get(number);
+    // Named before its text came (time travel replays each sheet's last text where it came): empty until then.
+    if (!known) this.numberedSheets.set(number, (known = { css: '', copies: new Map() }));
+    let sheet = known.copies.get(win);
+    if (!sheet) {
+      sheet = new win.CSSStyleSheet();
+      sheet.replaceSync(known.css);
+      known.copies.set(win, sheet);
+    }
+    return sheet;
+  }
+
+  /** A sheet sent inline (`adopted-styles`, in recordings of the 0.1.0 widget): one per text and window. */
+  private sheetOfText(text: string, win: Window & typeof globalThis): CSSStyleSheet {
     let byText = this.adoptedSheets.get(win);
     // Pages that keep rewriting their sheets would grow this without end: start over now and then.
     if (!byText || byText.size > 500) this.adoptedSheets.set(win, (byText = new Map()));
-    const sheets = texts.map((text) => {
-      const css = this.assets.rewriteCss(adaptCssForReplay(text, this.cache));
-      let sheet = byText.get(css);
-      if (!sheet) {
-        sheet = new win.CSSStyleSheet();
-        sheet.replaceSync(css);
-        byText.set(css, sheet);
-      }
-      return sheet;
-    });
-    root.adoptedStyleSheets = root.nodeType === Node.DOCUMENT_NODE ? [...sheets, this.viewerSheet(win)] : sheets;
+    const css = this.assets.rewriteCss(adaptCssForReplay(text, this.cache));
+    let sheet = byText.get(css);
+    if (!sheet) {
+      sheet = new win.CSSStyleSheet();
+      sheet.replaceSync(css);
+      byText.set(css, sheet);
+    }
+    return sheet;
   }
 
   private paintCanvas(id: number, dataUrl: string): void {

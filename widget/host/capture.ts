@@ -124,7 +124,7 @@ export function startCapture(options: CaptureOptions): StopCapture {
     if (stopped) return;
     const base = topDoc.baseURI || topDoc.URL;
     if (m.type === 'stylesheet') m = { ...m, cssText: wireCss(m.cssText, base) };
-    else if (m.type === 'adopted-styles') m = { ...m, sheets: m.sheets.map((sheet) => wireCss(sheet, base)) };
+    else if (m.type === 'sheet') m = { ...m, cssText: wireCss(m.cssText, base) };
     options.emit(m);
   };
   const ctx: CaptureContext = { mirror, emit, safe, idOf, decide: (node) => privacy.decide(node) };

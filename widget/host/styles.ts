@@ -14,8 +14,10 @@ const COALESCE_MS = 16;
  */
 export function watchStyles(ctx: CaptureContext) {
   const cleanups: (() => void)[] = [];
-  // Which roots adopt a constructed sheet, so an edit to it resends their lists.
-  const adopters = new WeakMap<CSSStyleSheet, Set<Document | ShadowRoot>>();
+  // Constructed sheets by the number the agent knows them by (this capture's numbering; a new
+  // capture, a new snapshot, numbers and sends them afresh).
+  const sheetNumbers = new WeakMap<CSSStyleSheet, number>();
+  let lastSheetNumber = 0;
   const dirty = new Set<CSSStyleSheet>();
   let timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -27,29 +29,36 @@ export function watchStyles(ctx: CaptureContext) {
     if (cssText !== null) ctx.emit({ type: 'stylesheet', id, cssText });
   };
 
+  const sendConstructed = (sheet: CSSStyleSheet, number: number) => ctx.emit({ type: 'sheet', sheet: number, cssText: sheetText(sheet) ?? '' });
+
   const sendAdopted = (root: Document | ShadowRoot) => {
     const sheets = root.adoptedStyleSheets ?? [];
     const id = ctx.idOf(root.nodeType === Node.DOCUMENT_NODE ? root : (root as ShadowRoot).host);
-    for (const sheet of sheets) {
-      let set = adopters.get(sheet);
-      if (!set) adopters.set(sheet, (set = new Set()));
-      set.add(root);
-    }
     if (id < 0 || (sheets.length === 0 && !announced.has(root))) return;
     announced.add(root);
-    ctx.emit({ type: 'adopted-styles', id, sheets: sheets.map((sheet) => sheetText(sheet) ?? '') });
+    const numbers = sheets.map((sheet) => {
+      let number = sheetNumbers.get(sheet);
+      if (number === undefined) {
+        sheetNumbers.set(sheet, (number = ++lastSheetNumber));
+        sendConstructed(sheet, number);
+      }
+      return number;
+    });
+    ctx.emit({ type: 'adopted-sheets', id, sheets: numbers });
   };
   const announced = new WeakSet<Node>();
 
   const flushDirty = ctx.safe(() => {
     timer = null;
-    const roots = new Set<Document | ShadowRoot>();
     for (const sheet of dirty) {
       if (sheet.ownerNode instanceof Element) sendSheetOf(sheet.ownerNode);
-      else adopters.get(sheet)?.forEach((root) => roots.add(root));
+      else {
+        // Every root that adopts it names it by number: its new text is all that travels.
+        const number = sheetNumbers.get(sheet);
+        if (number !== undefined) sendConstructed(sheet, number);
+      }
     }
     dirty.clear();
-    roots.forEach(sendAdopted);
   });
 
   const changed = (sheet: CSSStyleSheet | null | undefined) => {

@@ -125,7 +125,15 @@ export type HostMessage =
   | { type: 'click'; x: number; y: number }
   /** A stylesheet's full text after a CSSOM change (insertRule, deleteRule, a late-loading <link>). */
   | { type: 'stylesheet'; id: number; cssText: string }
-  /** The constructed sheets adopted by a document or a shadow host (`id`), in order. */
+  /**
+   * A constructed sheet's full text, numbered (`sheet`) within one capture: sent before the first
+   * `adopted-sheets` that names it, and again when the page edits it. Web components adopt one
+   * sheet in hundreds of shadow roots; its text travels once, not once per root.
+   */
+  | { type: 'sheet'; sheet: number; cssText: string }
+  /** The constructed sheets adopted by a document or a shadow host (`id`), in order, by number. */
+  | { type: 'adopted-sheets'; id: number; sheets: number[] }
+  /** The same with each sheet's text inline: what the 0.1.0 widget sent, still read in its recordings. */
   | { type: 'adopted-styles'; id: number; sheets: string[] }
   /** A canvas's current picture, sent throttled while it changes. */
   | { type: 'canvas'; id: number; dataUrl: string }
@@ -263,6 +271,8 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
   pointer: object({ type: literal('pointer'), ...point, hover: optional(int) }),
   click: object({ type: literal('click'), ...point }),
   stylesheet: object({ type: literal('stylesheet'), id: int, cssText: str() }),
+  sheet: object({ type: literal('sheet'), sheet: int, cssText: str() }),
+  'adopted-sheets': object({ type: literal('adopted-sheets'), id: int, sheets: array(int, 1_000) }),
   'adopted-styles': object({ type: literal('adopted-styles'), id: int, sheets: array(str(), 1_000) }),
   canvas: object({ type: literal('canvas'), id: int, dataUrl: str() }),
   media: object({ type: literal('media'), id: int, paused: bool, time: num, rate: num, muted: bool }),

@@ -79,6 +79,8 @@ const validHostMessages: HostMessage[] = [
   { type: 'snapshot-part', nodes: [{ parentId: null, node: { id: 1, type: NodeKind.Document } }], done: false },
   { type: 'snapshot-part', nodes: [{ parentId: 1, node: { id: 3, type: NodeKind.Element, tagName: 'html', attributes: {} } }], done: true, viewport: { width: 800, height: 600 }, scroll: { x: 0, y: 0 } },
   { type: 'stylesheet', id: 7, cssText: '.a { color: red; }' },
+  { type: 'sheet', sheet: 1, cssText: ':host { display: inline-block; }' },
+  { type: 'adopted-sheets', id: 1, sheets: [1, 2] },
   { type: 'adopted-styles', id: 1, sheets: ['p { margin: 0; }', ''] },
   { type: 'canvas', id: 8, dataUrl: 'data:image/webp;base64,AAAA' },
   { type: 'media', id: 9, paused: false, time: 12.5, rate: 1, muted: true },
