@@ -174,6 +174,7 @@ describe('without WebRTC or a route between the peers, and the relay turned off 
    * Both sides end within the bound, each in plain words and with ERR_CONNECT_TIMEOUT, and the
    * customer's Try again hands out a new code. `customer` is sharing on `url` with `code`.
    */
+  // The three below mostly wait out the real bounds (20 s, 30 s): they wait side by side.
   async function endsOnBothSides(url: string, customer: CustomerPage, code: string) {
     const agent = await AgentPage.open(await person({ width: 1280, height: 800 }), `${url}/join`);
     const seen = new Set<string>();
@@ -209,7 +210,7 @@ describe('without WebRTC or a route between the peers, and the relay turned off 
     expect(next).not.toBe(bare(code));
   }
 
-  it('an agent whose customer allowed but cannot be reached (no route, no TURN) is told so within the bound, and so is the customer', { timeout: 90_000 }, async () => {
+  it.concurrent('an agent whose customer allowed but cannot be reached (no route, no TURN) is told so within the bound, and so is the customer', { timeout: 90_000 }, async () => {
     // No route between the peers: the customer may only use TURN relays, and there are none.
     const { customer, code } = await sharingOff((context) =>
       context.addInitScript(() => {
@@ -224,7 +225,7 @@ describe('without WebRTC or a route between the peers, and the relay turned off 
     await endsOnBothSides(off.url, customer, code);
   });
 
-  it('a server gone while the connection comes up ends the attempt on both sides within their bounds', { timeout: 90_000 }, async () => {
+  it.concurrent('a server gone while the connection comes up ends the attempt on both sides within their bounds', { timeout: 90_000 }, async () => {
     // No route between the peers (as above) and the server stops once the customer allowed: the
     // agent's word can no longer reach the customer, whose own bound ends it.
     const gone = await startServer({ relay: { enabled: false } });
@@ -260,7 +261,7 @@ describe('without WebRTC or a route between the peers, and the relay turned off 
     }
   });
 
-  it('a TURN server that does not answer ends the attempt on both sides within the bound', { timeout: 90_000 }, async () => {
+  it.concurrent('a TURN server that does not answer ends the attempt on both sides within the bound', { timeout: 90_000 }, async () => {
     // Everything must go through TURN (ICE_TRANSPORT_POLICY=relay), and nothing listens where TURN should be.
     const deadUdp = await freePort();
     const deadTcp = await freePort();

@@ -1,4 +1,4 @@
-import { CoviewError, decodeHostMessage, isRecord, PROTOCOL_VERSION, type SerializedNode } from '../protocol/index.js';
+import { CoviewError, decodeHostMessage, isRecord, PROTOCOL_VERSION, READABLE_PROTOCOL_VERSIONS, type SerializedNode } from '../protocol/index.js';
 import type { TimelineEntry } from './timeline.js';
 
 /**
@@ -37,7 +37,7 @@ export async function decodeRecording(file: Blob, { maxBytes = MAX_RECORDING_BYT
   }
   if (!isRecord(data) || data.format !== RECORDING_FORMAT) throw bad('it is not a Coview recording');
   if (data.version !== RECORDING_VERSION) throw bad(`it was saved in format version ${String(data.version).slice(0, 20)}; this page reads version ${RECORDING_VERSION}`);
-  if (data.protocol !== PROTOCOL_VERSION) throw bad(`it was recorded with protocol v${String(data.protocol).slice(0, 20)}; this page speaks v${PROTOCOL_VERSION}`);
+  if (typeof data.protocol !== 'number' || !READABLE_PROTOCOL_VERSIONS.includes(data.protocol)) throw bad(`it was recorded with protocol v${String(data.protocol).slice(0, 20)}; this page speaks v${PROTOCOL_VERSION}`);
   if (!Array.isArray(data.entries)) throw bad('it has no events');
   const entries: TimelineEntry[] = [];
   let last = -Infinity;

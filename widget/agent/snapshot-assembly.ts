@@ -19,7 +19,7 @@ export class SnapshotAssembler {
       if (this.broken && parentId !== null) continue;
       if (parentId === null) {
         // A new root starts a new snapshot: one cut short (the customer restarted capture) is dropped.
-        this.reset();
+        this.clearTree();
         this.root = node;
       } else {
         const parent = this.byId.get(parentId);
@@ -35,7 +35,7 @@ export class SnapshotAssembler {
     if (!part.done) return null;
     const root = this.root;
     const broken = this.broken;
-    this.reset();
+    this.clearTree();
     if (broken) throw broken;
     if (!root) throw new CoviewError('ERR_MALFORMED_MESSAGE', 'A snapshot ended without any content.');
     return {
@@ -47,7 +47,40 @@ export class SnapshotAssembler {
     };
   }
 
+  /**
+   * What the timeline records for `message`, in order. The timeline starts each keyframe at a
+   * whole snapshot, so what came while its parts did (a sheet, a field's value) is held and goes
+   * in right after it, not before it where time travel would never replay it. A snapshot cut short
+   * takes what came during it along; a session that ends mid-snapshot records all it held.
+   * Throws, like `add`, if the parts did not fit together.
+   */
+  forRecord(message: HostMessage): HostMessage[] {
+    if (message.type === 'snapshot-part') {
+      if (message.nodes.some((node) => node.parentId === null)) this.meanwhile = [];
+      let whole: Snapshot | null;
+      try {
+        whole = this.add(message);
+      } catch (error) {
+        this.meanwhile = [];
+        throw error;
+      }
+      return whole ? [whole, ...this.meanwhile.splice(0)] : [];
+    }
+    if (this.root !== null && message.type !== 'end') {
+      this.meanwhile.push(message);
+      return [];
+    }
+    return [...this.meanwhile.splice(0), message];
+  }
+  private meanwhile: HostMessage[] = [];
+
+  /** Forgets the snapshot arriving and what came during it (a new channel). */
   reset(): void {
+    this.clearTree();
+    this.meanwhile = [];
+  }
+
+  private clearTree(): void {
     this.root = null;
     this.byId = new Map();
     this.broken = null;

@@ -12,6 +12,7 @@ import {
   openSignal,
   peerFailureIn,
   PROTOCOL_VERSION,
+  READABLE_PROTOCOL_VERSIONS,
   randomRelaySalt,
   RELAY_SALT_BYTES,
   RelayCipher,
@@ -619,25 +620,20 @@ export class AgentSession extends ObservableState<AgentState> {
   }
 
   private onHostMessage(message: HostMessage): void {
-    if (message.type === 'snapshot-part') {
-      // The view shows parts as they come; the assembler checks they fit together and gives the
-      // timeline (which keeps whole snapshots as keyframes) the whole page.
-      try {
-        const whole = this.assembler.add(message);
-        if (whole) {
-          this.snapshotArrived();
-          this.options.record?.(whole);
-        }
-      } catch (error) {
-        console.warn('[coview] a snapshot arrived broken; asking for another:', error);
-        return this.resync('gap');
-      }
-    } else {
-      if (message.type === 'snapshot') this.snapshotArrived();
-      this.options.record?.(message);
+    // The view shows parts as they come; the assembler checks they fit together and gives the
+    // timeline (which keeps whole snapshots as keyframes) the whole page.
+    let toRecord: HostMessage[];
+    try {
+      toRecord = this.assembler.forRecord(message);
+    } catch (error) {
+      console.warn('[coview] a snapshot arrived broken; asking for another:', error);
+      return this.resync('gap');
     }
+    if (toRecord.some((each) => each.type === 'snapshot')) this.snapshotArrived();
+    toRecord.forEach((each) => this.options.record?.(each));
     if (message.type === 'hello') {
-      if (message.v !== PROTOCOL_VERSION) {
+      // An older widget (a cached copy, a site's own bundle) speaks a subset of this page's protocol.
+      if (!READABLE_PROTOCOL_VERSIONS.includes(message.v)) {
         this.closeAll();
         return this.fail(new CoviewError('ERR_PROTOCOL_VERSION', `The customer's widget speaks protocol v${message.v}; this page speaks v${PROTOCOL_VERSION}. Reload the join page.`));
       }

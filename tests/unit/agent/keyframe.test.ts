@@ -80,6 +80,21 @@ describe('a keyframe made on the agent side (compactState)', () => {
     ]);
   });
 
+  it('keeps each numbered sheet that a kept root still adopts, at its last text, and forgets the others', () => {
+    const sheet = (n: number, cssText: string): HostMessage => ({ type: 'sheet', sheet: n, cssText });
+    const out = compactState([
+      page(),
+      sheet(1, 'b { color: red }'),
+      { type: 'adopted-sheets', id: 10, sheets: [1] },
+      sheet(2, 'old theme'),
+      { type: 'adopted-sheets', id: 1, sheets: [2] },
+      sheet(3, 'new theme'),
+      { type: 'adopted-sheets', id: 1, sheets: [3] },
+      sheet(1, 'b { color: blue }'),
+    ]);
+    expect(out.slice(1)).toEqual([{ type: 'adopted-sheets', id: 10, sheets: [1] }, sheet(3, 'new theme'), { type: 'adopted-sheets', id: 1, sheets: [3] }, sheet(1, 'b { color: blue }')]);
+  });
+
   it('never changes the messages it folds (the timeline keeps them), and a later snapshot starts over', () => {
     const messages: HostMessage[] = [page(), mutation({ adds: [{ parentId: 6, nextId: null, node: el(13, 'li') }], attributes: [{ id: 13, name: 'class', value: 'on' }] })];
     const before = structuredClone(messages);

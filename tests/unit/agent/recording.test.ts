@@ -63,6 +63,11 @@ describe('recordings', () => {
     expect(opened.assets).toEqual({ [`${base}/pixel.png`]: 'data:image/png;base64,AAAA' });
   });
 
+  it('opens a recording of the 0.1.0 widget (protocol v1, adopted sheets sent inline)', async () => {
+    const old = [...entries(), { t: 1_040, message: { type: 'adopted-styles', id: 1, sheets: ['p { margin: 0; }'] } as HostMessage }];
+    expect((await decodeRecording(file(old))).entries).toEqual(old);
+  });
+
   it('compresses a real-looking session well', async () => {
     const many: TimelineEntry[] = entries();
     for (let i = 0; i < 2_000; i++) many.push({ t: 2_000 + i, message: { type: 'pointer', x: i % 800, y: (i * 7) % 600 } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SnapshotAssembler } from '../../../widget/agent/snapshot-assembly.js';
-import { CoviewError, NodeKind, type FlatNode, type SerializedNode } from '../../../widget/protocol/index.js';
+import { CoviewError, NodeKind, type FlatNode, type HostMessage, type SerializedNode } from '../../../widget/protocol/index.js';
 
 const el = (id: number, tagName: string): SerializedNode => ({ id, type: NodeKind.Element, tagName, attributes: {} });
 const text = (id: number, textContent: string): SerializedNode => ({ id, type: NodeKind.Text, textContent });
@@ -50,6 +50,27 @@ describe('snapshot assembly', () => {
     const whole = assembler.add({ type: 'snapshot-part', nodes: restarted, done: true });
     expect(whole?.node.id).toBe(101);
     expect(JSON.stringify(whole).includes('"id":4,')).toBe(false);
+  });
+
+  it('for the record, what came while the parts did follows the whole snapshot, where time travel replays from', () => {
+    const assembler = new SnapshotAssembler();
+    const sheet: HostMessage = { type: 'sheet', sheet: 1, cssText: ':host { color: red }' };
+    const adopted: HostMessage = { type: 'adopted-sheets', id: 4, sheets: [1] };
+    const later: HostMessage = { type: 'input', id: 4, value: 'x' };
+    expect(assembler.forRecord({ type: 'snapshot-part', nodes: page().slice(0, 4), done: false })).toEqual([]);
+    expect(assembler.forRecord(sheet)).toEqual([]);
+    expect(assembler.forRecord(adopted)).toEqual([]);
+    const recorded = assembler.forRecord({ type: 'snapshot-part', nodes: page().slice(4), done: true });
+    expect(recorded.map((m) => m.type)).toEqual(['snapshot', 'sheet', 'adopted-sheets']);
+    expect(recorded.slice(1)).toEqual([sheet, adopted]);
+    expect(assembler.forRecord(later)).toEqual([later]);
+
+    // A snapshot cut short takes what came during it along; a session ending mid-snapshot keeps it all.
+    assembler.forRecord({ type: 'snapshot-part', nodes: page().slice(0, 2), done: false });
+    assembler.forRecord(sheet);
+    assembler.forRecord({ type: 'snapshot-part', nodes: page().slice(0, 2), done: false });
+    assembler.forRecord(adopted);
+    expect(assembler.forRecord({ type: 'end', reason: 'stopped' })).toEqual([adopted, { type: 'end', reason: 'stopped' }]);
   });
 
   it('says so when a snapshot ends with no content', () => {

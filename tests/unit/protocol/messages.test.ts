@@ -192,7 +192,7 @@ describe('agent messages', () => {
   });
 
   it('accepts hello and bye', () => {
-    expect(decodeAgentMessage({ type: 'hello', v: PROTOCOL_VERSION, name: 'Ana' })).toEqual({ type: 'hello', v: 1, name: 'Ana' });
+    expect(decodeAgentMessage({ type: 'hello', v: PROTOCOL_VERSION, name: 'Ana' })).toEqual({ type: 'hello', v: PROTOCOL_VERSION, name: 'Ana' });
     expect(decodeAgentMessage({ type: 'bye' })).toEqual({ type: 'bye' });
   });
 
