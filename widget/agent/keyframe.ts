@@ -157,7 +157,7 @@ export function compactState(messages: readonly HostMessage[]): HostMessage[] {
   }
   if (!snapshot || !tree) return [];
   const live = [...state.values()].filter((message) => namedNodes(message).every((id) => tree.has(id)));
-  // Sheets no root still names are left out (a page that makes a new sheet per theme change would keep them all).
-  const adopted = new Set(live.flatMap((message) => (message.type === 'adopted-sheets' ? message.sheets : [])));
-  return [{ ...snapshot, node: tree.root }, ...live.filter((message) => message.type !== 'sheet' || adopted.has(message.sheet))];
+  // Every numbered sheet stays, adopted now or not: the customer sends its text once per capture,
+  // and a root that adopts it again later (a theme toggled back, a component mounted again) only names it.
+  return [{ ...snapshot, node: tree.root }, ...live];
 }

@@ -1,4 +1,5 @@
 import { CoviewError, type HostMessage, type SerializedNode } from '../protocol/index.js';
+import { REPLAYED } from './timeline.js';
 
 type SnapshotPart = Extract<HostMessage, { type: 'snapshot-part' }>;
 type Snapshot = Extract<HostMessage, { type: 'snapshot' }>;
@@ -48,11 +49,12 @@ export class SnapshotAssembler {
   }
 
   /**
-   * What the timeline records for `message`, in order. The timeline starts each keyframe at a
-   * whole snapshot, so what came while its parts did (a sheet, a field's value) is held and goes
-   * in right after it, not before it where time travel would never replay it. A snapshot cut short
-   * takes what came during it along; a session that ends mid-snapshot records all it held.
-   * Throws, like `add`, if the parts did not fit together.
+   * What the timeline records for `message`, in order. The timeline replays from each whole
+   * snapshot, so page state that came while its parts did (a sheet, a field's value) is held and
+   * goes in right after it, not before it where time travel would never replay it. Moments
+   * (console, network, clicks) go in at once, at their own time. A snapshot cut short (a new one,
+   * a broken one, the end) takes the state that came during it along: its ids and sheet numbers
+   * mean nothing without it. Throws, like `add`, if the parts did not fit together.
    */
   forRecord(message: HostMessage): HostMessage[] {
     if (message.type === 'snapshot-part') {
@@ -66,11 +68,11 @@ export class SnapshotAssembler {
       }
       return whole ? [whole, ...this.meanwhile.splice(0)] : [];
     }
-    if (this.root !== null && message.type !== 'end') {
+    if (this.root !== null && REPLAYED.has(message.type) && message.type !== 'snapshot') {
       this.meanwhile.push(message);
       return [];
     }
-    return [...this.meanwhile.splice(0), message];
+    return [message];
   }
   private meanwhile: HostMessage[] = [];
 

@@ -261,7 +261,7 @@ export class Timeline {
 
 // State, not moments: everything that changes what the page looks like, including the files the
 // customer's browser sent (an exported recording opened offline needs them).
-const REPLAYED = new Set<HostMessage['type']>(['snapshot', 'mutation', 'input', 'scroll', 'viewport', 'pointer', 'stylesheet', 'sheet', 'adopted-sheets', 'adopted-styles', 'canvas', 'media', 'focus', 'selection', 'asset']);
+export const REPLAYED: ReadonlySet<HostMessage['type']> = new Set<HostMessage['type']>(['snapshot', 'mutation', 'input', 'scroll', 'viewport', 'pointer', 'stylesheet', 'sheet', 'adopted-sheets', 'adopted-styles', 'canvas', 'media', 'focus', 'selection', 'asset']);
 
 export function isFailed(message: NetworkMessage): boolean {
   return message.error !== undefined || (message.status !== null && message.status >= 400);

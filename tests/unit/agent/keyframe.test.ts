@@ -80,19 +80,19 @@ describe('a keyframe made on the agent side (compactState)', () => {
     ]);
   });
 
-  it('keeps each numbered sheet that a kept root still adopts, at its last text, and forgets the others', () => {
+  it('keeps every numbered sheet at its last text, also one no root adopts now (it is sent once; a root may name it again)', () => {
     const sheet = (n: number, cssText: string): HostMessage => ({ type: 'sheet', sheet: n, cssText });
     const out = compactState([
       page(),
       sheet(1, 'b { color: red }'),
       { type: 'adopted-sheets', id: 10, sheets: [1] },
-      sheet(2, 'old theme'),
+      sheet(2, 'light theme'),
       { type: 'adopted-sheets', id: 1, sheets: [2] },
-      sheet(3, 'new theme'),
+      sheet(3, 'dark theme'),
       { type: 'adopted-sheets', id: 1, sheets: [3] },
       sheet(1, 'b { color: blue }'),
     ]);
-    expect(out.slice(1)).toEqual([{ type: 'adopted-sheets', id: 10, sheets: [1] }, sheet(3, 'new theme'), { type: 'adopted-sheets', id: 1, sheets: [3] }, sheet(1, 'b { color: blue }')]);
+    expect(out.slice(1)).toEqual([{ type: 'adopted-sheets', id: 10, sheets: [1] }, sheet(2, 'light theme'), sheet(3, 'dark theme'), { type: 'adopted-sheets', id: 1, sheets: [3] }, sheet(1, 'b { color: blue }')]);
   });
 
   it('never changes the messages it folds (the timeline keeps them), and a later snapshot starts over', () => {

@@ -52,7 +52,7 @@ describe('snapshot assembly', () => {
     expect(JSON.stringify(whole).includes('"id":4,')).toBe(false);
   });
 
-  it('for the record, what came while the parts did follows the whole snapshot, where time travel replays from', () => {
+  it('for the record, page state that came while the parts did follows the whole snapshot, where time travel replays from', () => {
     const assembler = new SnapshotAssembler();
     const sheet: HostMessage = { type: 'sheet', sheet: 1, cssText: ':host { color: red }' };
     const adopted: HostMessage = { type: 'adopted-sheets', id: 4, sheets: [1] };
@@ -60,17 +60,21 @@ describe('snapshot assembly', () => {
     expect(assembler.forRecord({ type: 'snapshot-part', nodes: page().slice(0, 4), done: false })).toEqual([]);
     expect(assembler.forRecord(sheet)).toEqual([]);
     expect(assembler.forRecord(adopted)).toEqual([]);
+    // A moment, not state: recorded at once, at its own time.
+    const logged: HostMessage = { type: 'console', level: 'error', text: 'boom' };
+    expect(assembler.forRecord(logged)).toEqual([logged]);
     const recorded = assembler.forRecord({ type: 'snapshot-part', nodes: page().slice(4), done: true });
     expect(recorded.map((m) => m.type)).toEqual(['snapshot', 'sheet', 'adopted-sheets']);
     expect(recorded.slice(1)).toEqual([sheet, adopted]);
     expect(assembler.forRecord(later)).toEqual([later]);
 
-    // A snapshot cut short takes what came during it along; a session ending mid-snapshot keeps it all.
+    // A snapshot cut short (by a new one, or the end) takes the state that came during it along.
     assembler.forRecord({ type: 'snapshot-part', nodes: page().slice(0, 2), done: false });
     assembler.forRecord(sheet);
     assembler.forRecord({ type: 'snapshot-part', nodes: page().slice(0, 2), done: false });
     assembler.forRecord(adopted);
-    expect(assembler.forRecord({ type: 'end', reason: 'stopped' })).toEqual([adopted, { type: 'end', reason: 'stopped' }]);
+    expect(assembler.forRecord({ type: 'end', reason: 'stopped' })).toEqual([{ type: 'end', reason: 'stopped' }]);
+    expect(assembler.forRecord({ type: 'snapshot-part', nodes: page().slice(2), done: true }).map((m) => m.type)).toEqual(['snapshot', 'adopted-sheets']);
   });
 
   it('says so when a snapshot ends with no content', () => {
