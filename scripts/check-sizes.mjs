@@ -14,7 +14,7 @@ export const budgets = [
   { file: 'widget.js', budget: 10, what: "every page view: the loader (button and window.Coview)" },
   { file: 'widget-core.js', budget: 87, goal: 60, what: "the customer's page once sharing: capture, transport, full widget" },
   { file: 'coview.js', budget: 87, goal: 60, what: "the npm package's ES module (the widget as a module)" },
-  { file: 'join.js', budget: 89, goal: 70, what: "the agent's join page" },
+  { file: 'join.js', budget: 90, goal: 70, what: "the agent's join page" },
 ];
 
 const KiB = 1024;

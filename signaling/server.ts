@@ -15,6 +15,10 @@ import {
   decodeLeavingSite,
   decodePeerRestart,
   decodeRelayOut,
+  decodeRelayAckOut,
+  relayFrameBytes,
+  type RelayAckOut,
+  type RelayOut,
   decodeSignalOut,
   decodeTransportReport,
   type Ack,
@@ -56,8 +60,12 @@ import { createMemoryStore, type Change, type RoomStore } from './store.js';
 /** Every client event, as the server must see it: arguments of unknown shape, maybe no ack. */
 export type Untrusted<Events> = { [K in keyof Events]: (...args: unknown[]) => void };
 
-export type SignalingIo = Server<Untrusted<ClientToServerEvents>, ServerToClientEvents>;
-type CoviewSocket = Socket<Untrusted<ClientToServerEvents>, ServerToClientEvents>;
+/** Between processes (the Redis adapter): a receiver's relay ack, for the process that forwarded the frames. */
+export interface ServerSideEvents {
+  'relay:ack': (senderId: string, receiverId: string, ack: RelayAckOut) => void;
+}
+export type SignalingIo = Server<Untrusted<ClientToServerEvents>, ServerToClientEvents, ServerSideEvents>;
+type CoviewSocket = Socket<Untrusted<ClientToServerEvents>, ServerToClientEvents, ServerSideEvents>;
 
 export interface Limits {
   /** Agent join attempts per client IP per minute. */
@@ -84,8 +92,12 @@ export interface RelayLimits {
 }
 
 export const DEFAULT_RELAY: RelayLimits = { enabled: true, bytesPerSecondPerRoom: 4 * 1024 * 1024, bufferBytesPerRoom: 4 * 1024 * 1024 };
-/** How long the receiver has to acknowledge a relay frame before the sender is told it was not delivered. */
+/** How long a relay link's receiver has to acknowledge its frames (any progress) before the sender is told they were not delivered. */
 const RELAY_ACK_MS = 10_000;
+/** Relay acks one socket may send per second (bursts of two seconds' worth): a link at the room's full bandwidth needs 32. */
+const RELAY_ACKS_PER_SECOND = 64;
+/** Relay links one socket's frames are counted on here at once; beyond it the oldest settled one is forgotten. */
+const RELAY_LINKS_PER_SOCKET = 4 * (MAX_AGENTS + 1);
 /** Each frame costs at least this much of the room's bandwidth: a flood of tiny frames is not free. */
 const RELAY_MIN_FRAME_COST = 1024;
 /**
@@ -156,6 +168,41 @@ export const MAX_PACKET_BYTES = 100_000;
 type Reply = <T extends object>(response: Ack<T>) => void;
 type Me = { role: null } | { role: 'host' | 'agent'; room: string; id: string };
 
+/** Per room on this process: the relay's bandwidth bucket and the bytes awaiting their receiver's ack. */
+interface RelayBudget { tokens: number; refilledAt: number; buffered: number }
+/** A frame let in on a relay link and not yet acknowledged: its counter (in clear, see relay-crypto.ts), whether it went out yet, and what frees its room. */
+interface WaitingFrame { counter: number; forwarded: boolean; release(): void }
+/**
+ * A relay link (sender, receiver, peer number) as the process that let its frames in counts it:
+ * `waiting` holds its frames let in and not yet acknowledged, oldest first (queued for bandwidth,
+ * or forwarded). The receiver acknowledges by counter (it has handled every frame below `count`),
+ * so a link counted afresh here (after the sender reconnected) settles as well as the first time.
+ */
+interface RelayLinkCount {
+  key: string;
+  socket: CoviewSocket;
+  /** The sender socket's relay state, which this link leaves when it ends. */
+  owner: RelaySender;
+  receiverId: string;
+  peer: number;
+  waiting: WaitingFrame[];
+  /** The highest count the receiver acknowledged (and the sender was told). */
+  acked: number;
+  /** Runs while forwarded frames are not acknowledged, from the last progress: it ends the link. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  ended: boolean;
+}
+/** One socket's relay links as counted here, the peer numbers it was refused (their later frames are refused too), and whether it is gone. */
+interface RelaySender { links: Set<RelayLinkCount>; refused: Set<number>; gone: boolean }
+/** Peer numbers a socket's refusals are remembered for (renewed links get new numbers). */
+const REFUSED_PEERS_KEPT = 32;
+/** A sealed frame's counter: its first 8 bytes (big-endian), the first 12 base64 characters; NaN when they are not base64. */
+function relayCounter(data: string): number {
+  const head = Buffer.from(data.slice(0, 12), 'base64');
+  return head.length < 8 ? Number.NaN : head.readUInt32BE(0) * 2 ** 32 + head.readUInt32BE(4);
+}
+const relayLinkKey = (senderId: string, receiverId: string, peer: number) => `${senderId}>${receiverId}#${peer}`;
+
 const person = (id: string) => `p:${id}`;
 const MINUTE = 60_000;
 
@@ -172,7 +219,57 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const relay = { ...DEFAULT_RELAY, ...options.relay };
   /** Per room on this process: the relay's bandwidth bucket and the bytes awaiting their receiver's ack. */
-  const relayBudgets = new Map<string, { tokens: number; refilledAt: number; buffered: number }>();
+  const relayBudgets = new Map<string, RelayBudget>();
+  /** Relay links whose frames this process let in, by relayLinkKey: what their receivers' acks settle. */
+  const relayLinks = new Map<string, RelayLinkCount>();
+
+  /**
+   * The receiver of a link has handled every frame below counter `count` (or refused the link):
+   * lets go of those frames, and tells the sender. False when the link is not counted here.
+   */
+  function settleRelayLink(senderId: string, receiverId: string, ack: RelayAckOut): boolean {
+    const link = relayLinks.get(relayLinkKey(senderId, receiverId, ack.peer));
+    if (!link) return false;
+    if (ack.refused) {
+      endRelayLink(link, 'The other side refused the frame.');
+      return true;
+    }
+    if (ack.count <= link.acked) return true;
+    // Only frames that went out: a receiver cannot free room for frames it never got.
+    let settled = false;
+    while (link.waiting[0]?.forwarded && link.waiting[0].counter < ack.count) {
+      link.waiting.shift()!.release();
+      settled = true;
+    }
+    if (!settled) return true;
+    link.acked = ack.count;
+    clearTimeout(link.timer);
+    link.timer = link.waiting[0]?.forwarded ? setTimeout(() => endRelayLink(link, 'The other side did not acknowledge the frames in time.'), RELAY_ACK_MS) : undefined;
+    // The sender counts no more than it sent (relay.ts).
+    link.socket.emit('relay:ack', { from: receiverId, peer: link.peer, count: ack.count });
+    return true;
+  }
+
+  /** A link is over: its frames are let go of, later ones refused, and the sender told why (`refusal`), unless it is quietly replaced or gone (null). */
+  function endRelayLink(link: RelayLinkCount, refusal: string | null): void {
+    if (link.ended) return;
+    link.ended = true;
+    clearTimeout(link.timer);
+    for (const frame of link.waiting.splice(0)) frame.release();
+    relayLinks.delete(link.key);
+    link.owner.links.delete(link);
+    if (refusal === null) return;
+    refusePeer(link.owner, link.peer);
+    metrics.failures.inc({ code: 'ERR_RELAY_REFUSED' });
+    link.socket.emit('relay:ack', { from: link.receiverId, peer: link.peer, count: link.acked, refused: { code: 'ERR_RELAY_REFUSED', message: refusal } });
+  }
+
+  /** A refused link's frames still on their way are refused too: the sender renews the link, and a frame let through after a gap would only be refused by the receiver. */
+  function refusePeer(sender: RelaySender, peer: number): void {
+    sender.refused.add(peer);
+    if (sender.refused.size > REFUSED_PEERS_KEPT) sender.refused.delete(sender.refused.values().next().value!);
+  }
+
   const onDrain = options.onDrain;
   const roomRules: RoomRules = { ttlMs: roomTtlMs, graceMs: options.graceMs ?? roomTtlMs, maxPending: 10, maxWrongTries: limits.wrongTriesBeforeLock };
   const store = options.store ?? createMemoryStore({ expireAt: (room) => rules.deadline(room, now(), roomRules), now });
@@ -220,6 +317,9 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     }
   }
 
+
+  // A receiver on another process acknowledged frames: settled here if this process forwarded them.
+  io.on('relay:ack', (senderId, receiverId, ack) => void settleRelayLink(senderId, receiverId, ack));
   io.on('connection', (socket) => {
     metrics.sockets.inc();
     let me: Me = { role: null };
@@ -229,6 +329,28 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     let relayChain: Promise<void> = Promise.resolve();
     /** This socket's relay frames queued or awaiting their receiver's ack. */
     let relayFrames = 0;
+    /** The relay links this socket sends on, as counted here (see relayLink). */
+    const relaySender: RelaySender = { links: new Set(), refused: new Set(), gone: false };
+
+    /**
+     * The link from `senderId` to `receiverId` numbered `peer`, counted here; null when this socket
+     * is gone or has too many busy ones.
+     */
+    function relayLink(senderId: string, receiverId: string, peer: number): RelayLinkCount | null {
+      if (relaySender.gone) return null;
+      const key = relayLinkKey(senderId, receiverId, peer);
+      const known = relayLinks.get(key);
+      if (known) return known;
+      if (relaySender.links.size >= RELAY_LINKS_PER_SOCKET) {
+        const settled = [...relaySender.links].find((link) => link.waiting.length === 0);
+        if (!settled) return null;
+        endRelayLink(settled, null);
+      }
+      const link: RelayLinkCount = { key, socket, owner: relaySender, receiverId, peer, waiting: [], acked: 0, timer: undefined, ended: false };
+      relayLinks.set(key, link);
+      relaySender.links.add(link);
+      return link;
+    }
     let tokens = limits.eventsPerSecond * 2;
     let refilledAt = now();
 
@@ -496,53 +618,56 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     });
 
     /**
-     * A sealed relay frame, forwarded only within the sender's room, to the person it is for (a host
-     * to an agent it let in, an agent to its host), through io.to() like every event, so it crosses
-     * processes with the Redis adapter. Not through `handle`: the ack waits for the receiver's (the
-     * backpressure), and frames are paced by bytes, not by the per-socket event bucket. Memory is
-     * bounded when a frame arrives: its bytes count against the room's buffer, and the socket's
-     * frames against RELAY_FRAMES_PER_SOCKET, from then until its ack (queued or in flight). The room
-     * lookup runs in the socket's chain, so frames keep their order after the signals before them;
-     * the bandwidth wait runs in a chain of its own, so it never delays the socket's other events.
+     * A sealed relay frame (base64 text), forwarded only within the sender's room, to the person it
+     * is for (a host to an agent it let in, an agent to its host), through io.to() like every
+     * event, so it crosses processes with the Redis adapter. Not through `handle`: frames are paced
+     * by bytes, not by the per-socket event bucket. Memory is bounded when a frame arrives: its
+     * bytes count against the room's buffer, and the socket's frames against
+     * RELAY_FRAMES_PER_SOCKET, from then until its receiver acknowledged it (`relay:ack`, below).
+     * The room lookup runs in the socket's chain, so frames keep their order after the signals
+     * before them; the bandwidth wait runs in a chain of its own, so it never delays the socket's
+     * other events. A refused frame ends its link (`relay:ack` with `refused`), and the sender renews it.
      */
     socket.on('relay', (...raw: unknown[]) => {
-      const ackFn = raw.at(-1);
-      // Without an ack there is no backpressure: such frames are not relayed.
-      if (typeof ackFn !== 'function') return;
-      let replied = false;
-      let release = () => {};
-      const reply = (response: Ack<object>) => {
-        if (replied) return;
-        replied = true;
-        release();
-        (ackFn as (response: Ack<object>) => void)(response);
-      };
-      const refuse = (message: string) => {
+      const oldClient = raw.at(-1);
+      if (typeof oldClient === 'function') {
+        // A page loaded before this server's update (0.1's binary frames, acknowledged one by one): told plainly, not left waiting.
         metrics.failures.inc({ code: 'ERR_RELAY_REFUSED' });
-        reply({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message } });
+        return void (oldClient as (response: Ack<object>) => void)({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: 'This Coview server relays frames differently now: reload the page.' } });
+      }
+      const input = raw[0] as { to?: unknown; peer?: unknown } | null | undefined;
+      const refuse = (message: string, code: 'ERR_RELAY_REFUSED' | 'ERR_MALFORMED_MESSAGE' = 'ERR_RELAY_REFUSED') => {
+        metrics.failures.inc({ code });
+        socket.emit('relay:ack', { from: typeof input?.to === 'string' ? input.to : '', peer: typeof input?.peer === 'number' ? input.peer : 0, count: 0, refused: { code, message } });
       };
       if (!relay.enabled) return refuse('This Coview server does not relay sessions (RELAY_FALLBACK=false).');
-      let frame: ReturnType<typeof decodeRelayOut>;
+      let frame: RelayOut;
       try {
-        frame = decodeRelayOut(raw[0]);
+        frame = decodeRelayOut(input);
       } catch (error) {
-        return reply(toErrorAck(error));
+        return refuse(error instanceof Error ? error.message : 'Malformed relay frame.', 'ERR_MALFORMED_MESSAGE');
       }
       const arrived = me;
       if (arrived.role === null) return refuse('Relay frames need a session.');
+      if (relaySender.refused.has(frame.peer)) return refuse('This relay link was refused before: renew it.');
+      // A renewal: the sender's older links to the same person are over, and their frames let go of (before this one is counted).
+      for (const older of relaySender.links) if (older.peer < frame.peer && (frame.to === undefined || older.receiverId === frame.to)) endRelayLink(older, null);
+      const bytes = relayFrameBytes(frame.data);
       const budget = relayBudget(arrived.room);
-      if (relayFrames >= RELAY_FRAMES_PER_SOCKET) return refuse('Too many relay frames are waiting for their acks: slow down.');
-      if (budget.buffered + frame.data.length > relay.bufferBytesPerRoom) return refuse('Too much relayed data is waiting in this session: slow down.');
+      if (relayFrames >= RELAY_FRAMES_PER_SOCKET || budget.buffered + bytes > relay.bufferBytesPerRoom) {
+        refusePeer(relaySender, frame.peer);
+        return refuse(relayFrames >= RELAY_FRAMES_PER_SOCKET ? 'Too many relay frames are waiting for their acks: slow down.' : 'Too much relayed data is waiting in this session: slow down.');
+      }
       relayFrames++;
-      budget.buffered += frame.data.length;
-      release = () => {
+      budget.buffered += bytes;
+      const release = () => {
         relayFrames--;
-        budget.buffered -= frame.data.length;
+        budget.buffered -= bytes;
       };
       chain = chain
         .then(async () => {
           const sender = me;
-          if (sender.role === null || sender.room !== arrived.room) return refuse('Relay frames need a session.');
+          if (sender.role === null || sender.room !== arrived.room) return release(), refuse('Relay frames need a session.');
           const room = await store.get(sender.room);
           let target: string | undefined;
           if (sender.role === 'host') {
@@ -550,35 +675,67 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
           } else if (room && rules.findAgent(room, sender.id)?.status === 'accepted') {
             target = room.hostId;
           }
-          if (!target) return refuse('Nobody in this session to relay to.');
+          if (!target) return release(), refuse('Nobody in this session to relay to.');
+          const link = relayLink(sender.id, target, frame.peer);
+          if (!link) {
+            release();
+            if (!relaySender.gone) refuse('Too many relay links at once.');
+            return;
+          }
+          const waiting: WaitingFrame = { counter: relayCounter(frame.data), forwarded: false, release };
+          link.waiting.push(waiting);
           const to = target;
           relayChain = relayChain
             .then(async () => {
-              const wait = takeBandwidth(budget, Math.max(RELAY_MIN_FRAME_COST, frame.data.length));
+              const wait = takeBandwidth(budget, Math.max(RELAY_MIN_FRAME_COST, bytes));
               if (wait > 0) {
                 // Held here, in order: the sender's window fills and it waits for its acks.
                 metrics.relayWaits.inc();
                 await new Promise((resolve) => setTimeout(resolve, wait));
               }
-              io.to(person(to))
-                .timeout(RELAY_ACK_MS)
-                .emit('relay', { from: sender.id, peer: frame.peer, data: frame.data }, (error: Error | null, responses: unknown[]) => {
-                  if (error || responses.length === 0) return refuse('The other side did not acknowledge the frame.');
-                  // The receiver had no relay for it (a link it replaced): the sender renews its own.
-                  if ((responses[0] as { ok?: unknown } | null)?.ok !== true) return refuse('The other side refused the frame.');
-                  metrics.relayBytes.inc(frame.data.length);
-                  reply({ ok: true });
-                });
+              // Ended meanwhile (refused, or not acknowledged in time): its frames were let go of.
+              if (link.ended) return;
+              io.to(person(to)).emit('relay', { from: sender.id, peer: frame.peer, data: frame.data });
+              waiting.forwarded = true;
+              metrics.relayBytes.inc(bytes);
+              link.timer ??= setTimeout(() => endRelayLink(link, 'The other side did not acknowledge the frames in time.'), RELAY_ACK_MS);
             })
             .catch((error: unknown) => {
               onError(error);
-              refuse('The relay failed.');
+              endRelayLink(link, 'The relay failed.');
             });
         })
         .catch((error: unknown) => {
           onError(error);
+          release();
           refuse('The relay failed.');
         });
+    });
+
+    /**
+     * A receiver's cumulative ack of a relay link (it handled `count` frames from `to`), or its
+     * refusal (it has no such link). Only the process that forwarded the frames knows the link: it
+     * lets go of them and tells the sender, so nobody can acknowledge frames that were not sent to them.
+     */
+    let ackTokens = RELAY_ACKS_PER_SECOND * 2;
+    let ackRefilledAt = now();
+    socket.on('relay:ack', (...raw: unknown[]) => {
+      const acker = me;
+      if (acker.role === null) return;
+      const t = now();
+      ackTokens = Math.min(RELAY_ACKS_PER_SECOND * 2, ackTokens + ((t - ackRefilledAt) / 1000) * RELAY_ACKS_PER_SECOND);
+      ackRefilledAt = t;
+      if (ackTokens < 1) return;
+      ackTokens--;
+      let ack: RelayAckOut;
+      try {
+        ack = decodeRelayAckOut(raw[0]);
+      } catch {
+        // A malformed ack settles nothing: the sender's link times out and is renewed.
+        return;
+      }
+      // Counted on another process (the Redis adapter): that one settles it.
+      if (!settleRelayLink(ack.to, acker.id, ack) && options.adapter) io.serverSideEmit('relay:ack', ack.to, acker.id, ack);
     });
 
     handle('host:transport', async (args) => {
@@ -616,6 +773,8 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
 
     socket.on('disconnect', () => {
       metrics.sockets.dec();
+      relaySender.gone = true;
+      for (const link of relaySender.links) endRelayLink(link, null);
       // After the events that came before it: a client that says something (a signal, a leave)
       // and closes at once is still heard, as who it was.
       chain = chain
@@ -678,7 +837,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     });
   }
 
-  function relayBudget(roomId: string): { tokens: number; refilledAt: number; buffered: number } {
+  function relayBudget(roomId: string): RelayBudget {
     let budget = relayBudgets.get(roomId);
     if (!budget) {
       budget = { tokens: relay.bytesPerSecondPerRoom, refilledAt: now(), buffered: 0 };

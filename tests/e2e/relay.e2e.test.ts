@@ -27,52 +27,47 @@ type Attack = 'replay' | 'reorder' | 'tamper';
 
 /**
  * Makes `server` a malicious relay for one frame to the agent at a time: `arm(attack)` replays the
- * next frame (sends it twice), reorders it (holds it back, acks it itself, and sends it after the
- * one behind it), or tampers with it (flips a bit of its ciphertext). Every other event passes.
+ * next frame (sends it twice), reorders it (holds it back and sends it after the one behind it),
+ * or tampers with it (flips a bit of its ciphertext). Every other event passes.
  */
 function maliciousRelay(server: AppServer) {
   const io = server.app.io;
   const realTo = io.to.bind(io);
   let armed: Attack | null = null;
-  let held: { room: Parameters<typeof io.to>[0]; message: { data: Uint8Array } } | null = null;
+  let held: { room: Parameters<typeof io.to>[0]; message: { data: string } } | null = null;
   let done = 0;
   io.to = ((room: Parameters<typeof io.to>[0]) => {
     const operator = realTo(room);
     return new Proxy(operator, {
       get(target, property) {
         const value = Reflect.get(target, property, target) as unknown;
-        if (property !== 'timeout') return typeof value === 'function' ? value.bind(target) : value;
-        return (ms: number) => {
-          const timed = target.timeout(ms);
-          return {
-            emit(event: string, message: { data: Uint8Array }, ack: (error: Error | null, responses: unknown[]) => void) {
-              const send = (m: { data: Uint8Array }, cb: typeof ack) => (timed.emit as (...args: unknown[]) => void)(event, m, cb);
-              if (event !== 'relay' || (armed === null && held === null)) return send(message, ack);
-              if (held) {
-                // The frame behind the held one goes first; then the held one.
-                send(message, ack);
-                (realTo(held.room).timeout(ms).emit as (...args: unknown[]) => void)('relay', held.message, () => {});
-                held = null;
-                done++;
-                return;
-              }
-              const attack = armed;
-              armed = null;
-              if (attack === 'replay') {
-                send(message, ack);
-                (realTo(room).timeout(ms).emit as (...args: unknown[]) => void)('relay', message, () => {});
-                done++;
-              } else if (attack === 'reorder') {
-                held = { room, message };
-                ack(null, [{ ok: true }]);
-              } else {
-                const data = Buffer.from(message.data);
-                data[data.length - 20]! ^= 0x10;
-                send({ ...message, data }, ack);
-                done++;
-              }
-            },
-          };
+        if (property !== 'emit') return typeof value === 'function' ? value.bind(target) : value;
+        return (event: string, message: { data: string }) => {
+          const send = (to: Parameters<typeof io.to>[0], m: { data: string }) => (realTo(to).emit as (...args: unknown[]) => boolean)(event, m);
+          if (event !== 'relay' || (armed === null && held === null)) return send(room, message);
+          if (held) {
+            // The frame behind the held one goes first; then the held one.
+            send(room, message);
+            send(held.room, held.message);
+            held = null;
+            done++;
+            return true;
+          }
+          const attack = armed;
+          armed = null;
+          if (attack === 'replay') {
+            send(room, message);
+            send(room, message);
+            done++;
+          } else if (attack === 'reorder') {
+            held = { room, message };
+          } else {
+            const data = Buffer.from(message.data, 'base64');
+            data[data.length - 20]! ^= 0x10;
+            send(room, { ...message, data: data.toString('base64') });
+            done++;
+          }
+          return true;
         };
       },
     });

@@ -15,8 +15,9 @@ function asText(value: unknown): string {
 /**
  * Everything `server` receives, as text, for searching: each HTTP request (line and headers,
  * WebSocket upgrades included), each Socket.IO handshake (query, auth, headers), each raw
- * Engine.IO packet (events with their acks, over WebSocket or polling; binary attachments, where
- * relayed frames travel, as Latin-1) and each event with its arguments (`EVENT name …`).
+ * Engine.IO packet (events with their acks, over WebSocket or polling; binary attachments as
+ * Latin-1), each event with its arguments (`EVENT name …`), and each relay frame's bytes decoded
+ * from its base64 text, as Latin-1 (`RELAY …`): a frame sent unsealed would show its page text there.
  */
 export function recordEverythingReceived(server: AppServer): string[] {
   const log: string[] = [];
@@ -28,7 +29,11 @@ export function recordEverythingReceived(server: AppServer): string[] {
   });
   server.app.io.on('connection', (socket) => {
     log.push(`HANDSHAKE ${JSON.stringify({ query: socket.handshake.query, auth: socket.handshake.auth, headers: socket.handshake.headers })}`);
-    socket.onAny((event: string, ...args: unknown[]) => log.push(`EVENT ${event} ${asText(args)}`));
+    socket.onAny((event: string, ...args: unknown[]) => {
+      log.push(`EVENT ${event} ${asText(args)}`);
+      const data = (args[0] as { data?: unknown } | undefined)?.data;
+      if (event === 'relay' && typeof data === 'string') log.push(`RELAY ${Buffer.from(data, 'base64').toString('latin1')}`);
+    });
   });
   return log;
 }

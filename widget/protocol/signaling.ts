@@ -46,9 +46,26 @@ export interface HostDecision { agentId: string; allow: boolean }
 /** `peer` numbers the peer connection: a higher number replaces the previous one (re-signaling after a failure). */
 export interface SignalOut { to?: string; data: unknown; peer?: number }
 export interface SignalIn { from: string; data: unknown; peer?: number }
-/** One sealed channel frame (relay-crypto.ts) for the other side of peer `peer`: the server forwards it unread. */
-export interface RelayOut { to?: string; peer: number; data: Uint8Array }
-export interface RelayIn { from: string; peer: number; data: Uint8Array }
+/**
+ * One sealed channel frame (relay-crypto.ts) for the other side of peer `peer`, as base64 text: the
+ * server forwards it unread. Text, not a binary attachment: Socket.IO sends an attachment as a
+ * WebSocket message of its own, and on the server every message costs a wakeup.
+ */
+export interface RelayOut { to?: string; peer: number; data: string }
+export interface RelayIn { from: string; peer: number; data: string }
+/**
+ * The receiver of relay link `peer` has handled `count` of its frames, in order: every frame below
+ * counter `count` (relay-crypto.ts; cumulative, so one ack covers many frames). Or it has no such
+ * link any more (`refused`). The server lets go of the
+ * frames it counted against the room and tells the sender, named by `to` (the `from` of its frames).
+ */
+export interface RelayAckOut { to: string; peer: number; count: number; refused?: boolean }
+/**
+ * To a relay link's sender: `count` of its frames were handled by `from`. Or `refused`: the link
+ * is over (the receiver has no such link, or the server refused a frame: off, no session, over a
+ * limit, malformed, not acknowledged in time), and the sender renews it.
+ */
+export interface RelayAckIn { from: string; peer: number; count: number; refused?: { code: 'ERR_RELAY_REFUSED' | 'ERR_MALFORMED_MESSAGE'; message: string } }
 export type Transport = 'direct' | 'relayed';
 export interface TransportReport { agentId: string; transport: Transport }
 /** `host-left-site`: the customer's page went to another site (so sharing ended), said by the server so it never depends on a dying page's data channel or relay. */
@@ -79,10 +96,12 @@ export interface ClientToServerEvents {
   'agent:leave': (ack?: (res: Ack<object>) => void) => void;
   signal: (message: SignalOut) => void;
   /**
-   * A relay frame. The ack comes once the other side acknowledged it (or with ERR_RELAY_REFUSED):
-   * the sender keeps only a small window of frames unacknowledged, which is the backpressure.
+   * A relay frame. Its acknowledgement comes as a `relay:ack` once the other side handled it: the
+   * sender keeps only a small window of frames unacknowledged, which is the backpressure.
    */
-  relay: (message: RelayOut, ack: (res: Ack<object>) => void) => void;
+  relay: (message: RelayOut) => void;
+  /** The receiver's cumulative acknowledgement of a relay link's frames (sent every few frames, or soon after the last). */
+  'relay:ack': (ack: RelayAckOut) => void;
   /** The host says how an agent's session runs now, for the server's metrics (sessions by transport). */
   'host:transport': (info: TransportReport) => void;
   /** The agent lost its peer connection and asks the host for a new one. */
@@ -96,8 +115,9 @@ export interface ServerToClientEvents {
   'join:declined': () => void;
   'session:ended': (info: { reason: EndReason }) => void;
   signal: (message: SignalIn) => void;
-  /** Acknowledge (any value) once the frame was handled: the sender's window moves on. */
-  relay: (message: RelayIn, ack: (res: Ack<object>) => void) => void;
+  /** Acknowledge with `relay:ack` once handled (cumulatively): the sender's window moves on. */
+  relay: (message: RelayIn) => void;
+  'relay:ack': (ack: RelayAckIn) => void;
   'peer:restart': (request: { from: string; peer: number }) => void;
   /** This server is shutting down: reconnect (the load balancer sends you to another one). */
   'server:restarting': () => void;
@@ -177,19 +197,17 @@ export const decodeSignalOut: Decoder<SignalOut> = (input, path) => {
 };
 /** The largest relay frame: a channel frame (16 KiB) and the relay's counter and tag, with room to spare. */
 export const MAX_RELAY_FRAME_BYTES = 17 * 1024;
-/** A relay frame's fields; `data` arrives as a Buffer (Node), ArrayBuffer or typed array. */
+/** The sealed bytes a relay frame's base64 text stands for (what the server's limits count). */
+export const relayFrameBytes = (data: string) => Math.floor((data.length * 3) / 4) - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);
+/** A relay frame's fields. Its text is not checked here: the receiver's cipher refuses anything that is not a sealed frame. */
 export const decodeRelayOut: Decoder<RelayOut> = (input, path) => {
   const { to, peer } = object<{ to?: string; peer: number }>({ to: optional(str(ID)), peer: int })(input, path);
-  const data = bytesOf((input as { data?: unknown }).data);
-  if (!data || data.length > MAX_RELAY_FRAME_BYTES) throw new CoviewError('ERR_MALFORMED_MESSAGE', `Malformed message: data should be at most ${MAX_RELAY_FRAME_BYTES} bytes.`);
+  const data = (input as { data?: unknown }).data;
+  if (typeof data !== 'string' || relayFrameBytes(data) > MAX_RELAY_FRAME_BYTES) {
+    throw new CoviewError('ERR_MALFORMED_MESSAGE', `Malformed message: data should be the base64 text of at most ${MAX_RELAY_FRAME_BYTES} bytes.`);
+  }
   return { ...(to === undefined ? {} : { to }), peer, data };
 };
-/** Bytes from what Socket.IO hands over for a binary field, or null. */
-export function bytesOf(value: unknown): Uint8Array | null {
-  if (value instanceof Uint8Array) return value;
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  return null;
-}
+export const decodeRelayAckOut: Decoder<RelayAckOut> = object<RelayAckOut>({ to: str(ID), peer: int, count: int, refused: optional(bool) });
 export const decodeTransportReport: Decoder<TransportReport> = object<TransportReport>({ agentId: str(ID), transport: literal('direct', 'relayed') });
 export const decodeEndReason: Decoder<EndReason> = literal('host-stopped', 'host-left', 'host-left-site', 'expired', 'locked');

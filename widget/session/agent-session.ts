@@ -1,5 +1,4 @@
 import {
-  bytesOf,
   CoviewError,
   decodeHostMessage,
   deriveKeys,
@@ -149,6 +148,8 @@ export class AgentSession extends ObservableState<AgentState> {
   private outbox: Promise<void> = Promise.resolve();
   /** The number of the current peer connection; the host numbers each new one. */
   private peerNumber = 0;
+  /** Who sends the relay frames we get (the host's id, from their `from`): our acks name it, so the server finds the link they settle. */
+  private relayHostId = '';
   private askTimer: ReturnType<typeof setInterval> | undefined;
   private giveUpTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly saved = resumeSlot<SavedAgent>('coview.agent.v1', RESUME_WITHIN_MS);
@@ -322,12 +323,16 @@ export class AgentSession extends ObservableState<AgentState> {
       if (this.state.status === 'waiting') this.setState({ status: 'connecting', code: this.state.code });
     });
     socket.on('signal', ({ data, peer }) => this.queue(() => this.onSignal(data, peer ?? 1)));
-    socket.on('relay', ({ peer, data }, ack) => {
+    socket.on('relay', ({ from, peer, data }) => {
       const link = this.peer;
-      const bytes = bytesOf(data);
-      if (!isRelayLink(link) || peer !== this.peerNumber || !bytes) return ack({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: 'No relay for this frame here.' } });
-      // Acknowledged once handled: the customer's window moves on only as fast as we take its frames.
-      void link.receive(bytes).then(() => ack({ ok: true }));
+      if (!isRelayLink(link) || peer !== this.peerNumber) return void this.socket?.emit('relay:ack', { to: from, peer, count: 0, refused: true });
+      this.relayHostId = from;
+      // Acknowledged once handled (relay.ts acknowledges every few frames): the customer's window moves on only as fast as we take its frames.
+      void link.receive(data);
+    });
+    socket.on('relay:ack', ({ peer, count, refused }) => {
+      const link = this.peer;
+      if (isRelayLink(link) && peer === this.peerNumber) link.acknowledged({ count, refused });
     });
     // After the signals before it: a host that refused a tampered handshake says so, then stops.
     socket.on('session:ended', ({ reason }) => this.queue(async () => this.onSessionEnded(reason)));
@@ -523,7 +528,8 @@ export class AgentSession extends ObservableState<AgentState> {
     const link = createRelayLink(
       {
         cipher,
-        send: (sealed, ms) => (this.socket ? this.socket.timeout(ms).emitWithAck('relay', { peer: number, data: sealed }) : Promise.reject(new Error('Not connected to the server.'))),
+        send: (data) => this.socket?.emit('relay', { peer: number, data }),
+        acknowledge: (count) => this.socket?.emit('relay:ack', { to: this.relayHostId, peer: number, count }),
       },
       {
         connect: () => {

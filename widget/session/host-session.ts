@@ -2,7 +2,6 @@ import { NodeIds } from '../host/node-ids.js';
 import {
   CoviewError,
   decodeAgentMessage,
-  bytesOf,
   deriveKeys,
   deriveRelayKeys,
   fromBase64Url,
@@ -591,13 +590,16 @@ export class HostSession extends ObservableState<HostState> {
       if (live?.probe && peer === live.probe.number) this.onProbeSignal(live, live.probe, data);
       else if (live && (peer === undefined || peer === live.number)) this.onSignal(live, data);
     });
-    socket.on('relay', ({ from, peer, data }, ack) => {
+    socket.on('relay', ({ from, peer, data }) => {
       const live = this.lives.get(from);
       const link = live?.peer;
-      const bytes = bytesOf(data);
-      if (!live || peer !== live.number || !isRelayLink(link) || !bytes) return ack({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: 'No relay for this frame here.' } });
-      // Acknowledged once handled: the agent's window moves on only as fast as we take its frames.
-      void link.receive(bytes).then(() => ack({ ok: true }));
+      if (!live || peer !== live.number || !isRelayLink(link)) return void this.socket?.emit('relay:ack', { to: from, peer, count: 0, refused: true });
+      // Acknowledged once handled (relay.ts acknowledges every few frames): the agent's window moves on only as fast as we take its frames.
+      void link.receive(data);
+    });
+    socket.on('relay:ack', ({ from, peer, count, refused }) => {
+      const live = this.lives.get(from);
+      if (live && peer === live.number && isRelayLink(live.peer)) live.peer.acknowledged({ count, refused });
     });
     socket.on('peer:restart', ({ from, peer }) => {
       const live = this.lives.get(from);
@@ -804,7 +806,8 @@ export class HostSession extends ObservableState<HostState> {
     const link = createRelayLink(
       {
         cipher,
-        send: (sealed, ms) => (this.socket ? this.socket.timeout(ms).emitWithAck('relay', { to: agent.id, peer: number, data: sealed }) : Promise.reject(new Error('Not connected to the server.'))),
+        send: (data) => this.socket?.emit('relay', { to: agent.id, peer: number, data }),
+        acknowledge: (count) => this.socket?.emit('relay:ack', { to: agent.id, peer: number, count }),
       },
       {
         connect: () => this.onPeerConnected(live, link),

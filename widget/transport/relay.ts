@@ -1,20 +1,28 @@
-import { CoviewError, RELAY_WINDOW_FRAMES, RelayCipher, type Ack } from '../protocol/index.js';
+import { CoviewError, RELAY_WINDOW_FRAMES, RelayCipher, type RelayAckIn } from '../protocol/index.js';
 import type { PeerEvents, PeerLink } from './peer.js';
 
 /**
  * A PeerLink over the signaling server's Socket.IO connection, for when no peer connection comes
  * up (no WebRTC in this browser, UDP blocked and no TURN, ICE failed). The framed channel runs on
- * it unchanged; each frame is sealed end to end (relay-crypto.ts), so the server forwards bytes it
- * can neither read nor change unseen.
+ * it unchanged; each frame is sealed end to end (relay-crypto.ts) and travels as base64 text, so
+ * the server forwards bytes it can neither read nor change unseen.
  *
- * Backpressure: the server acknowledges a frame once the other side did; at most WINDOW_FRAMES go
- * unacknowledged, and `write` says "wait for drain" beyond that. A refused frame (replayed,
- * reordered, tampered), a refused send or a missing ack ends the link with its error, and the
- * session renews it (a fresh link, fresh keys, and a fresh snapshot), so nothing is applied out of
- * order and the session goes on.
+ * Backpressure: the receiver acknowledges frames cumulatively (how many it has handled), every
+ * ACK_EVERY_FRAMES frames or ACK_DELAY_MS after the first it has not acknowledged yet. At most
+ * WINDOW_FRAMES go unacknowledged, and `write` says "wait for drain" beyond that. One ack for
+ * many frames, and no ack per frame from the server: each WebSocket message costs the server a
+ * wakeup, and the relay's server CPU per session is what bounds how many sessions one server
+ * carries. A refused frame (replayed, reordered, tampered), a link the server or the receiver
+ * refused, or frames not acknowledged in time end the link with its error, and the session renews
+ * it (a fresh link, fresh keys, and a fresh snapshot), so nothing is applied out of order and the
+ * session goes on.
  */
 export const WINDOW_FRAMES = RELAY_WINDOW_FRAMES;
-/** A frame the other side has not acknowledged in this long is lost (it went away, or the server did). */
+/** The receiver acknowledges at once after this many frames (half the window, so a stream of frames never waits for an ack). */
+export const ACK_EVERY_FRAMES = WINDOW_FRAMES / 2;
+/** ...and otherwise this long after the first frame it has not acknowledged (a slow stream: few acks, and the window never fills). */
+export const ACK_DELAY_MS = 500;
+/** Frames the other side has not acknowledged in this long are lost (it went away, or the server did). */
 const ACK_TIMEOUT_MS = 15_000;
 /** How long `destroy()` still lets frames already written be sealed and emitted (a goodbye), like the WebRTC path's wait for flushed(). */
 export const LAST_FRAMES_MS = 300;
@@ -22,14 +30,18 @@ export const LAST_FRAMES_MS = 300;
 export interface RelayOptions {
   /** Resolves with the relay keys once both salts are known (see relay-crypto.ts). */
   cipher: Promise<RelayCipher>;
-  /** Emits one sealed frame; resolves with the server's ack. */
-  send(sealed: Uint8Array, timeoutMs: number): Promise<Ack<object>>;
+  /** Emits one sealed frame (base64 text; Socket.IO keeps the order of what one socket emits). */
+  send(data: string): void;
+  /** Emits the cumulative acknowledgement: `count` frames of the other side's were handled here. */
+  acknowledge(count: number): void;
 }
 
 export interface RelayLink extends PeerLink {
   readonly transport: 'relayed';
-  /** A sealed frame from the other side; resolves once it was handled (then it is acknowledged). */
-  receive(sealed: Uint8Array): Promise<void>;
+  /** A sealed frame from the other side (base64 text); resolves once it was handled. */
+  receive(data: string): Promise<void>;
+  /** The other side has handled `count` of our frames; or (`refused`) the link is over. */
+  acknowledged(ack: Pick<RelayAckIn, 'count' | 'refused'>): void;
   /** Resolves once every frame written so far was emitted (or dropped): after it, what follows on the socket comes after them. */
   emitted(): Promise<void>;
 }
@@ -39,10 +51,18 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
   let closed = false;
   /** Frames written but not yet emitted are dropped: set with `closed` on an error, up to LAST_FRAMES_MS after `destroy()`. */
   let abandoned = false;
-  let unacked = 0;
+  /** Our frames: written so far, and acknowledged by the other side so far. */
+  let written = 0;
+  let acked = 0;
+  /** Runs while some of our frames are not acknowledged, from the last progress: it ends the link. */
+  let lostTimer: ReturnType<typeof setTimeout> | undefined;
   let drainWaiters: (() => void)[] = [];
   let sending: Promise<void> = Promise.resolve();
   let receiving: Promise<void> = Promise.resolve();
+  /** The other side's frames: handled here so far, and how many of them we acknowledged. */
+  let handled = 0;
+  let acknowledgedCount = 0;
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
 
   const close = (error?: CoviewError) => {
     // A broken stream sends nothing more; a destroyed one finishes what was written (see destroy()).
@@ -50,6 +70,8 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
     if (closed) return;
     closed = true;
     drainWaiters = [];
+    clearTimeout(lostTimer);
+    clearTimeout(ackTimer);
     events.close(error);
   };
 
@@ -62,12 +84,18 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
     (cause: unknown) => close(new CoviewError('ERR_PEER', 'The relay could not be set up.', { cause })),
   );
 
-  function acked(): void {
-    unacked--;
-    if (unacked >= WINDOW_FRAMES) return;
-    const waiters = drainWaiters;
-    drainWaiters = [];
-    waiters.forEach((callback) => callback());
+  const unacked = () => written - acked;
+  function watchForLoss(): void {
+    clearTimeout(lostTimer);
+    lostTimer = unacked() > 0 && !closed ? setTimeout(() => close(new CoviewError('ERR_RELAY_REFUSED', 'Relay frames were not acknowledged in time.')), ACK_TIMEOUT_MS) : undefined;
+  }
+
+  function acknowledgeNow(): void {
+    clearTimeout(ackTimer);
+    ackTimer = undefined;
+    if (closed || handled === acknowledgedCount) return;
+    acknowledgedCount = handled;
+    options.acknowledge(handled);
   }
 
   const link: RelayLink = {
@@ -80,7 +108,8 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
     },
     write(frame) {
       if (closed) return true;
-      unacked++;
+      written++;
+      if (lostTimer === undefined) watchForLoss();
       const copy = frame.slice();
       // Sealed and emitted strictly in order (after the keys, when written early): the receiver takes only the next counter.
       sending = sending
@@ -89,28 +118,35 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
           if (abandoned) return;
           const sealed = await own.seal(copy);
           if (abandoned) return;
-          options.send(sealed, ACK_TIMEOUT_MS).then(
-            (ack) => {
-              if (ack.ok) return acked();
-              close(new CoviewError('ERR_RELAY_REFUSED', `The server refused a relay frame: ${ack.error.message}`));
-            },
-            (cause: unknown) => close(new CoviewError('ERR_RELAY_REFUSED', 'A relay frame was not acknowledged in time.', { cause })),
-          );
+          options.send(toBase64(sealed));
         })
         .catch((cause: unknown) => close(new CoviewError('ERR_PEER', 'A relay frame could not be sealed.', { cause })));
-      return unacked < WINDOW_FRAMES;
+      return unacked() < WINDOW_FRAMES;
     },
     onDrain(callback) {
-      if (unacked < WINDOW_FRAMES) return void queueMicrotask(callback);
+      if (unacked() < WINDOW_FRAMES) return void queueMicrotask(callback);
       drainWaiters.push(callback);
     },
-    receive(sealed) {
+    acknowledged({ count, refused }) {
+      if (closed) return;
+      if (refused) return close(new CoviewError('ERR_RELAY_REFUSED', `The server refused a relay frame: ${refused.message}`));
+      // More than we wrote is a server's invention (a replayed frame counted): it acknowledges no more than we sent.
+      const next = Math.min(count, written);
+      if (next <= acked) return;
+      acked = next;
+      watchForLoss();
+      if (unacked() >= WINDOW_FRAMES) return;
+      const waiters = drainWaiters;
+      drainWaiters = [];
+      waiters.forEach((callback) => callback());
+    },
+    receive(data) {
       receiving = receiving.then(async () => {
         if (closed) return;
         let frame: Uint8Array;
         try {
           // A frame may come before this side has the other's salt: it waits for the keys.
-          frame = await (await options.cipher).open(sealed);
+          frame = await (await options.cipher).open(fromBase64(data));
         } catch (error) {
           const refused = error instanceof CoviewError ? error : new CoviewError('ERR_RELAY_TAMPERED', 'A relay frame could not be opened.', { cause: error });
           console.warn('[coview] refused a relay frame:', refused.code, refused.message);
@@ -126,6 +162,7 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
           const error = new CoviewError('ERR_PEER', 'A relay frame could not be handled.', { cause });
           console.warn('[coview] a relay frame could not be handled:', error.code, cause);
         }
+        countHandled();
       });
       return receiving;
     },
@@ -134,13 +171,42 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
     },
     destroy() {
       if (closed) return;
+      // What we handled is acknowledged before we go, so the server lets go of it at once.
+      acknowledgeNow();
       // Sealing is async: the frames written before this (the goodbye, typically) are still emitted, for a moment.
       const timer = setTimeout(() => (abandoned = true), LAST_FRAMES_MS);
       void sending.finally(() => clearTimeout(timer));
       close();
     },
   };
+
+  /**
+   * One more of the other side's frames was opened (its counter taken) and handled: acknowledged
+   * with the next few, or soon. The count is the next counter we take, which is what the server
+   * settles by; a dropped replay takes none and is not counted.
+   */
+  function countHandled(): void {
+    if (closed) return;
+    handled++;
+    if (handled - acknowledgedCount >= ACK_EVERY_FRAMES) acknowledgeNow();
+    else ackTimer ??= setTimeout(acknowledgeNow, ACK_DELAY_MS);
+  }
   return link;
+}
+
+/** Base64 of a sealed frame (up to 17 KiB), in slices: String.fromCharCode takes its bytes as arguments. */
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x2000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x2000));
+  return btoa(binary);
+}
+
+/** A frame's bytes from its base64 text; text that is not base64 is refused like a forged frame. */
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 export function isRelayLink(link: PeerLink | null | undefined): link is RelayLink {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHostMessage, deriveKeys, deriveRelayKeys, randomRelaySalt, RelayCipher, type HandshakeSide, type HostMessage } from '../../../widget/protocol/index.js';
 import { FramedChannel } from '../../../widget/transport/channel.js';
-import { createRelayLink, WINDOW_FRAMES } from '../../../widget/transport/relay.js';
+import { ACK_DELAY_MS, ACK_EVERY_FRAMES, createRelayLink, WINDOW_FRAMES } from '../../../widget/transport/relay.js';
 
 // The product's cost makes each derivation ~100 ms; these tests check the construction, not the cost.
 const FAST = { iterations: 1_000 };
@@ -94,23 +94,24 @@ describe('relay frames: AES-GCM with per-direction counters', () => {
   });
 });
 
-/** Two relay links wired back to back, as the server would: every sealed frame goes through `wire` (which may drop, replay or change it). */
-async function linkedPair(wire: (sealed: Uint8Array, deliver: (frame: Uint8Array) => Promise<void>) => Promise<void> = (sealed, deliver) => deliver(sealed)) {
+/** Two relay links wired back to back, as the server would: every sealed frame (base64) goes through `wire` (which may drop, replay or change it); acks go straight back. */
+async function linkedPair(wire: (sealed: string, deliver: (frame: string) => Promise<void>) => Promise<void> = (sealed, deliver) => deliver(sealed)) {
   const { host, agent } = await pair();
-  const events = { hostData: [] as Uint8Array[], hostClosed: [] as (string | undefined)[], agentClosed: [] as (string | undefined)[] };
+  const events = { hostData: [] as Uint8Array[], hostClosed: [] as (string | undefined)[], agentClosed: [] as (string | undefined)[], acks: [] as number[] };
   const hostLink = createRelayLink(
-    {
-      cipher: Promise.resolve(host),
-      send: async (sealed) => {
-        await wire(sealed, (frame) => agentLink.receive(frame));
-        return { ok: true };
-      },
-    },
+    { cipher: Promise.resolve(host), send: (sealed) => void wire(sealed, (frame) => agentLink.receive(frame)), acknowledge: () => {} },
     { connect: () => {}, data: (frame) => events.hostData.push(frame), close: (error) => events.hostClosed.push(error?.code) },
   );
   const agentMessages: HostMessage[] = [];
   const agentLink = createRelayLink(
-    { cipher: Promise.resolve(agent), send: async () => ({ ok: true }) },
+    {
+      cipher: Promise.resolve(agent),
+      send: () => {},
+      acknowledge: (count) => {
+        events.acks.push(count);
+        hostLink.acknowledged({ count });
+      },
+    },
     { connect: () => {}, data: (frame) => channel.receive(frame), close: (error) => events.agentClosed.push(error?.code) },
   );
   const channel = new FramedChannel<never, HostMessage>(agentLink, decodeHostMessage, { onMessage: (message) => agentMessages.push(message), onError: () => {} });
@@ -133,9 +134,9 @@ describe('the relay link', () => {
   });
 
   it('lets at most a window of frames go unacknowledged, then waits for drain', async () => {
-    const acks: (() => void)[] = [];
+    const sent: string[] = [];
     const { host } = await pair();
-    const link = createRelayLink({ cipher: Promise.resolve(host), send: () => new Promise((resolve) => acks.push(() => resolve({ ok: true }))) }, { connect: () => {}, data: () => {}, close: () => {} });
+    const link = createRelayLink({ cipher: Promise.resolve(host), send: (data) => sent.push(data), acknowledge: () => {} }, { connect: () => {}, data: () => {}, close: () => {} });
     await Promise.resolve();
     await Promise.resolve();
     const answers: boolean[] = [];
@@ -145,11 +146,41 @@ describe('the relay link', () => {
     let drained = false;
     link.onDrain(() => (drained = true));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(acks.length).toBe(WINDOW_FRAMES);
+    expect(sent.length).toBe(WINDOW_FRAMES);
     expect(drained).toBe(false);
-    acks.shift()!();
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    // An ack for more than was sent (a server's invention) counts for no more than was sent; one for none changes nothing.
+    link.acknowledged({ count: 0 });
+    expect(drained).toBe(false);
+    link.acknowledged({ count: 1 });
     expect(drained).toBe(true);
+    expect(link.write(new Uint8Array(10))).toBe(false);
+    link.acknowledged({ count: 1_000 });
+    expect(link.write(new Uint8Array(10))).toBe(true);
+  });
+
+  it('acknowledges cumulatively: once every ACK_EVERY_FRAMES frames, and the rest soon after the last', async () => {
+    const { hostLink, events } = await linkedPair();
+    const sender = new FramedChannel<HostMessage, never>(hostLink, decodeHostMessage as never, { onMessage: () => {}, onError: () => {} }, (json) => json);
+    const frames = ACK_EVERY_FRAMES * 2 + 3;
+    for (let i = 0; i < frames; i++) sender.send({ type: 'console', level: 'warn', text: `message ${i}` });
+    await sender.flushed();
+    await expect.poll(() => events.acks).toEqual([ACK_EVERY_FRAMES, ACK_EVERY_FRAMES * 2]);
+    const waited = Date.now();
+    await expect.poll(() => events.acks.length, { timeout: ACK_DELAY_MS * 4 }).toBe(3);
+    expect(Date.now() - waited).toBeGreaterThanOrEqual(ACK_DELAY_MS * 0.8);
+    expect(events.acks.at(-1)).toBe(frames);
+    // Everything acknowledged: the whole window is free.
+    let drained = false;
+    hostLink.onDrain(() => (drained = true));
+    await Promise.resolve();
+    expect(drained).toBe(true);
+  });
+
+  it('ends with ERR_RELAY_REFUSED when the server or the receiver refuses the link', async () => {
+    const { hostLink, events } = await linkedPair();
+    hostLink.acknowledged({ count: 0, refused: { code: 'ERR_RELAY_REFUSED', message: 'Too much relayed data is waiting in this session: slow down.' } });
+    expect(events.hostClosed).toEqual(['ERR_RELAY_REFUSED']);
+    expect(hostLink.connected).toBe(false);
   });
 
   it('drops a replayed frame and carries on; a reordered or tampered one ends the link with its code (nothing applied)', async () => {
@@ -158,7 +189,7 @@ describe('the relay link', () => {
       ['reorder', 'ERR_RELAY_REORDERED'],
       ['tamper', 'ERR_RELAY_TAMPERED'],
     ] as const) {
-      let held: Uint8Array | null = null;
+      let held: string | null = null;
       let count = 0;
       const { hostLink, agentMessages, events } = await linkedPair(async (sealed, deliver) => {
         count++;
@@ -175,9 +206,9 @@ describe('the relay link', () => {
           return deliver(held!);
         }
         if (attack === 'tamper' && count === 2) {
-          const changed = sealed.slice();
+          const changed = Buffer.from(sealed, 'base64');
           changed[changed.length - 3]! ^= 0x40;
-          return deliver(changed);
+          return deliver(changed.toString('base64'));
         }
         return deliver(sealed);
       });

@@ -1,33 +1,33 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CoviewError, decodeHostMessage, type Ack, type HostMessage } from '../../../widget/protocol/index.js';
+import { CoviewError, decodeHostMessage, type HostMessage } from '../../../widget/protocol/index.js';
 import { RelayCipher, deriveRelayKeys, randomRelaySalt } from '../../../widget/protocol/relay-crypto.js';
 import { FramedChannel } from '../../../widget/transport/channel.js';
 import { createRelayLink, type RelayLink } from '../../../widget/transport/relay.js';
 
 /**
  * A host's relay link and an agent's, with real keys (WebCrypto, as in the browser), joined by a
- * stand-in for the server that hands each sealed frame to the other side and acks it once handled.
+ * stand-in for the server that hands each sealed frame to the other side, and its acks back.
  */
 async function linkedPair(agentData: (frame: Uint8Array) => void = () => {}) {
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
   const salts = { host: randomRelaySalt(), agent: randomRelaySalt() };
   const cipher = (role: 'host' | 'agent') => deriveRelayKeys(secret, { role, agentId: 'a1', peer: 1 }, salts).then((keys) => new RelayCipher(keys));
-  const emitted: Uint8Array[] = [];
+  const emitted: string[] = [];
   const errors: (CoviewError | undefined)[] = [];
   let agent: RelayLink | null = null;
   const host = createRelayLink(
     {
       cipher: cipher('host'),
-      async send(sealed): Promise<Ack<object>> {
+      send(sealed) {
         emitted.push(sealed);
-        await agent!.receive(sealed);
-        return { ok: true };
+        void agent!.receive(sealed);
       },
+      acknowledge() {},
     },
     { connect() {}, data() {}, close() {} },
   );
   agent = createRelayLink(
-    { cipher: cipher('agent'), send: async () => ({ ok: true }) },
+    { cipher: cipher('agent'), send() {}, acknowledge: (count) => host.acknowledged({ count }) },
     { connect() {}, data: agentData, close: (error) => errors.push(error) },
   );
   await new Promise<void>((resolve) => {
