@@ -229,23 +229,20 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
    */
   function settleRelayLink(senderId: string, receiverId: string, ack: RelayAckOut): boolean {
     const link = relayLinks.get(relayLinkKey(senderId, receiverId, ack.peer));
-    if (!link) return false;
+    // A link of a sender socket that is gone here (and maybe connected again elsewhere) settles nothing here.
+    if (!link || !link.socket.connected) return false;
     if (ack.refused) {
       endRelayLink(link, 'The other side refused the frame.');
       return true;
     }
     if (ack.count <= link.acked) return true;
-    // Only frames that went out: a receiver cannot free room for frames it never got.
-    let settled = false;
-    while (link.waiting[0]?.forwarded && link.waiting[0].counter < ack.count) {
-      link.waiting.shift()!.release();
-      settled = true;
-    }
-    if (!settled) return true;
+    // Only frames that went out: a receiver cannot free room for frames it never got. The count
+    // goes on to the sender even when it settles nothing here (frames counted by a socket before a
+    // reconnect): the sender counts no more than it sent (relay.ts).
+    while (link.waiting[0]?.forwarded && link.waiting[0].counter < ack.count) link.waiting.shift()!.release();
     link.acked = ack.count;
     clearTimeout(link.timer);
     link.timer = link.waiting[0]?.forwarded ? setTimeout(() => endRelayLink(link, 'The other side did not acknowledge the frames in time.'), RELAY_ACK_MS) : undefined;
-    // The sender counts no more than it sent (relay.ts).
     link.socket.emit('relay:ack', { from: receiverId, peer: link.peer, count: ack.count });
     return true;
   }
@@ -340,7 +337,9 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       if (relaySender.gone) return null;
       const key = relayLinkKey(senderId, receiverId, peer);
       const known = relayLinks.get(key);
-      if (known) return known;
+      if (known?.owner === relaySender) return known;
+      // The same person's link counted for another socket of theirs (one that reconnected, still half-open): it is theirs no more.
+      if (known) endRelayLink(known, null);
       if (relaySender.links.size >= RELAY_LINKS_PER_SOCKET) {
         const settled = [...relaySender.links].find((link) => link.waiting.length === 0);
         if (!settled) return null;

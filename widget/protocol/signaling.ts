@@ -199,11 +199,13 @@ export const decodeSignalOut: Decoder<SignalOut> = (input, path) => {
 export const MAX_RELAY_FRAME_BYTES = 17 * 1024;
 /** The sealed bytes a relay frame's base64 text stands for (what the server's limits count). */
 export const relayFrameBytes = (data: string) => Math.floor((data.length * 3) / 4) - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);
-/** A relay frame's fields. Its text is not checked here: the receiver's cipher refuses anything that is not a sealed frame. */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** A relay frame's fields. Its bytes are not checked here: the receiver's cipher refuses anything that is not a sealed frame. */
 export const decodeRelayOut: Decoder<RelayOut> = (input, path) => {
   const { to, peer } = object<{ to?: string; peer: number }>({ to: optional(str(ID)), peer: int })(input, path);
   const data = (input as { data?: unknown }).data;
-  if (typeof data !== 'string' || relayFrameBytes(data) > MAX_RELAY_FRAME_BYTES) {
+  // Base64 only: each character one byte on the wire, so the limits count what is really held.
+  if (typeof data !== 'string' || relayFrameBytes(data) > MAX_RELAY_FRAME_BYTES || !BASE64.test(data)) {
     throw new CoviewError('ERR_MALFORMED_MESSAGE', `Malformed message: data should be the base64 text of at most ${MAX_RELAY_FRAME_BYTES} bytes.`);
   }
   return { ...(to === undefined ? {} : { to }), peer, data };

@@ -325,6 +325,8 @@ export class AgentSession extends ObservableState<AgentState> {
     socket.on('signal', ({ data, peer }) => this.queue(() => this.onSignal(data, peer ?? 1)));
     socket.on('relay', ({ from, peer, data }) => {
       const link = this.peer;
+      // A frame of a link we just replaced: dropped, not refused (see host-session.ts).
+      if (peer < this.peerNumber) return;
       if (!isRelayLink(link) || peer !== this.peerNumber) return void this.socket?.emit('relay:ack', { to: from, peer, count: 0, refused: true });
       this.relayHostId = from;
       // Acknowledged once handled (relay.ts acknowledges every few frames): the customer's window moves on only as fast as we take its frames.

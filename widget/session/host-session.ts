@@ -593,6 +593,10 @@ export class HostSession extends ObservableState<HostState> {
     socket.on('relay', ({ from, peer, data }) => {
       const live = this.lives.get(from);
       const link = live?.peer;
+      // A frame of a link we just replaced (a peer connection took over from the relay): dropped, not
+      // refused, since the agent may not have seen its side of the new link come up yet, and a
+      // refusal would make it drop that. Unacknowledged, the old link times out on its own.
+      if (live && peer < live.number) return;
       if (!live || peer !== live.number || !isRelayLink(link)) return void this.socket?.emit('relay:ack', { to: from, peer, count: 0, refused: true });
       // Acknowledged once handled (relay.ts acknowledges every few frames): the agent's window moves on only as fast as we take its frames.
       void link.receive(data);

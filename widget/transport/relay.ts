@@ -155,6 +155,8 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
           return;
         }
         if (closed) return;
+        // Its counter is taken: counted now, so a frame whose handling ends the link (a goodbye) is acknowledged too.
+        handled++;
         try {
           events.data(frame);
         } catch (cause) {
@@ -187,7 +189,6 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
    */
   function countHandled(): void {
     if (closed) return;
-    handled++;
     if (handled - acknowledgedCount >= ACK_EVERY_FRAMES) acknowledgeNow();
     else ackTimer ??= setTimeout(acknowledgeNow, ACK_DELAY_MS);
   }

@@ -178,10 +178,11 @@ describe('the encrypted relay', () => {
     waiting.emit('relay', { peer: 1, data: frame() });
     await expect.poll(() => refusals(waitingAcks)).toHaveLength(1);
     expect(refusals(waitingAcks)[0]!.code).toBe('ERR_RELAY_REFUSED');
-    // Malformed: not text, too big.
+    // Malformed: not text, too big, not base64 (multi-byte characters would be counted as less than they hold).
     one.host.emit('relay', { to: one.agentId, peer: 1, data: new Uint8Array(8) as unknown as string });
     one.host.emit('relay', { to: one.agentId, peer: 1, data: frame(18 * 1024) });
-    await expect.poll(() => refusals(hostAcks).map((r) => r.code)).toEqual(['ERR_RELAY_REFUSED', 'ERR_MALFORMED_MESSAGE', 'ERR_MALFORMED_MESSAGE']);
+    one.host.emit('relay', { to: one.agentId, peer: 1, data: 'é'.repeat(4096) });
+    await expect.poll(() => refusals(hostAcks).map((r) => r.code)).toEqual(['ERR_RELAY_REFUSED', 'ERR_MALFORMED_MESSAGE', 'ERR_MALFORMED_MESSAGE', 'ERR_MALFORMED_MESSAGE']);
     expect([...atOtherAgent, ...atOtherHost, ...atHost]).toEqual([]);
   });
 
