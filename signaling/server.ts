@@ -168,8 +168,23 @@ export const MAX_PACKET_BYTES = 100_000;
 type Reply = <T extends object>(response: Ack<T>) => void;
 type Me = { role: null } | { role: 'host' | 'agent'; room: string; id: string };
 
+/** A token bucket: `tokens` as of `refilledAt` (the server's clock, ms). */
+interface TokenBucket { tokens: number; refilledAt: number }
+/** Tops `bucket` up at `perSecond` tokens a second, to at most `capacity`, as of `t`. */
+function refill(bucket: TokenBucket, perSecond: number, capacity: number, t: number): void {
+  bucket.tokens = Math.min(capacity, bucket.tokens + ((t - bucket.refilledAt) / 1000) * perSecond);
+  bucket.refilledAt = t;
+}
+/** Takes one token if the bucket has one (bursts of 2 s): what is over is dropped, not processed. */
+function takeToken(bucket: TokenBucket, perSecond: number, t: number): boolean {
+  refill(bucket, perSecond, perSecond * 2, t);
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
+}
+
 /** Per room on this process: the relay's bandwidth bucket and the bytes awaiting their receiver's ack. */
-interface RelayBudget { tokens: number; refilledAt: number; buffered: number }
+interface RelayBudget extends TokenBucket { buffered: number }
 /** A frame let in on a relay link and not yet acknowledged: its counter (in clear, see relay-crypto.ts), whether it went out yet, and what frees its room. */
 interface WaitingFrame { counter: number; forwarded: boolean; release(): void }
 /**
@@ -242,7 +257,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     while (link.waiting[0]?.forwarded && link.waiting[0].counter < ack.count) link.waiting.shift()!.release();
     link.acked = ack.count;
     clearTimeout(link.timer);
-    link.timer = link.waiting[0]?.forwarded ? setTimeout(() => endRelayLink(link, 'The other side did not acknowledge the frames in time.'), RELAY_ACK_MS) : undefined;
+    link.timer = link.waiting[0]?.forwarded ? ackDeadline(link) : undefined;
     link.socket.emit('relay:ack', { from: receiverId, peer: link.peer, count: ack.count });
     return true;
   }
@@ -257,8 +272,18 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
     link.owner.links.delete(link);
     if (refusal === null) return;
     refusePeer(link.owner, link.peer);
-    metrics.failures.inc({ code: 'ERR_RELAY_REFUSED' });
-    link.socket.emit('relay:ack', { from: link.receiverId, peer: link.peer, count: link.acked, refused: { code: 'ERR_RELAY_REFUSED', message: refusal } });
+    sendRefusal(link.socket, { from: link.receiverId, peer: link.peer, count: link.acked }, 'ERR_RELAY_REFUSED', refusal);
+  }
+
+  /** A link refused: the sender renews it (relay.ts). `count`: what the receiver acknowledged so far. */
+  function sendRefusal(socket: CoviewSocket, link: { from: string; peer: number; count: number }, code: 'ERR_RELAY_REFUSED' | 'ERR_MALFORMED_MESSAGE', message: string): void {
+    metrics.failures.inc({ code });
+    socket.emit('relay:ack', { ...link, refused: { code, message } });
+  }
+
+  /** Bounds the wait for a link's next ack, from now: forwarded frames not acknowledged within RELAY_ACK_MS end the link. */
+  function ackDeadline(link: RelayLinkCount): ReturnType<typeof setTimeout> {
+    return setTimeout(() => endRelayLink(link, 'The other side did not acknowledge the frames in time.'), RELAY_ACK_MS);
   }
 
   /** A refused link's frames still on their way are refused too: the sender renews the link, and a frame let through after a gap would only be refused by the receiver. */
@@ -350,18 +375,9 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
       relaySender.links.add(link);
       return link;
     }
-    let tokens = limits.eventsPerSecond * 2;
-    let refilledAt = now();
-
+    const events: TokenBucket = { tokens: limits.eventsPerSecond * 2, refilledAt: now() };
     /** A token bucket per socket: floods are answered with ERR_RATE_LIMITED, not processed. */
-    function allowEvent(): boolean {
-      const t = now();
-      tokens = Math.min(limits.eventsPerSecond * 2, tokens + ((t - refilledAt) / 1000) * limits.eventsPerSecond);
-      refilledAt = t;
-      if (tokens < 1) return false;
-      tokens -= 1;
-      return true;
-    }
+    const allowEvent = () => takeToken(events, limits.eventsPerSecond, now());
 
     /**
      * Registers a handler that sees the packet's arguments without a trailing ack function, and a
@@ -635,10 +651,8 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
         return void (oldClient as (response: Ack<object>) => void)({ ok: false, error: { code: 'ERR_RELAY_REFUSED', message: 'This Coview server relays frames differently now: reload the page.' } });
       }
       const input = raw[0] as { to?: unknown; peer?: unknown } | null | undefined;
-      const refuse = (message: string, code: 'ERR_RELAY_REFUSED' | 'ERR_MALFORMED_MESSAGE' = 'ERR_RELAY_REFUSED') => {
-        metrics.failures.inc({ code });
-        socket.emit('relay:ack', { from: typeof input?.to === 'string' ? input.to : '', peer: typeof input?.peer === 'number' ? input.peer : 0, count: 0, refused: { code, message } });
-      };
+      const refuse = (message: string, code: 'ERR_RELAY_REFUSED' | 'ERR_MALFORMED_MESSAGE' = 'ERR_RELAY_REFUSED') =>
+        sendRefusal(socket, { from: typeof input?.to === 'string' ? input.to : '', peer: typeof input?.peer === 'number' ? input.peer : 0, count: 0 }, code, message);
       if (!relay.enabled) return refuse('This Coview server does not relay sessions (RELAY_FALLBACK=false).');
       let frame: RelayOut;
       try {
@@ -697,7 +711,7 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
               io.to(person(to)).emit('relay', { from: sender.id, peer: frame.peer, data: frame.data });
               waiting.forwarded = true;
               metrics.relayBytes.inc(bytes);
-              link.timer ??= setTimeout(() => endRelayLink(link, 'The other side did not acknowledge the frames in time.'), RELAY_ACK_MS);
+              link.timer ??= ackDeadline(link);
             })
             .catch((error: unknown) => {
               onError(error);
@@ -711,21 +725,15 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
         });
     });
 
+    const acks: TokenBucket = { tokens: RELAY_ACKS_PER_SECOND * 2, refilledAt: now() };
     /**
      * A receiver's cumulative ack of a relay link (it handled `count` frames from `to`), or its
-     * refusal (it has no such link). Only the process that forwarded the frames knows the link: it
+     * refusal (it has no such link), rate-limited by `acks`. Only the process that forwarded the frames knows the link: it
      * lets go of them and tells the sender, so nobody can acknowledge frames that were not sent to them.
      */
-    let ackTokens = RELAY_ACKS_PER_SECOND * 2;
-    let ackRefilledAt = now();
     socket.on('relay:ack', (...raw: unknown[]) => {
       const acker = me;
-      if (acker.role === null) return;
-      const t = now();
-      ackTokens = Math.min(RELAY_ACKS_PER_SECOND * 2, ackTokens + ((t - ackRefilledAt) / 1000) * RELAY_ACKS_PER_SECOND);
-      ackRefilledAt = t;
-      if (ackTokens < 1) return;
-      ackTokens--;
+      if (acker.role === null || !takeToken(acks, RELAY_ACKS_PER_SECOND, now())) return;
       let ack: RelayAckOut;
       try {
         ack = decodeRelayAckOut(raw[0]);
@@ -846,10 +854,8 @@ export function createSignalingServer(httpServer: HttpServer, options: Signaling
   }
 
   /** Takes `bytes` from the room's bucket (one second's worth at most); returns how long to wait until they are paid for. */
-  function takeBandwidth(budget: { tokens: number; refilledAt: number }, bytes: number): number {
-    const t = now();
-    budget.tokens = Math.min(relay.bytesPerSecondPerRoom, budget.tokens + ((t - budget.refilledAt) / 1000) * relay.bytesPerSecondPerRoom);
-    budget.refilledAt = t;
+  function takeBandwidth(budget: TokenBucket, bytes: number): number {
+    refill(budget, relay.bytesPerSecondPerRoom, relay.bytesPerSecondPerRoom, now());
     budget.tokens -= bytes;
     return budget.tokens >= 0 ? 0 : Math.ceil((-budget.tokens / relay.bytesPerSecondPerRoom) * 1000);
   }

@@ -1,4 +1,5 @@
 import { isRecord } from './decode.js';
+import { fromBase64Url, toBase64Url } from './base64.js';
 import { normalizeRoomCode } from './room-code.js';
 
 /**
@@ -161,16 +162,4 @@ export async function isTamperedNotice(keys: HandshakeKeys, from: HandshakeSide,
   } catch {
     return false;
   }
-}
-
-export function toBase64Url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('Not base64url.');
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }

@@ -4,5 +4,6 @@ export * from './digest.js';
 export * from './messages.js';
 export * from './signaling.js';
 export * from './room-code.js';
+export * from './base64.js';
 export * from './handshake.js';
 export * from './relay-crypto.js';

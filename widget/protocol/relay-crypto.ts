@@ -1,5 +1,6 @@
 import { CoviewError } from './errors.js';
-import { fromBase64Url, type HandshakeSide } from './handshake.js';
+import { fromBase64Url } from './base64.js';
+import type { HandshakeSide } from './handshake.js';
 
 /**
  * End-to-end encryption of the relay (see transport/relay.ts): when no peer connection comes up,

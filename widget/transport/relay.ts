@@ -1,4 +1,4 @@
-import { CoviewError, RELAY_WINDOW_FRAMES, RelayCipher, type RelayAckIn } from '../protocol/index.js';
+import { CoviewError, fromBase64, RELAY_WINDOW_FRAMES, RelayCipher, toBase64, type RelayAckIn } from '../protocol/index.js';
 import type { PeerEvents, PeerLink } from './peer.js';
 
 /**
@@ -193,21 +193,6 @@ export function createRelayLink(options: RelayOptions, events: Pick<PeerEvents, 
     else ackTimer ??= setTimeout(acknowledgeNow, ACK_DELAY_MS);
   }
   return link;
-}
-
-/** Base64 of a sealed frame (up to 17 KiB), in slices: String.fromCharCode takes its bytes as arguments. */
-function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x2000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x2000));
-  return btoa(binary);
-}
-
-/** A frame's bytes from its base64 text; text that is not base64 is refused like a forged frame. */
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 export function isRelayLink(link: PeerLink | null | undefined): link is RelayLink {
