@@ -14,11 +14,13 @@ const e2e = {
   hookTimeout: 60_000,
 };
 
-// Three projects: fast node-only unit tests, then end-to-end tests that drive real browsers against
-// real servers (inside a loopback-only network namespace, by scripts/test.sh). Each e2e file runs
+// Three projects: fast node-only unit tests and end-to-end tests that drive real browsers against
+// real servers (inside a loopback-only network namespace, by scripts/test.sh) run in one group, two
+// files at a time (vitest shares the group's workers between the two projects). Each e2e file runs
 // its own servers on free ports and its own browsers, and most of their time is spent waiting on
-// the network and the product's own timers, so two such files share the machine's two cores; the
-// timed and dist-rebuilding ones run afterwards, one at a time, on a machine nothing else uses.
+// the network and the product's own timers, so two such files share the machine's two cores. The
+// timed and dist-rebuilding ones run in a second group afterwards, one at a time, on a machine
+// nothing else uses.
 export default defineConfig({
   test: {
     reporters: ['default', './tests/support/summary-reporter.ts'],

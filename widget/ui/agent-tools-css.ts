@@ -39,8 +39,9 @@ export const AGENT_TOOLS_CSS = `
 .timeline .go-live { background: #15803d; color: #fff; }
 .timeline .export { background: #334155; color: #fff; }
 .timeline .clock { font-variant-numeric: tabular-nums; min-width: 92px; }
-.timeline .track { position: relative; flex: 1; height: 40px; }
-.timeline .scrubber { position: absolute; left: 0; right: 0; bottom: 0; width: 100%; margin: 0; }
+/* Markers on the top 24px, the scrubber on the bottom 24px: each a whole 24px target that no other overlaps (WCAG 2.5.8). */
+.timeline .track { position: relative; flex: 1; height: 48px; }
+.timeline .scrubber { position: absolute; left: 0; right: 0; bottom: 0; width: 100%; height: 24px; margin: 0; }
 .timeline .markers { position: absolute; left: 8px; right: 8px; top: 0; height: 24px; }
 /* 24×24 to click or tap (WCAG 2.5.8), drawn as a small bar. */
 .timeline .marker { position: absolute; top: 0; width: 24px; height: 24px; margin-left: -12px; padding: 0; border-radius: 4px; background: none; }
