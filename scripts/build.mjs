@@ -1,4 +1,5 @@
-// Builds the two browser bundles (widget.js for customers' pages, join.js for agents), the npm
+// Builds the two browser bundles (widget.js for customers' pages, join.js for agents, with its
+// texts in other languages as dist/join-text/<locale>.json), the npm
 // package's ES module (coview.js) and the server (server.js, the `coview-server` bin, and
 // server-api.js for `coview/server`); the package's .d.ts come from `npm run build:types`. One
 // esbuild call each; the plugins below fix rrweb-snapshot (no postcss) and build simple-peer
@@ -143,8 +144,23 @@ const testBundles = process.argv.includes('--test')
   ? [build({ ...browser, minify: false, entryPoints: ['tests/support/loopback-entry.ts'], outfile: 'dist/test/loopback.js' })]
   : [];
 
+/**
+ * The join page's texts in each language but English (built into join.js), as
+ * dist/join-text/<locale>.json: the page fetches only its own language, so join.js does not carry
+ * nine languages every agent but a few never reads. join-messages.ts is bundled for Node and read here.
+ */
+async function writeJoinTexts() {
+  const [bundled] = (await build({ ...node, entryPoints: ['widget/i18n/join-messages.ts'], write: false })).outputFiles;
+  const { JOIN_MESSAGES } = await import(`data:text/javascript;base64,${Buffer.from(bundled.text).toString('base64')}`);
+  mkdirSync(new URL('../dist/join-text/', import.meta.url), { recursive: true });
+  for (const [locale, texts] of Object.entries(JOIN_MESSAGES)) {
+    if (locale !== 'en') writeFileSync(new URL(`../dist/join-text/${locale}.json`, import.meta.url), JSON.stringify(texts));
+  }
+}
+
 await Promise.all([
   ...testBundles,
+  writeJoinTexts(),
   // widget.js is the loader (the button and `window.Coview`); it loads widget-core.js, the rest, when needed.
   build({ ...browser, entryPoints: ['widget/index.ts'], outfile: 'dist/widget.js' }),
   build({ ...browser, entryPoints: ['widget/core.ts'], outfile: 'dist/widget-core.js' }),

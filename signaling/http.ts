@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname } from 'node:path';
+import { LOCALES } from '../widget/i18n/translate.js';
 import { createSignalingServer, type SignalingIo, type SignalingOptions } from './server.js';
 import type { Metrics } from './metrics.js';
 import type { RoomStore } from './store.js';
@@ -38,7 +39,7 @@ export interface AppServer {
   httpServer: HttpServer;
   /**
    * A Node / Connect / Express request handler: answers Coview's paths (`/widget.js`, `/widget-core.js`, `/join.js`,
-   * `/join`, `/healthz`, `/metrics`, the favicon, and the demo when served) and calls `next` for any
+   * `/join-text/<locale>.json`, `/join`, `/healthz`, `/metrics`, the favicon, and the demo when served) and calls `next` for any
    * other path, or answers 404 without `next`.
    */
   handle(req: IncomingMessage, res: ServerResponse, next?: NextHandler): void;
@@ -54,6 +55,7 @@ export interface AppServer {
 
 const TEXT = 'text/plain; charset=utf-8';
 const JS = 'application/javascript; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 const DEMO_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -64,12 +66,12 @@ const DEMO_TYPES: Readonly<Record<string, string>> = {
   '.ico': 'image/x-icon',
 };
 
-/** The bundles are fetched cross-origin by the customer's site and must never be stale after a deploy. */
 /** Coview's icon: two overlapping screens, in the join page's blue. */
 const FAVICON_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="5" width="20" height="15" rx="3" fill="#1d4ed8"/><rect x="10" y="12" width="20" height="15" rx="3" fill="#0f172a" stroke="#fff" stroke-width="2"/></svg>';
 /** How long close() lets connections still in use finish before it ends them. */
 const CLOSE_GRACE_MS = 5_000;
+/** The bundles are fetched cross-origin by the customer's site and must never be stale after a deploy. */
 const BUNDLE_HEADERS = { 'Cache-Control': 'no-cache', 'Access-Control-Allow-Origin': '*' };
 
 interface Reply {
@@ -84,11 +86,13 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
   const distDir = new URL('dist/', root);
   const demoDir = new URL('demo/', root);
 
-  const bundles = new Map([
-    ['/widget.js', new URL('widget.js', distDir)],
+  const bundles = new Map<string, { file: URL; type: string }>([
+    ['/widget.js', { file: new URL('widget.js', distDir), type: JS }],
     // The rest of the widget, which widget.js loads when the customer shares (same headers and caching).
-    ['/widget-core.js', new URL('widget-core.js', distDir)],
-    ['/join.js', new URL('join.js', distDir)],
+    ['/widget-core.js', { file: new URL('widget-core.js', distDir), type: JS }],
+    ['/join.js', { file: new URL('join.js', distDir), type: JS }],
+    // The join page's texts in each language but English (which join.js has built in), fetched by the page for its language.
+    ...LOCALES.filter((locale) => locale !== 'en').map((locale) => [`/join-text/${locale}.json`, { file: new URL(`join-text/${locale}.json`, distDir), type: JSON_TYPE }] as const),
   ]);
 
   let draining = false;
@@ -116,9 +120,9 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
     }
     const bundle = bundles.get(path);
     if (bundle) {
-      const body = await readIfExists(bundle);
+      const body = await readIfExists(bundle.file);
       if (!body) return { status: 503, type: TEXT, body: 'Run npm run build first', headers: BUNDLE_HEADERS };
-      return { status: 200, type: JS, body, headers: BUNDLE_HEADERS };
+      return { status: 200, type: bundle.type, body, headers: BUNDLE_HEADERS };
     }
     // Browsers ask for /favicon.ico on their own: answer with the icon rather than a 404.
     if (path === '/favicon.ico' || path === '/favicon.svg') return { status: 200, type: 'image/svg+xml', body: FAVICON_SVG, headers: { 'Cache-Control': 'max-age=86400' } };

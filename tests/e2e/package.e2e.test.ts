@@ -85,7 +85,7 @@ afterAll(async () => {
 describe('the npm package', () => {
   it('ships the bundles, the server, the join page and the types, and nothing of the repository besides', () => {
     const files = packed.files.map((file) => file.path);
-    for (const file of ['package.json', 'dist/coview.js', 'dist/widget.js', 'dist/widget-core.js', 'dist/join.js', 'dist/server.js', 'dist/server-api.js', 'dist/types/widget/module.d.ts', 'dist/types/signaling/index.d.ts', 'demo/join.html']) {
+    for (const file of ['package.json', 'dist/coview.js', 'dist/widget.js', 'dist/widget-core.js', 'dist/join.js', 'dist/join-text/de.json', 'dist/join-text/ar.json', 'dist/server.js', 'dist/server-api.js', 'dist/types/widget/module.d.ts', 'dist/types/signaling/index.d.ts', 'demo/join.html']) {
       expect(files).toContain(file);
     }
     expect(files.filter((file) => /^(tests|bench|scripts|widget|signaling|dist\/test)\//.test(file))).toEqual([]);
@@ -171,6 +171,11 @@ export function serverSide(): AppServer {
     const join = await get(`${base}/join`);
     expect(join.status).toBe(200);
     expect(join.body).toContain('/join.js');
+    // The join page's German texts, which join.js fetches for a German agent, come with the package.
+    const german = await get(`${base}/join-text/de.json`);
+    expect(german.status).toBe(200);
+    expect(german.type).toBe('application/json; charset=utf-8');
+    expect((JSON.parse(german.body) as { title: string }).title).toBe('Bildschirm eines Kunden ansehen');
     expect((await get(`${base}/socket.io/?EIO=4&transport=polling`)).body).toMatch(/^0\{"sid":/);
   });
 

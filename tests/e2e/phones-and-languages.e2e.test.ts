@@ -339,6 +339,44 @@ describe('languages', () => {
     expect(await german.page.locator('h1').innerText()).toBe('Bildschirm eines Kunden ansehen');
     await context.close();
   });
+  it('the join page fetches only its own language’s texts, beside join.js; a text of the wrong shape reads in English; unreachable texts open the page in English, saying so', async () => {
+    const context = await h.person();
+    const page = await context.newPage();
+    const fetched: string[] = [];
+    page.on('request', (request) => void (request.url().includes('/join-text/') && fetched.push(new URL(request.url()).pathname)));
+    const warnings: string[] = [];
+    page.on('console', (message) => void (message.type() === 'warning' && warnings.push(message.text())));
+    const open = async (search: string) => {
+      await page.goto(`${h.server.url}/join${search}`);
+      await page.locator('html[data-coview-state="idle"]').waitFor({ state: 'attached' });
+      return { title: await page.locator('h1').innerText(), lang: await page.locator('html').getAttribute('lang'), join: await page.locator('form button[type="submit"]').innerText() };
+    };
+
+    expect(await open('?lang=de')).toEqual({ title: JOIN_MESSAGES.de.title, lang: 'de', join: JOIN_MESSAGES.de.join });
+    expect(fetched).toEqual(['/join-text/de.json']);
+    // English is built into join.js: nothing to fetch.
+    expect(await open('?lang=en')).toEqual({ title: JOIN_MESSAGES.en.title, lang: 'en', join: JOIN_MESSAGES.en.join });
+    expect(fetched).toEqual(['/join-text/de.json']);
+
+    // A stale or broken file: the texts that are not shaped like English's read in English, the others in French.
+    await page.route('**/join-text/fr.json', (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify({ ...JOIN_MESSAGES.fr, title: 42, intro: { other: 7 } }) }));
+    expect(await open('?lang=fr')).toEqual({ title: JOIN_MESSAGES.en.title, lang: 'fr', join: JOIN_MESSAGES.fr.join });
+    expect(await page.locator('.join-form p').first().innerText()).toBe(JOIN_MESSAGES.en.intro);
+
+    // Unreachable: the page still opens, in English, and says why in the console.
+    await page.route('**/join-text/ja.json', (route) => route.abort());
+    expect(await open('?lang=ja')).toEqual({ title: JOIN_MESSAGES.en.title, lang: 'en', join: JOIN_MESSAGES.en.join });
+    expect(warnings.filter((text) => text.includes('"ja" texts could not be loaded'))).toHaveLength(1);
+    expect(warnings.filter((text) => text.includes('"fr"'))).toEqual([]);
+    // A server that never answers: the page waits 5 s for its texts, not for ever.
+    await page.route('**/join-text/pl.json', () => {});
+    const asked = Date.now();
+    expect(await open('?lang=pl')).toEqual({ title: JOIN_MESSAGES.en.title, lang: 'en', join: JOIN_MESSAGES.en.join });
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(4_900);
+    expect(warnings.filter((text) => text.includes('"pl" texts could not be loaded (no answer within 5 s)'))).toHaveLength(1);
+    await context.close();
+  });
+
   it('the join page’s whole live view speaks the agent’s language: session facts, timeline markers, the mirror’s name', async () => {
     const customer = await CustomerPage.open(await h.person(), `${h.fixtures.url}/layout.html`);
     // An untitled page on an unknown browser: the values the join page words itself.

@@ -1,4 +1,4 @@
-import type { JoinKey } from '../i18n/join-messages.js';
+import type { JoinKey } from '../i18n/join-en.js';
 import type { PageInfo, Size, Transport } from '../protocol/index.js';
 
 /** The Session panel's rows: what a support agent asks first ("which browser? which page?"). */

@@ -1,7 +1,7 @@
 import type { AgentMessage, ControlAction, ControlRefusal, ControlState, HostMessage, Point } from '../protocol/index.js';
 import { throttle } from '../host/throttle.js';
 import type { Viewer } from './viewer.js';
-import { JOIN_MESSAGES } from '../i18n/join-messages.js';
+import { JOIN_EN } from '../i18n/join-en.js';
 
 /**
  * The agent's hands on the mirror: pointing (their pointer and a "look here" ripple appear on the
@@ -30,7 +30,7 @@ export type ToolsNoticeKey = 'toolsHaveControl' | 'toolsDeclined' | 'toolsTookBa
 
 /** A notice in English (`notice`, as before) and by key, for the agent's language. */
 function said(key: ToolsNoticeKey, name?: string): Pick<ToolsState, 'notice' | 'noticeKey' | 'noticeName'> {
-  const notice = JOIN_MESSAGES.en[key].replace('{name}', name ?? '');
+  const notice = JOIN_EN[key].replace('{name}', name ?? '');
   return name === undefined ? { notice, noticeKey: key } : { notice, noticeKey: key, noticeName: name };
 }
 

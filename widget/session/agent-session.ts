@@ -29,7 +29,7 @@ import {
   type ResyncReason,
   type Transport,
 } from '../protocol/index.js';
-import { JOIN_MESSAGES } from '../i18n/join-messages.js';
+import { JOIN_EN } from '../i18n/join-en.js';
 import { SnapshotAssembler } from '../agent/snapshot-assembly.js';
 import { FramedChannel } from '../transport/channel.js';
 import { nextWait } from './join-decisions.js';
@@ -240,7 +240,7 @@ export class AgentSession extends ObservableState<AgentState> {
     }
     if (!keys || this.state.status !== 'idle') return false;
     this.me = { code: saved.code, keys, agentId: saved.agentId, agentKey: saved.agentKey, name: saved.name };
-    this.setState({ status: 'reconnecting', code: saved.code, page: null, message: JOIN_MESSAGES.en.reconnectingResume, messageKey: 'reconnectingResume' });
+    this.setState({ status: 'reconnecting', code: saved.code, page: null, message: JOIN_EN.reconnectingResume, messageKey: 'reconnectingResume' });
     try {
       await this.connect();
       await this.reRegister();
@@ -612,7 +612,7 @@ export class AgentSession extends ObservableState<AgentState> {
     peer?.destroy();
     const state = this.state;
     if (state.status === 'live' || state.status === 'connecting' || state.status === 'reconnecting') {
-      this.setState({ status: 'reconnecting', code: state.code, page: this.page, message: JOIN_MESSAGES.en[messageKey], messageKey });
+      this.setState({ status: 'reconnecting', code: state.code, page: this.page, message: JOIN_EN[messageKey], messageKey });
       if (ask) this.askForPeer();
     }
   }
@@ -705,7 +705,7 @@ export class AgentSession extends ObservableState<AgentState> {
     this.leaveServer();
     this.closeAll();
     this.me = null;
-    this.setState({ status: 'ended', reason, message: JOIN_MESSAGES.en[messageKey], messageKey });
+    this.setState({ status: 'ended', reason, message: JOIN_EN[messageKey], messageKey });
   }
 
   /** Times the waits before live: 'waiting' by APPROVAL_TIMEOUT_MS, 'connecting' by CONNECT_TIMEOUT_MS. */

@@ -37,7 +37,7 @@ import { createPrivacy, maskText, redactText, type Privacy, type PrivacyOptions 
 import { WIDGET_MESSAGES } from '../i18n/widget-messages.js';
 import { ObservableState } from './observable-state.js';
 import { HOST_SLOT_KEY, RESUME_WITHIN_MS, resumeSlot } from './resume-store.js';
-import { FramedChannel } from '../transport/channel.js';
+import { FramedChannel, portableCompressor } from '../transport/channel.js';
 import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
 import { createRelayLink, isRelayLink } from '../transport/relay.js';
 import { closeAfterLastWord, connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
@@ -955,10 +955,15 @@ export class HostSession extends ObservableState<HostState> {
     if (live.reported !== transport) this.socket?.emit('host:transport', { agentId: live.agent.id, transport });
     live.reported = transport;
     this.scheduleProbe(live);
-    const channel = new FramedChannel<HostMessage, AgentMessage>(peer, decodeAgentMessage, {
-      onMessage: (message) => this.onAgentMessage(live, message),
-      onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
-    });
+    const channel = new FramedChannel<HostMessage, AgentMessage>(
+      peer,
+      decodeAgentMessage,
+      {
+        onMessage: (message) => this.onAgentMessage(live, message),
+        onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
+      },
+      portableCompressor(),
+    );
     live.channel = channel;
     live.sentAssets = new Set();
     // The address can carry tokens (reset links, OAuth): its query values are redacted like any URL.

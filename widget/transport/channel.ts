@@ -23,6 +23,9 @@ const DEFLATED = 2;
 const PRIORITY = 4;
 /** Below this, deflate costs more time than the bytes it saves. */
 const COMPRESS_FROM_BYTES = 512;
+
+/** Raw DEFLATE of a message's JSON, at once or (the browser's own stream) asynchronously. */
+export type Compressor = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 /** A message larger than this (uncompressed) is refused by the receiver and by the sender. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -63,8 +66,8 @@ export class FramedChannel<Out, In> {
     private readonly link: Pick<PeerLink, 'write' | 'onDrain'>,
     private readonly decode: Decoder<In>,
     private readonly handlers: ChannelHandlers<In>,
-    /** How large messages are deflated (raw DEFLATE); defaults to the browser's own CompressionStream. */
-    private readonly compress: (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array> = defaultCompressor(),
+    /** How large messages are deflated (raw DEFLATE): the browser's own CompressionStream unless given; null sends them as they are. */
+    private readonly compress: Compressor | null = nativeCompressor(),
   ) {}
 
   send(message: Out, lane: Lane = 'bulk'): void {
@@ -77,7 +80,7 @@ export class FramedChannel<Out, In> {
     // Small enough for one frame uncompressed: a priority message goes out ahead of everything.
     if (lane === 'priority' && json.length <= FRAME_PAYLOAD) return this.enqueue(json, false, 'priority');
     const seq = this.nextSeq.bulk++;
-    const packed = json.length >= COMPRESS_FROM_BYTES ? this.compress(json) : null;
+    const packed = this.compress && json.length >= COMPRESS_FROM_BYTES ? this.compress(json) : null;
     if (this.compressing === 0 && !(packed instanceof Promise)) return this.enqueueBulk(json, packed, seq);
     // Compression is asynchronous (native, off our stack): order is kept by chaining.
     this.compressing++;
@@ -188,15 +191,25 @@ export class FramedChannel<Out, In> {
 }
 
 /**
- * The browser's native DEFLATE where there is one (many times faster than doing it in
- * JavaScript, which matters for a big page's snapshot); fflate elsewhere.
+ * The customer's compressor: the browser's native DEFLATE where there is one (many times faster
+ * than doing it in JavaScript, which matters for a big page's snapshot); fflate elsewhere, so an
+ * older browser's snapshot is compressed too.
  */
-export function defaultCompressor(): (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array> {
-  if (typeof CompressionStream === 'undefined' || typeof Response === 'undefined') return (bytes) => deflateSync(bytes, { level: 6 });
+export function portableCompressor(): Compressor {
+  return nativeCompressor() ?? ((bytes) => deflateSync(bytes, { level: 6 }));
+}
+
+/**
+ * The browser's own raw DEFLATE (CompressionStream), or null where it has none. The agent's
+ * messages are small (pointer, input, drawing), so its channel sends them as they are on such a
+ * browser, and join.js carries no deflate of its own.
+ */
+export function nativeCompressor(): Compressor | null {
+  if (typeof CompressionStream === 'undefined' || typeof Response === 'undefined') return null;
   try {
     new CompressionStream('deflate-raw');
   } catch {
-    return (bytes) => deflateSync(bytes, { level: 6 });
+    return null;
   }
   return async (bytes) => {
     // Written straight into the stream: a Blob around the bytes would copy them and register them

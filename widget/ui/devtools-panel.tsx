@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { isFailed, type ConsoleMessage, type NetworkMessage, type TimelinePlayer } from '../agent/timeline.js';
 import { sessionInfoRows } from '../agent/session-info.js';
-import type { JoinKey } from '../i18n/join-messages.js';
+import type { JoinKey } from '../i18n/join-en.js';
 import type { Transport } from '../protocol/index.js';
 import { useJoinText } from './join-text.js';
 

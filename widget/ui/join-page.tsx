@@ -9,7 +9,7 @@ import { Toolbox } from './toolbox.js';
 import { AgentTools } from '../agent/tools.js';
 import { AgentToolbar } from './agent-toolbar.js';
 import { useJoinText } from './join-text.js';
-import type { JoinMessages } from '../i18n/join-messages.js';
+import type { JoinMessages } from '../i18n/join-en.js';
 import type { Translator } from '../i18n/translate.js';
 import { EXAMPLE_ROOM_CODE, normalizeRoomCode } from '../protocol/index.js';
 import { webrtcSupported } from '../transport/peer.js';

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import type { Marker, MarkerKind, TimelinePlayer } from '../agent/timeline.js';
-import type { JoinKey } from '../i18n/join-messages.js';
+import type { JoinKey } from '../i18n/join-en.js';
 import { assetUrls, encodeRecording, fetchAssets, recordingFileName } from '../agent/recording.js';
 import { formatOffset } from './devtools-panel.js';
 import { useJoinText } from './join-text.js';

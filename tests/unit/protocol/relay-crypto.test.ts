@@ -98,8 +98,10 @@ describe('relay frames: AES-GCM with per-direction counters', () => {
 async function linkedPair(wire: (sealed: string, deliver: (frame: string) => Promise<void>) => Promise<void> = (sealed, deliver) => deliver(sealed)) {
   const { host, agent } = await pair();
   const events = { hostData: [] as Uint8Array[], hostClosed: [] as (string | undefined)[], agentClosed: [] as (string | undefined)[], acks: [] as number[] };
+  /** What the wire did with each frame, delivery and the receiver's handling included. */
+  const wired: Promise<void>[] = [];
   const hostLink = createRelayLink(
-    { cipher: Promise.resolve(host), send: (sealed) => void wire(sealed, (frame) => agentLink.receive(frame)), acknowledge: () => {} },
+    { cipher: Promise.resolve(host), send: (sealed) => void wired.push(wire(sealed, (frame) => agentLink.receive(frame))), acknowledge: () => {} },
     { connect: () => {}, data: (frame) => events.hostData.push(frame), close: (error) => events.hostClosed.push(error?.code) },
   );
   const agentMessages: HostMessage[] = [];
@@ -116,19 +118,24 @@ async function linkedPair(wire: (sealed: string, deliver: (frame: string) => Pro
   );
   const channel = new FramedChannel<never, HostMessage>(agentLink, decodeHostMessage, { onMessage: (message) => agentMessages.push(message), onError: () => {} });
   await Promise.resolve();
-  return { hostLink, agentLink, agentMessages, events };
+  /** Resolves once every frame the host wrote was sealed, sent, and opened and handled by the agent (or refused): no sleeping on a busy machine. */
+  const delivered = async () => {
+    await hostLink.emitted();
+    await Promise.allSettled(wired);
+  };
+  return { hostLink, agentLink, agentMessages, events, delivered };
 }
 
 describe('the relay link', () => {
   it('carries the framed channel, big messages cut into frames included', async () => {
-    const { hostLink, agentMessages } = await linkedPair();
+    const { hostLink, agentMessages, delivered } = await linkedPair();
     const sender = new FramedChannel<HostMessage, never>(hostLink, decodeHostMessage as never, { onMessage: () => {}, onError: () => {} }, (json) => json);
     // Two frames' worth, sent uncompressed: it is cut into frames and put back together.
     const big = 'x'.repeat(9_000) + 'y'.repeat(9_000);
     sender.send({ type: 'asset', url: 'https://shop.example/a.png', hash: 'h', mime: 'image/png', base64: big });
     sender.send({ type: 'scroll', id: 1, x: 0, y: 5 }, 'priority');
     await sender.flushed();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await delivered();
     expect(agentMessages.map((m) => m.type).sort()).toEqual(['asset', 'scroll']);
     expect((agentMessages.find((m) => m.type === 'asset') as { base64: string }).base64).toBe(big);
   });
@@ -145,7 +152,7 @@ describe('the relay link', () => {
     expect(answers.at(-1)).toBe(false);
     let drained = false;
     link.onDrain(() => (drained = true));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await link.emitted();
     expect(sent.length).toBe(WINDOW_FRAMES);
     expect(drained).toBe(false);
     // An ack for more than was sent (a server's invention) counts for no more than was sent; one for none changes nothing.
@@ -191,7 +198,7 @@ describe('the relay link', () => {
     ] as const) {
       let held: string | null = null;
       let count = 0;
-      const { hostLink, agentMessages, events } = await linkedPair(async (sealed, deliver) => {
+      const { hostLink, agentMessages, events, delivered } = await linkedPair(async (sealed, deliver) => {
         count++;
         if (attack === 'replay') {
           await deliver(sealed);
@@ -215,7 +222,7 @@ describe('the relay link', () => {
       const sender = new FramedChannel<HostMessage, never>(hostLink, decodeHostMessage as never, { onMessage: () => {}, onError: () => {} }, (json) => json);
       for (let i = 0; i < 3; i++) sender.send({ type: 'console', level: 'warn', text: `message ${i}` });
       await sender.flushed();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await delivered();
       const texts = agentMessages.map((m) => (m as { text: string }).text);
       if (expected === undefined) {
         expect(texts, attack).toEqual(['message 0', 'message 1', 'message 2']);

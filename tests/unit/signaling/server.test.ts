@@ -7,6 +7,7 @@ import { io as connectClient, type Socket as ClientSocket } from 'socket.io-clie
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LEAVING_SITE_MS, type Ack, type ClientToServerEvents, type IceServer, type Joined, type ServerToClientEvents } from '../../../widget/protocol/index.js';
 import { createAppServer, type AppServer, type AppServerOptions } from '../../../signaling/http.js';
+import { JOIN_MESSAGES } from '../../../widget/i18n/join-messages.js';
 import { newRoomId } from './room-ids.js';
 
 type Client = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
@@ -472,6 +473,19 @@ describe('http', () => {
       else expect(res.headers['content-type']).toBe('application/javascript; charset=utf-8');
       expect(res.headers['access-control-allow-origin']).toBe('*');
       expect(res.headers['cache-control']).toBe('no-cache');
+    });
+
+    it('serves the join page\'s texts of each language but English as JSON, and nothing else under /join-text/', async () => {
+      await start();
+      const res = await get('/join-text/de.json');
+      expect([200, 503]).toContain(res.status);
+      if (res.status === 200) {
+        expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+        expect((JSON.parse(res.body) as { join: string }).join).toBe(JOIN_MESSAGES.de.join);
+      }
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      // English is built into join.js; other names are no language Coview ships.
+      for (const path of ['/join-text/en.json', '/join-text/xx.json', '/join-text/de.js', '/join-text/../package.json']) expect((await get(path)).status, path).toBe(404);
     });
 
     it.each([
