@@ -66,8 +66,8 @@ export class AgentPage {
     const page = await context.newPage();
     page.on('pageerror', (error) => console.error('[agent page error]', error.stack ?? error));
     await page.goto(url);
-    // The page is there once it says its state (after its language's texts are in).
-    await page.locator('html[data-coview-state]').waitFor({ state: 'attached' });
+    // The page is on screen once its language's texts are in (English is built in; others are fetched).
+    await page.locator('#app > *').first().waitFor({ state: 'attached' });
     return new AgentPage(page);
   }
 

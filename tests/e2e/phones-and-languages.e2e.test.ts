@@ -348,7 +348,7 @@ describe('languages', () => {
     page.on('console', (message) => void (message.type() === 'warning' && warnings.push(message.text())));
     const open = async (search: string) => {
       await page.goto(`${h.server.url}/join${search}`);
-      await page.locator('html[data-coview-state="idle"]').waitFor({ state: 'attached' });
+      await page.locator('form.join-form').waitFor();
       return { title: await page.locator('h1').innerText(), lang: await page.locator('html').getAttribute('lang'), join: await page.locator('form button[type="submit"]').innerText() };
     };
 
