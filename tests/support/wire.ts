@@ -36,7 +36,10 @@ export async function recordWire(context: BrowserContext): Promise<void> {
 
 /** The init script of `recordWire`, for any driver that can run a script before the page's own. */
 export function wireRecorder(): void {
-  const record: { frames: string[]; bytes: number } = { frames: [], bytes: 0 };
+  // Which data channel each frame went on: a channel's deflate stream is read on its own.
+  const record: { frames: string[]; channels: number[]; bytes: number } = { frames: [], channels: [], bytes: 0 };
+  const channelIds = new WeakMap<RTCDataChannel, number>();
+  let channelCount = 0;
   (window as unknown as { __wire: typeof record }).__wire = record;
   const send = RTCDataChannel.prototype.send;
   RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: string | Blob | ArrayBuffer | ArrayBufferView) {
@@ -50,15 +53,17 @@ export function wireRecorder(): void {
             : new Uint8Array();
     let latin1 = '';
     for (let i = 0; i < bytes.length; i += 8192) latin1 += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    if (!channelIds.has(this)) channelIds.set(this, channelCount++);
     record.frames.push(latin1);
+    record.channels.push(channelIds.get(this)!);
     record.bytes += bytes.length;
     return send.call(this, data as never);
   };
 }
 
 export async function readWire(page: { evaluate<R>(fn: () => R): Promise<R> }): Promise<WireRecord> {
-  const { frames, bytes } = await page.evaluate(() => (window as unknown as { __wire: { frames: string[]; bytes: number } }).__wire);
-  return { frames, bytes, messages: decodeFrames(frames.map((f) => Uint8Array.from(f, (c) => c.charCodeAt(0)))) };
+  const { frames, channels, bytes } = await page.evaluate(() => (window as unknown as { __wire: { frames: string[]; channels: number[]; bytes: number } }).__wire);
+  return { frames, bytes, messages: decodeFrames(frames.map((f) => Uint8Array.from(f, (c) => c.charCodeAt(0))), channels) };
 }
 
 /**
@@ -70,14 +75,22 @@ export async function canaryLeaks(page: Parameters<typeof readWire>[0], canaries
   return { messages: messages.length, leaks: canaries.flatMap((canary) => messages.filter((m) => m.includes(canary)).map((m) => `${canary} in ${m.slice(0, 200)}`)) };
 }
 
-/** Reassembles and inflates frames with the product's own channel code, decoding nothing further. */
-function decodeFrames(frames: Uint8Array[]): string[] {
+/** Reassembles and inflates frames with the product's own channel code (one per data channel), decoding nothing further. */
+function decodeFrames(frames: Uint8Array[], channels: number[]): string[] {
   const messages: string[] = [];
-  const channel = new FramedChannel<never, unknown>({ write: () => true, onDrain: () => {} }, (input) => input, {
-    onMessage: (message) => messages.push(JSON.stringify(message)),
-    onError: (error) => messages.push(`!undecodable: ${error.message}`),
-  });
-  for (const frame of frames) channel.receive(frame);
+  const receivers = new Map<number, FramedChannel<never, unknown>>();
+  const receiverOf = (id: number) => {
+    let receiver = receivers.get(id);
+    if (!receiver) {
+      receiver = new FramedChannel<never, unknown>({ write: () => true, onDrain: () => {} }, (input) => input, {
+        onMessage: (message) => messages.push(JSON.stringify(message)),
+        onError: (error) => messages.push(`!undecodable: ${error.message}`),
+      });
+      receivers.set(id, receiver);
+    }
+    return receiver;
+  };
+  frames.forEach((frame, i) => receiverOf(channels[i] ?? 0).receive(frame));
   return messages;
 }
 

@@ -6,13 +6,14 @@ import { CoviewError } from './errors.js';
  * The data-channel contract between the customer's page (host) and the support agent's join page.
  * Content only ever travels here, peer to peer; the signaling server never sees it.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /**
  * What the join page still reads: widgets and recordings of these versions. v2 only added
- * messages (`sheet`, `adopted-sheets`); v1's `adopted-styles` is still read. A widget meeting an
- * older join page sends v2 in its hello, and that page asks the agent to reload.
+ * messages (`sheet`, `adopted-sheets`); v1's `adopted-styles` is still read. v3 sends a snapshot's
+ * parts in one deflate stream (channel.ts's STREAM frames), which a v2 page cannot read: its
+ * hello (never in a stream) tells such a page to ask the agent to reload.
  */
-export const READABLE_PROTOCOL_VERSIONS: readonly number[] = [1, 2];
+export const READABLE_PROTOCOL_VERSIONS: readonly number[] = [1, 2, 3];
 
 /**
  * What the host puts on the wire in place of a secret, in URLs and text. A file URL that carries

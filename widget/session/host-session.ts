@@ -37,7 +37,7 @@ import { createPrivacy, maskText, redactText, type Privacy, type PrivacyOptions 
 import { WIDGET_MESSAGES } from '../i18n/widget-messages.js';
 import { ObservableState } from './observable-state.js';
 import { HOST_SLOT_KEY, RESUME_WITHIN_MS, resumeSlot } from './resume-store.js';
-import { FramedChannel, portableCompressor } from '../transport/channel.js';
+import { FramedChannel, portableCompressor, type StreamedSend } from '../transport/channel.js';
 import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
 import { createRelayLink, isRelayLink } from '../transport/relay.js';
 import { closeAfterLastWord, connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
@@ -941,7 +941,8 @@ export class HostSession extends ObservableState<HostState> {
 
   /** Every captured message goes to every agent whose channel is open. */
   private broadcast(message: HostMessage, lane: 'priority' | 'bulk' = 'bulk'): void {
-    for (const live of this.lives.values()) live.channel?.send(message, lane);
+    const streamed = snapshotStream(message);
+    for (const live of this.lives.values()) live.channel?.send(message, lane, streamed);
   }
 
   private onPeerConnected(live: Live, peer: PeerLink): void {
@@ -1212,4 +1213,14 @@ export class HostSession extends ObservableState<HostState> {
 
 function stripUndefined<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/**
+ * A snapshot's parts after the first share one deflate stream (each compressed against the page's
+ * text so far), ended by the last part. The first goes on its own, so the top of the page shows at
+ * once instead of waiting in the compressor for more input.
+ */
+function snapshotStream(message: HostMessage): StreamedSend | undefined {
+  if (message.type !== 'snapshot-part' || (message.viewport && !message.done)) return undefined;
+  return { streamed: true, last: message.done };
 }

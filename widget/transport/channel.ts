@@ -12,8 +12,15 @@ import type { PeerLink } from './peer.js';
  * Each lane numbers its messages; a receiver that sees a number skipped (a message it had to drop)
  * reports a gap so the agent can ask for a fresh snapshot.
  *
- * Frame layout: flags (1 byte: MORE, DEFLATED, PRIORITY), the message's sequence number in its
- * lane (4 bytes, big-endian), then up to FRAME_PAYLOAD bytes of the (possibly deflated) JSON.
+ * Frame layout: flags (1 byte: MORE, DEFLATED, PRIORITY, STREAM, END), the message's sequence
+ * number in its lane (4 bytes, big-endian), then up to FRAME_PAYLOAD bytes of the (possibly
+ * deflated) JSON.
+ *
+ * A run of bulk messages sent `streamed` (a snapshot's parts) shares one deflate stream, so each
+ * part is compressed against the text of the ones before it, as gzip of the whole snapshot would be
+ * (per part, the snapshot was ~1.6× that). Inside the stream each message is its length (4 bytes,
+ * big-endian) and its JSON; the stream's output goes out as it comes, in STREAM frames numbered in
+ * the bulk lane like messages, the last one marked END.
  */
 export const FRAME_BYTES = 16 * 1024;
 const HEADER_BYTES = 5;
@@ -21,11 +28,29 @@ const FRAME_PAYLOAD = FRAME_BYTES - HEADER_BYTES;
 const MORE = 1;
 const DEFLATED = 2;
 const PRIORITY = 4;
+const STREAM = 8;
+const END = 16;
+/** A deflate stream nobody wrote to for this long ends, so nothing waits in the compressor. */
+const STREAM_IDLE_MS = 250;
 /** Below this, deflate costs more time than the bytes it saves. */
 const COMPRESS_FROM_BYTES = 512;
 
 /** Raw DEFLATE of a message's JSON, at once or (the browser's own stream) asynchronously. */
 export type Compressor = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+/** One raw DEFLATE stream: what is written comes out compressed, through `onChunk`, as the compressor produces it. */
+export interface DeflateStream {
+  write(bytes: Uint8Array): void;
+  /** Ends the stream; resolves once its last output went to `onChunk`. */
+  end(): Promise<void>;
+}
+export type StreamCompressor = (onChunk: (chunk: Uint8Array) => void) => DeflateStream;
+
+/** How `send` puts a bulk message in the channel's deflate stream: `last` ends the stream after it. */
+export interface StreamedSend {
+  streamed: true;
+  last?: boolean;
+}
 /** A message larger than this (uncompressed) is refused by the receiver and by the sender. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -61,6 +86,10 @@ export class FramedChannel<Out, In> {
   /** Bulk messages still being compressed, in order; later bulk messages wait behind them. */
   private compressing = 0;
   private compressChain: Promise<void> = Promise.resolve();
+  /** The deflate stream being written, if a streamed run is under way. */
+  private stream: { deflate: DeflateStream; idle: ReturnType<typeof setTimeout> | undefined } | null = null;
+  /** What the receiving side is inflating from the other's stream. */
+  private inflating: InflatingStream | null = null;
 
   constructor(
     private readonly link: Pick<PeerLink, 'write' | 'onDrain'>,
@@ -68,9 +97,11 @@ export class FramedChannel<Out, In> {
     private readonly handlers: ChannelHandlers<In>,
     /** How large messages are deflated (raw DEFLATE): the browser's own CompressionStream unless given; null sends them as they are. */
     private readonly compress: Compressor | null = nativeCompressor(),
+    /** How a streamed run is deflated: the browser's own stream; null (no CompressionStream) deflates each message on its own. */
+    private readonly streamCompressor: StreamCompressor | null = nativeStreamCompressor(),
   ) {}
 
-  send(message: Out, lane: Lane = 'bulk'): void {
+  send(message: Out, lane: Lane = 'bulk', streamed?: StreamedSend): void {
     const json = this.encoder.encode(JSON.stringify(message));
     if (json.length > MAX_MESSAGE_BYTES) {
       throw new CoviewError('ERR_MESSAGE_TOO_LARGE', `A ${json.length}-byte message is larger than the ${MAX_MESSAGE_BYTES}-byte limit.`);
@@ -79,17 +110,20 @@ export class FramedChannel<Out, In> {
     this.stats.jsonBytes += json.length;
     // Small enough for one frame uncompressed: a priority message goes out ahead of everything.
     if (lane === 'priority' && json.length <= FRAME_PAYLOAD) return this.enqueue(json, false, 'priority');
-    const seq = this.nextSeq.bulk++;
+    if (streamed && this.streamCompressor) return this.sendStreamed(json, streamed.last === true, this.streamCompressor);
+    // A message outside the stream comes after all of it.
+    this.endStream();
     const packed = this.compress && json.length >= COMPRESS_FROM_BYTES ? this.compress(json) : null;
-    if (this.compressing === 0 && !(packed instanceof Promise)) return this.enqueueBulk(json, packed, seq);
-    // Compression is asynchronous (native, off our stack): order is kept by chaining.
+    if (this.compressing === 0 && !(packed instanceof Promise)) return this.enqueueBulk(json, packed);
+    // Compression is asynchronous (native, off our stack): order is kept by chaining. Bulk
+    // messages are numbered as they are queued, so in the order sent.
     this.compressing++;
     this.compressChain = this.compressChain
-      .then(async () => this.enqueueBulk(json, await packed, seq))
+      .then(async () => this.enqueueBulk(json, await packed))
       .catch((error: unknown) => {
         // Never lose a message to a compressor failure: send it as it is.
         console.warn('[coview] compression failed; sending uncompressed', error);
-        this.enqueue(json, false, 'bulk', seq);
+        this.enqueue(json, false, 'bulk');
       })
       .finally(() => {
         this.compressing--;
@@ -97,24 +131,82 @@ export class FramedChannel<Out, In> {
       });
   }
 
-  private enqueueBulk(json: Uint8Array, packed: Uint8Array | null, seq: number): void {
-    if (packed && packed.length < json.length) this.enqueue(packed, true, 'bulk', seq);
-    else this.enqueue(json, false, 'bulk', seq);
+  /**
+   * Writes `json` into the open deflate stream, opening one if needed. The stream's output is held
+   * until every bulk message sent before it is queued, then queued as it comes; bulk messages sent
+   * after it wait until it ended (it is one link of the compression chain).
+   */
+  private sendStreamed(json: Uint8Array, last: boolean, streamCompressor: StreamCompressor): void {
+    if (!this.stream) {
+      let endStream!: () => void;
+      const ended = new Promise<void>((resolve) => (endStream = resolve));
+      let queueing = false;
+      const held: Uint8Array[] = [];
+      const deflate = streamCompressor((chunk) => (queueing ? this.enqueueStreamChunk(chunk, false) : held.push(chunk)));
+      const before = this.compressChain;
+      this.compressing++;
+      this.compressChain = (async () => {
+        await before;
+        queueing = true;
+        held.forEach((chunk) => this.enqueueStreamChunk(chunk, false));
+        await ended;
+        this.enqueueStreamChunk(new Uint8Array(0), true);
+      })()
+        .catch((error: unknown) => console.warn('[coview] the deflate stream failed; the agent resyncs', error))
+        .finally(() => {
+          this.compressing--;
+          this.pump();
+        });
+      this.stream = { deflate: { write: (bytes) => deflate.write(bytes), end: () => deflate.end().finally(endStream) }, idle: undefined };
+    }
+    const stream = this.stream;
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, json.length);
+    stream.deflate.write(length);
+    stream.deflate.write(json);
+    clearTimeout(stream.idle);
+    if (last) this.endStream();
+    else stream.idle = setTimeout(() => this.stream === stream && this.endStream(), STREAM_IDLE_MS);
   }
 
-  private enqueue(body: Uint8Array, deflated: boolean, lane: Lane, seq = this.nextSeq[lane]++): void {
-    const queue = lane === 'priority' ? this.priority : this.bulk;
-    const baseFlags = (deflated ? DEFLATED : 0) | (lane === 'priority' ? PRIORITY : 0);
-    for (let offset = 0; offset < body.length || offset === 0; offset += FRAME_PAYLOAD) {
-      const payload = body.subarray(offset, offset + FRAME_PAYLOAD);
-      const frame = new Uint8Array(payload.length + HEADER_BYTES);
-      frame[0] = baseFlags | (offset + FRAME_PAYLOAD < body.length ? MORE : 0);
-      new DataView(frame.buffer).setUint32(1, seq >>> 0);
-      frame.set(payload, HEADER_BYTES);
-      queue.push(frame);
-      this.stats.wireBytes += frame.length;
+  /** Ends the open deflate stream, if any: its last output follows, marked END. */
+  private endStream(): void {
+    const stream = this.stream;
+    if (!stream) return;
+    this.stream = null;
+    clearTimeout(stream.idle);
+    void stream.deflate.end().catch(() => {});
+  }
+
+  private enqueueStreamChunk(chunk: Uint8Array, end: boolean): void {
+    for (let offset = 0; offset < chunk.length || (end && offset === 0); offset += FRAME_PAYLOAD) {
+      const last = offset + FRAME_PAYLOAD >= chunk.length;
+      this.enqueueFrame(chunk.subarray(offset, offset + FRAME_PAYLOAD), STREAM | (end && last ? END : 0), 'bulk', this.nextSeq.bulk++);
     }
     this.pump();
+  }
+
+  private enqueueBulk(json: Uint8Array, packed: Uint8Array | null): void {
+    if (packed && packed.length < json.length) this.enqueue(packed, true, 'bulk');
+    else this.enqueue(json, false, 'bulk');
+  }
+
+  private enqueue(body: Uint8Array, deflated: boolean, lane: Lane): void {
+    const seq = this.nextSeq[lane]++;
+    const baseFlags = (deflated ? DEFLATED : 0) | (lane === 'priority' ? PRIORITY : 0);
+    for (let offset = 0; offset < body.length || offset === 0; offset += FRAME_PAYLOAD) {
+      this.enqueueFrame(body.subarray(offset, offset + FRAME_PAYLOAD), baseFlags | (offset + FRAME_PAYLOAD < body.length ? MORE : 0), lane, seq);
+    }
+    this.pump();
+  }
+
+  private enqueueFrame(payload: Uint8Array, flags: number, lane: Lane, seq: number): void {
+    const frame = new Uint8Array(payload.length + HEADER_BYTES);
+    frame[0] = flags;
+    new DataView(frame.buffer).setUint32(1, seq >>> 0);
+    frame.set(payload, HEADER_BYTES);
+    (lane === 'priority' ? this.priority : this.bulk).push(frame);
+    this.stats.wireBytes += frame.length;
   }
 
   /** Bytes waiting in our queues (not yet handed to the data channel). */
@@ -134,6 +226,11 @@ export class FramedChannel<Out, In> {
     const seq = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(1);
     const lane: Lane = flags & PRIORITY ? 'priority' : 'bulk';
     const state = this.assembly[lane];
+    if (flags & STREAM && lane === 'bulk' && state.parts.length === 0 && !state.discarding) {
+      if (seq !== state.expectedSeq) this.handlers.onGap?.('bulk');
+      state.expectedSeq = (seq + 1) >>> 0;
+      return this.receiveStreamed(frame.subarray(HEADER_BYTES), (flags & END) !== 0);
+    }
     if (state.parts.length === 0 && !state.discarding) {
       // The first frame of a message: its number tells whether one went missing before it.
       if (seq !== state.expectedSeq) this.handlers.onGap?.(lane);
@@ -157,17 +254,68 @@ export class FramedChannel<Out, In> {
   }
 
   private deliver(parts: Uint8Array[], deflated: boolean, lane: Lane): void {
-    let message: In;
+    let json: Uint8Array;
     try {
       const body = concat(parts);
-      const json = deflated ? inflateBounded(body, MAX_MESSAGE_BYTES) : body;
+      json = deflated ? inflateBounded(body, MAX_MESSAGE_BYTES) : body;
+    } catch (cause) {
+      return this.refuse(cause, lane);
+    }
+    this.deliverJson(json, lane);
+  }
+
+  private deliverJson(json: Uint8Array, lane: Lane): void {
+    let message: In;
+    try {
       message = this.decode(JSON.parse(this.decoder.decode(json)));
     } catch (cause) {
-      const error = cause instanceof CoviewError ? cause : new CoviewError('ERR_MALFORMED_MESSAGE', 'Received a frame that is not valid (deflated) JSON.', { cause });
-      this.handlers.onError(error);
-      return this.handlers.onGap?.(lane);
+      return this.refuse(cause, lane);
     }
     this.handlers.onMessage(message);
+  }
+
+  private refuse(cause: unknown, lane: Lane): void {
+    const error = cause instanceof CoviewError ? cause : new CoviewError('ERR_MALFORMED_MESSAGE', 'Received a frame that is not valid (deflated) JSON.', { cause });
+    this.handlers.onError(error);
+    this.handlers.onGap?.(lane);
+  }
+
+  /**
+   * A piece of the other side's deflate stream: inflated as it comes, each message inside it
+   * delivered as soon as it is whole. A stream that cannot be read (corrupt, a message over the
+   * limit, cut short) is refused once, as a gap, and skipped to its END.
+   */
+  private receiveStreamed(chunk: Uint8Array, end: boolean): void {
+    const stream = (this.inflating ??= { inflater: null, chunks: [], bytes: 0, next: null, whole: [], broken: false });
+    let failure: unknown = null;
+    if (!stream.broken) {
+      try {
+        stream.inflater ??= new Inflate((data) => {
+          stream.chunks.push(data);
+          stream.bytes += data.length;
+          for (;;) {
+            if (stream.next === null) {
+              if (stream.bytes < 4) break;
+              const head = takeBytes(stream, 4);
+              stream.next = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
+              if (stream.next > MAX_MESSAGE_BYTES) throw new CoviewError('ERR_MESSAGE_TOO_LARGE', `Dropped a message larger than ${MAX_MESSAGE_BYTES} bytes.`);
+            }
+            if (stream.bytes < stream.next) break;
+            stream.whole.push(takeBytes(stream, stream.next));
+            stream.next = null;
+          }
+        });
+        stream.inflater.push(chunk, end);
+        if (end && (stream.bytes > 0 || stream.next !== null)) throw new CoviewError('ERR_MALFORMED_MESSAGE', 'A deflate stream ended inside a message.');
+      } catch (cause) {
+        stream.broken = true;
+        failure = cause;
+      }
+    }
+    if (end) this.inflating = null;
+    // Messages are handed over once the piece is inflated: a handler's own failure can't break the stream.
+    for (const json of stream.whole.splice(0)) this.deliverJson(json, 'bulk');
+    if (failure !== null) this.refuse(failure, 'bulk');
   }
 
   private pump(): void {
@@ -223,6 +371,34 @@ export function nativeCompressor(): Compressor | null {
   };
 }
 
+/**
+ * The browser's own raw DEFLATE as one stream (CompressionStream), or null where it has none (a
+ * streamed run is then deflated message by message). Its output is read as the browser produces it.
+ */
+export function nativeStreamCompressor(): StreamCompressor | null {
+  if (nativeCompressor() === null) return null;
+  return (onChunk) => {
+    const stream = new CompressionStream('deflate-raw');
+    const writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader();
+    const read = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        onChunk(value);
+      }
+    })();
+    return {
+      // A failure shows in the readable side, which `end` awaits.
+      write: (bytes) => void writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => {}),
+      end: async () => {
+        writer.close().catch(() => {});
+        await read;
+      },
+    };
+  };
+}
+
 /** Inflates, but stops as soon as the output passes `limit`: a tiny deflate bomb must not eat the agent's memory. */
 function inflateBounded(body: Uint8Array, limit: number): Uint8Array {
   const chunks: Uint8Array[] = [];
@@ -236,6 +412,41 @@ function inflateBounded(body: Uint8Array, limit: number): Uint8Array {
     inflater.push(body.subarray(offset, offset + 64 * 1024), offset + 64 * 1024 >= body.length);
   }
   return concat(chunks);
+}
+
+interface InflatingStream {
+  inflater: Inflate | null;
+  /** Inflated bytes not yet a whole message, in order, and how many. */
+  chunks: Uint8Array[];
+  bytes: number;
+  /** The length of the message being read, once its 4-byte length is in. */
+  next: number | null;
+  /** Messages inflated whole, to hand over once the piece that completed them is in. */
+  whole: Uint8Array[];
+  broken: boolean;
+}
+
+/** The first `count` inflated bytes of `stream`, taken off its chunks. */
+function takeBytes(stream: InflatingStream, count: number): Uint8Array {
+  if (count === 0) return new Uint8Array(0);
+  stream.bytes -= count;
+  const first = stream.chunks[0]!;
+  if (first.length === count) return stream.chunks.shift()!;
+  if (first.length > count) {
+    stream.chunks[0] = first.subarray(count);
+    return first.subarray(0, count);
+  }
+  const out = new Uint8Array(count);
+  let filled = 0;
+  while (filled < count) {
+    const chunk = stream.chunks[0]!;
+    const used = Math.min(chunk.length, count - filled);
+    out.set(chunk.subarray(0, used), filled);
+    filled += used;
+    if (used === chunk.length) stream.chunks.shift();
+    else stream.chunks[0] = chunk.subarray(used);
+  }
+  return out;
 }
 
 function newAssembly(): Assembly {

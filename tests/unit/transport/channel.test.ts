@@ -249,6 +249,124 @@ function frame(flags: number, seq: number, payload: string | Uint8Array): Uint8A
 }
 
 /** Text that does not compress, so its frame count is predictable. */
+describe('framed channel: one deflate stream for a streamed run (a snapshot\'s parts)', () => {
+  /** A sender with the browser's own stream compressor (Node's CompressionStream here), and a receiver fed as frames arrive. */
+  function streaming() {
+    const link = fakeLink(Infinity);
+    const received: HostMessage[] = [];
+    const errors: CoviewError[] = [];
+    const gaps: string[] = [];
+    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: (e) => errors.push(e), onGap: (lane) => gaps.push(lane) });
+    const deliver = () => {
+      for (const frame of link.sent.splice(0)) receiver.receive(frame);
+    };
+    return { link, sender, received, errors, gaps, deliver };
+  }
+  const part = (text: string, i: number): HostMessage => ({ type: 'input', id: i, value: text });
+
+  it('compresses each message against the ones before it: 20 parts repeating one text cost little more than one', async () => {
+    const text = randomText(2_000);
+    const streamed = streaming();
+    for (let i = 0; i < 20; i++) streamed.sender.send(part(text, i), 'bulk', { streamed: true, last: i === 19 });
+    await streamed.sender.flushed();
+    const apart = streaming();
+    for (let i = 0; i < 20; i++) apart.sender.send(part(text, i));
+    await apart.sender.flushed();
+    const bytes = (sent: Uint8Array[]) => sent.reduce((sum, frame) => sum + frame.length, 0);
+    const [inStream, alone] = [bytes(streamed.link.sent), bytes(apart.link.sent)];
+    expect(inStream).toBeLessThan(alone / 5);
+    streamed.deliver();
+    expect(streamed.received).toEqual(Array.from({ length: 20 }, (_, i) => part(text, i)));
+    expect([streamed.errors, streamed.gaps]).toEqual([[], []]);
+  });
+
+  it('a run far larger than the compressor\'s output pieces (40 parts of 60 KB, read while it is still being written) arrives whole and in order', async () => {
+    const { sender, received, errors, gaps, deliver } = streaming();
+    const parts = Array.from({ length: 40 }, (_, i) => part(randomText(30_000) + 'ab'.repeat(15_000), i));
+    for (const [i, message] of parts.entries()) {
+      sender.send(message, 'bulk', { streamed: true, last: i === parts.length - 1 });
+      // The receiver reads what has come out so far, as the agent does while the snapshot arrives.
+      if (i % 5 === 4) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        deliver();
+      }
+    }
+    await sender.flushed();
+    deliver();
+    expect(received.length).toBe(parts.length);
+    expect(received.every((message, i) => JSON.stringify(message) === JSON.stringify(parts[i]))).toBe(true);
+    expect([errors, gaps]).toEqual([[], []]);
+  });
+
+  it('keeps the order of everything sent: bulk messages before and after the run, priority ones ahead', async () => {
+    const { sender, received, gaps, deliver } = streaming();
+    sender.send(part(randomText(3_000), 0));
+    for (let i = 1; i <= 5; i++) sender.send(part(randomText(3_000), i), 'bulk', { streamed: true });
+    sender.send({ type: 'pointer', x: 1, y: 2 }, 'priority');
+    // Outside the stream: it ends the stream first, and comes after all of it.
+    sender.send(part('after', 6));
+    sender.send(part(randomText(3_000), 7), 'bulk', { streamed: true, last: true });
+    await sender.flushed();
+    deliver();
+    expect(received.filter((m) => m.type === 'input').map((m) => (m as { id: number }).id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(received.map((m) => m.type)).toContain('pointer');
+    expect(gaps).toEqual([]);
+  });
+
+  it('ends a run nobody ended once it goes quiet, so its messages never wait in the compressor', async () => {
+    const { link, sender, received, deliver } = streaming();
+    sender.send(part('alone in its stream', 1), 'bulk', { streamed: true });
+    await sender.flushed();
+    expect(link.sent.at(-1)![0]! & 16).toBe(16);
+    deliver();
+    expect(received).toEqual([part('alone in its stream', 1)]);
+  });
+
+  it('refuses a stream it cannot read once, as a gap, and reads the next stream', async () => {
+    const { link, sender, received, errors, gaps, deliver } = streaming();
+    for (let i = 0; i < 3; i++) sender.send(part(randomText(20_000), i), 'bulk', { streamed: true, last: i === 2 });
+    await sender.flushed();
+    // Garble the middle of the stream's bytes.
+    const middle = link.sent[Math.floor(link.sent.length / 2)]!;
+    for (let i = 5; i < middle.length; i += 3) middle[i]! ^= 0x5a;
+    deliver();
+    expect(received.length).toBeLessThan(3);
+    expect(errors).toHaveLength(1);
+    expect(gaps).toEqual(['bulk']);
+    sender.send(part('next run', 9), 'bulk', { streamed: true, last: true });
+    await sender.flushed();
+    deliver();
+    expect(received.at(-1)).toEqual(part('next run', 9));
+    expect(errors).toHaveLength(1);
+  });
+
+  it('refuses a message inside a stream that says it is larger than the limit, without inflating it', () => {
+    const errors: CoviewError[] = [];
+    const receiver = new FramedChannel<HostMessage, HostMessage>(fakeLink(), decodeHostMessage, { onMessage: () => {}, onError: (e) => errors.push(e) });
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, MAX_MESSAGE_BYTES + 1);
+    const body = deflateSync(length);
+    const frame = new Uint8Array(5 + body.length);
+    frame[0] = 8 | 16;
+    frame.set(body, 5);
+    receiver.receive(frame);
+    expect(errors.map((e) => e.code)).toEqual(['ERR_MESSAGE_TOO_LARGE']);
+  });
+
+  it('without a stream compressor (no CompressionStream) deflates each message of the run on its own', async () => {
+    const link = fakeLink(Infinity);
+    const received: HostMessage[] = [];
+    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, (bytes) => deflateSync(bytes), null);
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} });
+    for (let i = 0; i < 3; i++) sender.send(part(randomText(1_000), i), 'bulk', { streamed: true, last: i === 2 });
+    await sender.flushed();
+    expect(link.sent.every((frame) => (frame[0]! & 8) === 0)).toBe(true);
+    for (const frame of link.sent) receiver.receive(frame);
+    expect(received).toHaveLength(3);
+  });
+});
+
 function randomText(length: number): string {
   const bytes = randomBytes(length);
   let out = '';
