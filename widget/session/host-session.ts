@@ -1221,6 +1221,7 @@ function stripUndefined<T extends object>(options: T): Partial<T> {
  * once instead of waiting in the compressor for more input.
  */
 function snapshotStream(message: HostMessage): StreamedSend | undefined {
-  if (message.type !== 'snapshot-part' || (message.viewport && !message.done)) return undefined;
+  if (message.type !== 'snapshot-part') return undefined;
+  if (message.viewport && !message.done) return { streamed: false };
   return { streamed: true, last: message.done };
 }

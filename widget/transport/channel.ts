@@ -46,11 +46,13 @@ export interface DeflateStream {
 }
 export type StreamCompressor = (onChunk: (chunk: Uint8Array) => void) => DeflateStream;
 
-/** How `send` puts a bulk message in the channel's deflate stream: `last` ends the stream after it. */
-export interface StreamedSend {
-  streamed: true;
-  last?: boolean;
-}
+/**
+ * How `send` treats a bulk message and the channel's deflate stream: `streamed: true` puts it in
+ * (`last` ends the stream after it); `streamed: false` ends an open stream first and goes on its own
+ * (a snapshot's first part, which must not wait in the compressor). Without either, a bulk message
+ * joins a stream that is open and otherwise goes on its own.
+ */
+export type StreamedSend = { streamed: true; last?: boolean } | { streamed: false };
 /** A message larger than this (uncompressed) is refused by the receiver and by the sender. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -87,7 +89,7 @@ export class FramedChannel<Out, In> {
   private compressing = 0;
   private compressChain: Promise<void> = Promise.resolve();
   /** The deflate stream being written, if a streamed run is under way. */
-  private stream: { deflate: DeflateStream; idle: ReturnType<typeof setTimeout> | undefined } | null = null;
+  private stream: OpenStream | null = null;
   /** What the receiving side is inflating from the other's stream. */
   private inflating: InflatingStream | null = null;
 
@@ -110,9 +112,10 @@ export class FramedChannel<Out, In> {
     this.stats.jsonBytes += json.length;
     // Small enough for one frame uncompressed: a priority message goes out ahead of everything.
     if (lane === 'priority' && json.length <= FRAME_PAYLOAD) return this.enqueue(json, false, 'priority');
-    if (streamed && this.streamCompressor) return this.sendStreamed(json, streamed.last === true, this.streamCompressor);
-    // A message outside the stream comes after all of it.
-    this.endStream();
+    if (streamed?.streamed && this.streamCompressor) return this.sendStreamed(json, this.streamCompressor, { extends: true, last: streamed.last === true });
+    if (streamed?.streamed === false) this.endStream();
+    // While a run is streamed, every bulk message joins it: the order is kept, and so is the gain.
+    if (this.stream && this.streamCompressor) return this.sendStreamed(json, this.streamCompressor, { extends: false, last: false });
     const packed = this.compress && json.length >= COMPRESS_FROM_BYTES ? this.compress(json) : null;
     if (this.compressing === 0 && !(packed instanceof Promise)) return this.enqueueBulk(json, packed);
     // Compression is asynchronous (native, off our stack): order is kept by chaining. Bulk
@@ -132,41 +135,71 @@ export class FramedChannel<Out, In> {
   }
 
   /**
-   * Writes `json` into the open deflate stream, opening one if needed. The stream's output is held
-   * until every bulk message sent before it is queued, then queued as it comes; bulk messages sent
-   * after it wait until it ended (it is one link of the compression chain).
+   * Writes `json` into the open deflate stream, opening one if needed. `extends` (a message sent
+   * streamed) keeps the run open another STREAM_IDLE_MS; a message that only joins the run (sent
+   * while it is open) does not, so no chatter can hold the stream open.
    */
-  private sendStreamed(json: Uint8Array, last: boolean, streamCompressor: StreamCompressor): void {
-    if (!this.stream) {
-      let endStream!: () => void;
-      const ended = new Promise<void>((resolve) => (endStream = resolve));
-      let queueing = false;
-      const held: Uint8Array[] = [];
-      const deflate = streamCompressor((chunk) => (queueing ? this.enqueueStreamChunk(chunk, false) : held.push(chunk)));
-      const before = this.compressChain;
-      this.compressing++;
-      this.compressChain = (async () => {
-        await before;
-        queueing = true;
-        held.forEach((chunk) => this.enqueueStreamChunk(chunk, false));
-        await ended;
-        this.enqueueStreamChunk(new Uint8Array(0), true);
-      })()
-        .catch((error: unknown) => console.warn('[coview] the deflate stream failed; the agent resyncs', error))
-        .finally(() => {
-          this.compressing--;
-          this.pump();
-        });
-      this.stream = { deflate: { write: (bytes) => deflate.write(bytes), end: () => deflate.end().finally(endStream) }, idle: undefined };
-    }
-    const stream = this.stream;
+  private sendStreamed(json: Uint8Array, streamCompressor: StreamCompressor, how: { extends: boolean; last: boolean }): void {
+    const stream = (this.stream ??= this.openStream(streamCompressor));
     const length = new Uint8Array(4);
     new DataView(length.buffer).setUint32(0, json.length);
     stream.deflate.write(length);
     stream.deflate.write(json);
+    if (how.last) return this.endStream();
+    if (!how.extends) return;
     clearTimeout(stream.idle);
-    if (last) this.endStream();
-    else stream.idle = setTimeout(() => this.stream === stream && this.endStream(), STREAM_IDLE_MS);
+    stream.idle = setTimeout(() => this.stream === stream && this.endStream(), STREAM_IDLE_MS);
+  }
+
+  /**
+   * A new deflate stream, one link of the compression chain: its output waits until every bulk
+   * message sent before it is queued, then goes out in whole frames as it comes; what is sent after
+   * it waits for its end. A compressor that fails skips a number, so the receiver sees a gap (the
+   * agent resyncs) rather than a snapshot silently cut short.
+   */
+  private openStream(streamCompressor: StreamCompressor): OpenStream {
+    const output: ByteQueue = { chunks: [], bytes: 0 };
+    let framing = false;
+    // Whole frames as the output comes; at the end, the rest (maybe nothing) in one frame marked END.
+    const cut = (end: boolean) => {
+      while (output.bytes >= FRAME_PAYLOAD) this.enqueueFrame(takeBytes(output, FRAME_PAYLOAD), STREAM, 'bulk', this.nextSeq.bulk++);
+      if (end) this.enqueueFrame(takeBytes(output, output.bytes), STREAM | END, 'bulk', this.nextSeq.bulk++);
+      this.pump();
+    };
+    const deflate = streamCompressor((chunk) => {
+      output.chunks.push(chunk);
+      output.bytes += chunk.length;
+      if (framing) cut(false);
+    });
+    let finish!: (failure: unknown) => void;
+    const finished = new Promise<unknown>((resolve) => (finish = resolve));
+    const before = this.compressChain;
+    this.compressing++;
+    this.compressChain = (async () => {
+      await before;
+      framing = true;
+      cut(false);
+      const failure = await finished;
+      if (failure !== null) {
+        console.warn('[coview] the deflate stream failed; the agent resyncs', failure);
+        this.nextSeq.bulk++;
+      }
+      cut(true);
+    })().finally(() => {
+      this.compressing--;
+      this.pump();
+    });
+    return {
+      deflate: {
+        write: (bytes) => deflate.write(bytes),
+        end: () =>
+          deflate.end().then(
+            () => finish(null),
+            (error: unknown) => finish(error ?? new Error('the compressor failed')),
+          ),
+      },
+      idle: undefined,
+    };
   }
 
   /** Ends the open deflate stream, if any: its last output follows, marked END. */
@@ -175,15 +208,7 @@ export class FramedChannel<Out, In> {
     if (!stream) return;
     this.stream = null;
     clearTimeout(stream.idle);
-    void stream.deflate.end().catch(() => {});
-  }
-
-  private enqueueStreamChunk(chunk: Uint8Array, end: boolean): void {
-    for (let offset = 0; offset < chunk.length || (end && offset === 0); offset += FRAME_PAYLOAD) {
-      const last = offset + FRAME_PAYLOAD >= chunk.length;
-      this.enqueueFrame(chunk.subarray(offset, offset + FRAME_PAYLOAD), STREAM | (end && last ? END : 0), 'bulk', this.nextSeq.bulk++);
-    }
-    this.pump();
+    void stream.deflate.end();
   }
 
   private enqueueBulk(json: Uint8Array, packed: Uint8Array | null): void {
@@ -313,9 +338,18 @@ export class FramedChannel<Out, In> {
       }
     }
     if (end) this.inflating = null;
-    // Messages are handed over once the piece is inflated: a handler's own failure can't break the stream.
-    for (const json of stream.whole.splice(0)) this.deliverJson(json, 'bulk');
+    // Messages are handed over once the piece is inflated: a handler's own failure can't break the
+    // stream, nor keep the next messages from their handler.
+    let handlerFailure: { error: unknown } | null = null;
+    for (const json of stream.whole.splice(0)) {
+      try {
+        this.deliverJson(json, 'bulk');
+      } catch (error) {
+        handlerFailure ??= { error };
+      }
+    }
     if (failure !== null) this.refuse(failure, 'bulk');
+    if (handlerFailure) throw handlerFailure.error;
   }
 
   private pump(): void {
@@ -388,6 +422,8 @@ export function nativeStreamCompressor(): StreamCompressor | null {
         onChunk(value);
       }
     })();
+    // A failure before `end` is awaited there, not reported as unhandled.
+    read.catch(() => {});
     return {
       // A failure shows in the readable side, which `end` awaits.
       write: (bytes) => void writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => {}),
@@ -414,11 +450,21 @@ function inflateBounded(body: Uint8Array, limit: number): Uint8Array {
   return concat(chunks);
 }
 
-interface InflatingStream {
-  inflater: Inflate | null;
-  /** Inflated bytes not yet a whole message, in order, and how many. */
+/** Bytes in order, as pieces, and how many. */
+interface ByteQueue {
   chunks: Uint8Array[];
   bytes: number;
+}
+
+/** A deflate stream being written: its compressor, and the timer that ends it when nobody does. */
+interface OpenStream {
+  deflate: DeflateStream;
+  idle: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The other side's stream being read; its queue holds inflated bytes not yet a whole message. */
+interface InflatingStream extends ByteQueue {
+  inflater: Inflate | null;
   /** The length of the message being read, once its 4-byte length is in. */
   next: number | null;
   /** Messages inflated whole, to hand over once the piece that completed them is in. */
@@ -426,8 +472,8 @@ interface InflatingStream {
   broken: boolean;
 }
 
-/** The first `count` inflated bytes of `stream`, taken off its chunks. */
-function takeBytes(stream: InflatingStream, count: number): Uint8Array {
+/** The first `count` bytes of `stream`, taken off its chunks. */
+function takeBytes(stream: ByteQueue, count: number): Uint8Array {
   if (count === 0) return new Uint8Array(0);
   stream.bytes -= count;
   const first = stream.chunks[0]!;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'fflate';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CoviewError, decodeHostMessage, type HostMessage } from '../../../widget/protocol/index.js';
 import { FRAME_BYTES, FramedChannel, MAX_MESSAGE_BYTES } from '../../../widget/transport/channel.js';
 
@@ -297,6 +297,45 @@ describe('framed channel: one deflate stream for a streamed run (a snapshot\'s p
     expect(received.length).toBe(parts.length);
     expect(received.every((message, i) => JSON.stringify(message) === JSON.stringify(parts[i]))).toBe(true);
     expect([errors, gaps]).toEqual([[], []]);
+  });
+
+  it('cuts the stream into whole frames: every one but the END frame is FRAME_BYTES long', async () => {
+    const { link, sender } = streaming();
+    for (let i = 0; i < 10; i++) sender.send(part(randomText(40_000), i), 'bulk', { streamed: true, last: i === 9 });
+    await sender.flushed();
+    const streamFrames = link.sent.filter((frame) => frame[0]! & 8);
+    expect(streamFrames.length).toBeGreaterThan(10);
+    expect(streamFrames.slice(0, -1).every((frame) => frame.length === FRAME_BYTES && (frame[0]! & 16) === 0)).toBe(true);
+    expect(streamFrames.at(-1)![0]! & 16).toBe(16);
+  });
+
+  it('takes in what is sent while a run is open; a message sent `streamed: false` ends the run first and goes alone', async () => {
+    const { link, sender, received, gaps, deliver } = streaming();
+    sender.send(part(randomText(3_000), 1), 'bulk', { streamed: true });
+    sender.send({ type: 'console', level: 'warn', text: 'joins the run' });
+    sender.send(part(randomText(3_000), 2), 'bulk', { streamed: false });
+    await sender.flushed();
+    const kinds = link.sent.map((frame) => (frame[0]! & 8 ? 'stream' : 'alone'));
+    expect(kinds.at(-1)).toBe('alone');
+    expect(kinds.slice(0, -1).every((kind) => kind === 'stream')).toBe(true);
+    deliver();
+    expect(received.map((m) => m.type)).toEqual(['input', 'console', 'input']);
+    expect(gaps).toEqual([]);
+  });
+
+  it('a compressor that fails leaves a gap the receiver reports (the agent resyncs), not a run silently cut short', async () => {
+    const link = fakeLink(Infinity);
+    const gaps: string[] = [];
+    const failing = () => ({ write: () => {}, end: () => Promise.reject(new Error('compressor died')) });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, undefined, failing);
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {}, onGap: (lane) => gaps.push(lane) });
+    sender.send(part('lost', 1), 'bulk', { streamed: true, last: true });
+    await sender.flushed();
+    for (const frame of link.sent) receiver.receive(frame);
+    expect(gaps[0]).toBe('bulk');
+    expect(warn.mock.calls.some((call) => String(call[0]).includes('the deflate stream failed'))).toBe(true);
+    warn.mockRestore();
   });
 
   it('keeps the order of everything sent: bulk messages before and after the run, priority ones ahead', async () => {
