@@ -387,12 +387,7 @@ export function portableCompressor(): Compressor {
  * browser, and join.js carries no deflate of its own.
  */
 export function nativeCompressor(): Compressor | null {
-  if (typeof CompressionStream === 'undefined' || typeof Response === 'undefined') return null;
-  try {
-    new CompressionStream('deflate-raw');
-  } catch {
-    return null;
-  }
+  if (!hasNativeDeflate()) return null;
   return async (bytes) => {
     // Written straight into the stream: a Blob around the bytes would copy them and register them
     // with the browser process first (a quarter of the snapshot's main-thread time on a slow phone).
@@ -405,12 +400,25 @@ export function nativeCompressor(): Compressor | null {
   };
 }
 
+let nativeDeflate: boolean | undefined;
+/** Whether this browser has CompressionStream('deflate-raw'): found out once, not for every channel and compressor. */
+function hasNativeDeflate(): boolean {
+  if (nativeDeflate === undefined) {
+    try {
+      nativeDeflate = typeof CompressionStream !== 'undefined' && typeof Response !== 'undefined' && new CompressionStream('deflate-raw') !== null;
+    } catch {
+      nativeDeflate = false;
+    }
+  }
+  return nativeDeflate;
+}
+
 /**
  * The browser's own raw DEFLATE as one stream (CompressionStream), or null where it has none (a
  * streamed run is then deflated message by message). Its output is read as the browser produces it.
  */
 export function nativeStreamCompressor(): StreamCompressor | null {
-  if (nativeCompressor() === null) return null;
+  if (!hasNativeDeflate()) return null;
   return (onChunk) => {
     const stream = new CompressionStream('deflate-raw');
     const writer = stream.writable.getWriter();
