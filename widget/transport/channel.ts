@@ -404,8 +404,9 @@ let nativeDeflate: boolean | undefined;
 /** Whether this browser has CompressionStream('deflate-raw'): found out once, not for every channel and compressor. */
 function hasNativeDeflate(): boolean {
   if (nativeDeflate === undefined) {
+    nativeDeflate = typeof CompressionStream !== 'undefined' && typeof Response !== 'undefined';
     try {
-      nativeDeflate = typeof CompressionStream !== 'undefined' && typeof Response !== 'undefined' && new CompressionStream('deflate-raw') !== null;
+      if (nativeDeflate) new CompressionStream('deflate-raw');
     } catch {
       nativeDeflate = false;
     }
