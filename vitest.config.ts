@@ -33,6 +33,9 @@ export default defineConfig({
           // A few unit tests are seconds of honest CPU (deflating megabytes, thousands of fuzz
           // cases); with both cores busy they take several times that. Not a wait: a bound.
           testTimeout: 30_000,
+          // Node 20's standard WebSocket (the one browsers have) is behind this flag: the widget's
+          // Socket.IO client (widget/transport/socket-io.ts) runs on it in its unit tests.
+          execArgv: ['--experimental-websocket'],
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },

@@ -1,17 +1,13 @@
-import { io, type Socket } from 'socket.io-client';
 import { CoviewError, type Ack, type ClientToServerEvents, type ServerToClientEvents } from '../protocol/index.js';
+import { SocketIoClient } from './socket-io.js';
 
-export type SignalingSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type SignalingSocket = SocketIoClient<ServerToClientEvents, ClientToServerEvents>;
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /** Connects to the signaling server; rejects with a message a person can act on if it is unreachable. */
 export function connectSignaling(serverUrl: string): Promise<SignalingSocket> {
-  const socket: SignalingSocket = io(serverUrl, {
-    transports: ['websocket', 'polling'],
-    reconnectionDelayMax: 5_000,
-    timeout: REQUEST_TIMEOUT_MS,
-  });
+  const socket: SignalingSocket = new SocketIoClient(serverUrl, { reconnectionDelayMax: 5_000, timeout: REQUEST_TIMEOUT_MS });
   return new Promise((resolve, reject) => {
     const onError = (cause: Error) => {
       socket.off('connect', onConnect);
@@ -71,9 +67,9 @@ export function unwrap<T extends object>(ack: Ack<T>): T {
   return ack;
 }
 
-export async function request<T extends object>(send: (socket: SignalingSocket) => Promise<Ack<T>>, socket: SignalingSocket): Promise<T> {
+export async function request<T extends object>(send: (socket: Pick<SignalingSocket, 'emitWithAck'>) => Promise<Ack<T>>, socket: SignalingSocket): Promise<T> {
   try {
-    return unwrap(await send(socket.timeout(REQUEST_TIMEOUT_MS) as SignalingSocket));
+    return unwrap(await send(socket.timeout(REQUEST_TIMEOUT_MS)));
   } catch (cause) {
     if (cause instanceof CoviewError) throw cause;
     throw new CoviewError('ERR_SIGNALING_TIMEOUT', 'The Coview server did not answer in time. Try again.', { cause });
