@@ -69,6 +69,11 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
   private heartbeatMs = 0;
   /** close(), or the server's DISCONNECT: no retry until connect() is called. */
   private stopped = false;
+  /**
+   * The browser says the network is gone: the connection is as good as lost, and retries begin
+   * now, not when the heartbeat runs out (up to 45 s later). socket.io-client did the same.
+   */
+  private readonly onOffline = () => this.ws && this.lost('transport close');
 
   constructor(
     private readonly url: string,
@@ -194,6 +199,7 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
       return;
     }
     this.ws = ws;
+    globalThis.addEventListener?.('offline', this.onOffline);
     this.openTimer = setTimeout(() => this.ws === ws && this.lost('timeout'), this.options.timeout ?? 20_000);
     ws.onmessage = (message) => {
       if (this.ws === ws && typeof message.data === 'string') this.onPacket(message.data);
@@ -300,6 +306,7 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
     this.connected = false;
     clearTimeout(this.openTimer);
     clearTimeout(this.heartbeatTimer);
+    globalThis.removeEventListener?.('offline', this.onOffline);
     if (ws) {
       ws.onmessage = ws.onclose = ws.onerror = null;
       if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close();

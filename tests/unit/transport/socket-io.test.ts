@@ -127,7 +127,8 @@ describe('the widget’s Socket.IO client', () => {
     let connects = 0;
     socket.on('connect', () => connects++);
     await next(socket, 'connect');
-    const raw = [...io.of('/').sockets.values()][0]!.conn;
+    // engine.io's packet writer (private in its types): sends each text as one Engine.IO message.
+    const raw = [...io.of('/').sockets.values()][0]!.conn as unknown as { sendPacket(type: 'message', data: string): void };
     const hellos: unknown[] = [];
     socket.on('hello', (text) => hellos.push(text));
     for (const garbage of ['2{not json', '2["hello"', '2', '3', '3x[1]', '399[1]', '2"hello"', '2[7]', '2["connect"]', '2["disconnect","io server disconnect"]', '0', '5-["hello"]', '']) {
@@ -162,10 +163,31 @@ describe('the widget’s Socket.IO client', () => {
     }
   });
 
+  it('takes the browser’s offline event for a lost connection, and reconnects', async () => {
+    const { url } = await serve();
+    // Node has no window events: stand one in for the browser's, for this test only.
+    const events = new EventTarget();
+    const own = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
+    own.addEventListener = events.addEventListener.bind(events);
+    own.removeEventListener = events.removeEventListener.bind(events);
+    try {
+      const socket = client(url);
+      await next(socket, 'connect');
+      const dropped = next<[DisconnectReason]>(socket, 'disconnect');
+      events.dispatchEvent(new Event('offline'));
+      await expect(dropped).resolves.toEqual(['transport close']);
+      await next(socket, 'connect');
+      await expect(socket.emitWithAck('echo', 'back')).resolves.toEqual({ text: 'echo back' });
+    } finally {
+      delete own.addEventListener;
+      delete own.removeEventListener;
+    }
+  });
+
   it('refuses to emit a reserved event name', async () => {
     const { url } = await serve();
     const socket = client(url);
-    expect(() => socket.emit('connect' as never)).toThrow('reserved');
+    expect(() => (socket as unknown as { emit(event: string): void }).emit('connect')).toThrow('reserved');
   });
 
   it('says a server that is not there is unreachable', async () => {
