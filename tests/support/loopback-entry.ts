@@ -10,7 +10,7 @@ import { startCapture, type StopCapture } from '../../widget/host/capture.js';
 import { startDevtoolsCapture } from '../../widget/host/devtools.js';
 import { createPrivacy, redactText, type PrivacyOptions } from '../../widget/host/privacy.js';
 import { decodeHostMessage, type Digest, type HostMessage } from '../../widget/protocol/index.js';
-import { FramedChannel } from '../../widget/transport/channel.js';
+import { FramedChannel, fflateInflater } from '../../widget/transport/channel.js';
 
 interface Loopback {
   flush(): void;
@@ -63,7 +63,7 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
   const raw = new FramedChannel<never, unknown>({ write: () => true, onDrain: () => {} }, (input) => input, {
     onMessage: (message) => wire.push(JSON.stringify(message)),
     onError: (error) => wire.push(`!undecodable: ${error.message}`),
-  });
+  }, { inflater: fflateInflater });
   const receiver = new FramedChannel<never, HostMessage>({ write: () => true, onDrain: () => {} }, decodeHostMessage, {
     onMessage: (message) => {
       // The assembler checks that the parts fit together, as the agent session does.
@@ -75,7 +75,7 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
     },
     onError: (error) => errors.push(error.message),
     onGap: (lane) => errors.push(`gap in ${lane}`),
-  });
+  }, { inflater: fflateInflater });
   const sender = new FramedChannel<HostMessage, never>(
     {
       write: (frame) => {
@@ -88,7 +88,7 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
     () => undefined as never,
     { onMessage: () => {}, onError: () => {} },
     // Synchronous deflate, so a flush shows on the agent before the test compares.
-    (bytes) => deflateSync(bytes),
+    { compress: (bytes) => deflateSync(bytes) },
   );
   const { privacy: privacyOptions, ...captureOptions } = options;
   const privacy = privacyOptions ? createPrivacy(privacyOptions) : undefined;

@@ -6,14 +6,16 @@ import { CoviewError } from './errors.js';
  * The data-channel contract between the customer's page (host) and the support agent's join page.
  * Content only ever travels here, peer to peer; the signaling server never sees it.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /**
  * What the join page still reads: widgets and recordings of these versions. v2 only added
  * messages (`sheet`, `adopted-sheets`); v1's `adopted-styles` is still read. v3 sends a snapshot's
  * parts in one deflate stream (channel.ts's STREAM frames), which a v2 page cannot read: its
- * hello (never in a stream) tells such a page to ask the agent to reload.
+ * hello (never in a stream) tells such a page to ask the agent to reload. v4's widget reads no
+ * compressed frame (it carries no inflate), so a v3 join page, which compresses its larger
+ * messages, is told to reload the same way.
  */
-export const READABLE_PROTOCOL_VERSIONS: readonly number[] = [1, 2, 3];
+export const READABLE_PROTOCOL_VERSIONS: readonly number[] = [1, 2, 3, 4];
 
 /**
  * What the host puts on the wire in place of a secret, in URLs and text. A file URL that carries

@@ -31,7 +31,7 @@ import {
 } from '../protocol/index.js';
 import { JOIN_EN } from '../i18n/join-en.js';
 import { SnapshotAssembler } from '../agent/snapshot-assembly.js';
-import { FramedChannel } from '../transport/channel.js';
+import { FramedChannel, fflateInflater } from '../transport/channel.js';
 import { nextWait } from './join-decisions.js';
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
@@ -504,7 +504,10 @@ export class AgentSession extends ObservableState<AgentState> {
       onGap: (lane) => {
         if (lane === 'bulk') this.resync('gap');
       },
-    });
+    },
+    // The customer's side reads nothing compressed (its code carries no inflate): what the agent
+    // sends is small (pointer, input, drawing) and goes as it is.
+    { compress: null, streamCompressor: null, inflater: fflateInflater });
     this.channel.send({ type: 'hello', v: PROTOCOL_VERSION, name });
   }
 

@@ -963,7 +963,7 @@ export class HostSession extends ObservableState<HostState> {
         onMessage: (message) => this.onAgentMessage(live, message),
         onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
       },
-      portableCompressor(),
+      { compress: portableCompressor() },
     );
     live.channel = channel;
     live.sentAssets = new Set();

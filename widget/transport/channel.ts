@@ -46,6 +46,26 @@ export interface DeflateStream {
 }
 export type StreamCompressor = (onChunk: (chunk: Uint8Array) => void) => DeflateStream;
 
+/** Raw INFLATE as a stream: each `push` may call `onData` with what it inflated; `final` ends it. */
+export type Inflater = (onData: (data: Uint8Array) => void) => { push(chunk: Uint8Array, final: boolean): void };
+
+/**
+ * How a channel packs what it sends and unpacks what it receives. The customer's side reads nothing
+ * compressed (the agent's messages are small and sent as they are, protocol v4), so it carries no
+ * inflater: widget-core.js has no inflate code.
+ */
+export interface ChannelCodec {
+  /** How large messages are deflated (raw DEFLATE): the browser's own CompressionStream unless given; null sends them as they are. */
+  compress?: Compressor | null;
+  /** How a streamed run is deflated: the browser's own stream unless given; null (no CompressionStream) deflates each message on its own. */
+  streamCompressor?: StreamCompressor | null;
+  /** How compressed frames are read; without one, a compressed frame is refused (as a gap). */
+  inflater?: Inflater | null;
+}
+
+/** fflate's streaming inflate: the agent's, which reads the customer's deflated messages and stream. */
+export const fflateInflater: Inflater = (onData) => new Inflate(onData);
+
 /**
  * How `send` treats a bulk message and the channel's deflate stream: `streamed: true` puts it in
  * (`last` ends the stream after it); `streamed: false` ends an open stream first and goes on its own
@@ -97,11 +117,16 @@ export class FramedChannel<Out, In> {
     private readonly link: Pick<PeerLink, 'write' | 'onDrain'>,
     private readonly decode: Decoder<In>,
     private readonly handlers: ChannelHandlers<In>,
-    /** How large messages are deflated (raw DEFLATE): the browser's own CompressionStream unless given; null sends them as they are. */
-    private readonly compress: Compressor | null = nativeCompressor(),
-    /** How a streamed run is deflated: the browser's own stream; null (no CompressionStream) deflates each message on its own. */
-    private readonly streamCompressor: StreamCompressor | null = nativeStreamCompressor(),
-  ) {}
+    codec: ChannelCodec = {},
+  ) {
+    this.compress = codec.compress === undefined ? nativeCompressor() : codec.compress;
+    this.streamCompressor = codec.streamCompressor === undefined ? nativeStreamCompressor() : codec.streamCompressor;
+    this.inflater = codec.inflater ?? null;
+  }
+
+  private readonly compress: Compressor | null;
+  private readonly streamCompressor: StreamCompressor | null;
+  private readonly inflater: Inflater | null;
 
   send(message: Out, lane: Lane = 'bulk', streamed?: StreamedSend): void {
     const json = this.encoder.encode(JSON.stringify(message));
@@ -282,7 +307,7 @@ export class FramedChannel<Out, In> {
     let json: Uint8Array;
     try {
       const body = concat(parts);
-      json = deflated ? inflateBounded(body, MAX_MESSAGE_BYTES) : body;
+      json = deflated ? inflateBounded(this.inflater, body, MAX_MESSAGE_BYTES) : body;
     } catch (cause) {
       return this.refuse(cause, lane);
     }
@@ -315,7 +340,7 @@ export class FramedChannel<Out, In> {
     let failure: unknown = null;
     if (!stream.broken) {
       try {
-        stream.inflater ??= new Inflate((data) => {
+        stream.inflater ??= readerOf(this.inflater)((data) => {
           stream.chunks.push(data);
           stream.bytes += data.length;
           for (;;) {
@@ -445,10 +470,10 @@ export function nativeStreamCompressor(): StreamCompressor | null {
 }
 
 /** Inflates, but stops as soon as the output passes `limit`: a tiny deflate bomb must not eat the agent's memory. */
-function inflateBounded(body: Uint8Array, limit: number): Uint8Array {
+function inflateBounded(inflate: Inflater | null, body: Uint8Array, limit: number): Uint8Array {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const inflater = new Inflate((chunk) => {
+  const inflater = readerOf(inflate)((chunk) => {
     total += chunk.length;
     if (total > limit) throw new CoviewError('ERR_MESSAGE_TOO_LARGE', `Dropped a message that inflates past ${limit} bytes.`);
     chunks.push(chunk);
@@ -457,6 +482,12 @@ function inflateBounded(body: Uint8Array, limit: number): Uint8Array {
     inflater.push(body.subarray(offset, offset + 64 * 1024), offset + 64 * 1024 >= body.length);
   }
   return concat(chunks);
+}
+
+/** The inflater, or the refusal of a side that reads nothing compressed. */
+function readerOf(inflater: Inflater | null): Inflater {
+  if (inflater) return inflater;
+  throw new CoviewError('ERR_MALFORMED_MESSAGE', 'Received a compressed frame, which this side does not read (the agent sends its messages as they are).');
 }
 
 /** Bytes in order, as pieces, and how many. */
@@ -473,7 +504,7 @@ interface OpenStream {
 
 /** The other side's stream being read; its queue holds inflated bytes not yet a whole message. */
 interface InflatingStream extends ByteQueue {
-  inflater: Inflate | null;
+  inflater: ReturnType<Inflater> | null;
   /** The length of the message being read, once its 4-byte length is in. */
   next: number | null;
   /** Messages inflated whole, to hand over once the piece that completed them is in. */

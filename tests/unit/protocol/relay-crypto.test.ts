@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHostMessage, deriveKeys, deriveRelayKeys, randomRelaySalt, RelayCipher, type HandshakeSide, type HostMessage } from '../../../widget/protocol/index.js';
-import { FramedChannel } from '../../../widget/transport/channel.js';
+import { FramedChannel, fflateInflater } from '../../../widget/transport/channel.js';
 import { ACK_DELAY_MS, ACK_EVERY_FRAMES, createRelayLink, WINDOW_FRAMES } from '../../../widget/transport/relay.js';
 
 // The product's cost makes each derivation ~100 ms; these tests check the construction, not the cost.
@@ -116,7 +116,7 @@ async function linkedPair(wire: (sealed: string, deliver: (frame: string) => Pro
     },
     { connect: () => {}, data: (frame) => channel.receive(frame), close: (error) => events.agentClosed.push(error?.code) },
   );
-  const channel = new FramedChannel<never, HostMessage>(agentLink, decodeHostMessage, { onMessage: (message) => agentMessages.push(message), onError: () => {} });
+  const channel = new FramedChannel<never, HostMessage>(agentLink, decodeHostMessage, { onMessage: (message) => agentMessages.push(message), onError: () => {} }, { inflater: fflateInflater });
   await Promise.resolve();
   /** Resolves once every frame the host wrote was sealed, sent, and opened and handled by the agent (or refused): no sleeping on a busy machine. */
   const delivered = async () => {
@@ -129,7 +129,7 @@ async function linkedPair(wire: (sealed: string, deliver: (frame: string) => Pro
 describe('the relay link', () => {
   it('carries the framed channel, big messages cut into frames included', async () => {
     const { hostLink, agentMessages, delivered } = await linkedPair();
-    const sender = new FramedChannel<HostMessage, never>(hostLink, decodeHostMessage as never, { onMessage: () => {}, onError: () => {} }, (json) => json);
+    const sender = new FramedChannel<HostMessage, never>(hostLink, decodeHostMessage as never, { onMessage: () => {}, onError: () => {} }, { compress: (json) => json });
     // Two frames' worth, sent uncompressed: it is cut into frames and put back together.
     const big = 'x'.repeat(9_000) + 'y'.repeat(9_000);
     sender.send({ type: 'asset', url: 'https://shop.example/a.png', hash: 'h', mime: 'image/png', base64: big });
@@ -167,7 +167,7 @@ describe('the relay link', () => {
 
   it('acknowledges cumulatively: once every ACK_EVERY_FRAMES frames, and the rest soon after the last', async () => {
     const { hostLink, events } = await linkedPair();
-    const sender = new FramedChannel<HostMessage, never>(hostLink, decodeHostMessage as never, { onMessage: () => {}, onError: () => {} }, (json) => json);
+    const sender = new FramedChannel<HostMessage, never>(hostLink, decodeHostMessage as never, { onMessage: () => {}, onError: () => {} }, { compress: (json) => json });
     const frames = ACK_EVERY_FRAMES * 2 + 3;
     for (let i = 0; i < frames; i++) sender.send({ type: 'console', level: 'warn', text: `message ${i}` });
     await sender.flushed();
@@ -219,7 +219,7 @@ describe('the relay link', () => {
         }
         return deliver(sealed);
       });
-      const sender = new FramedChannel<HostMessage, never>(hostLink, decodeHostMessage as never, { onMessage: () => {}, onError: () => {} }, (json) => json);
+      const sender = new FramedChannel<HostMessage, never>(hostLink, decodeHostMessage as never, { onMessage: () => {}, onError: () => {} }, { compress: (json) => json });
       for (let i = 0; i < 3; i++) sender.send({ type: 'console', level: 'warn', text: `message ${i}` });
       await sender.flushed();
       await delivered();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'fflate';
 import { describe, expect, it, vi } from 'vitest';
 import { CoviewError, decodeHostMessage, type HostMessage } from '../../../widget/protocol/index.js';
-import { FRAME_BYTES, FramedChannel, MAX_MESSAGE_BYTES } from '../../../widget/transport/channel.js';
+import { FRAME_BYTES, FramedChannel, fflateInflater, MAX_MESSAGE_BYTES } from '../../../widget/transport/channel.js';
 
 /**
  * A link that behaves like simple-peer's stream: write() returns false once `window` bytes are in
@@ -40,11 +40,11 @@ function pair(window?: number) {
   const received: HostMessage[] = [];
   const errors: CoviewError[] = [];
   // fflate, synchronous: these tests look at framing; async compression has its own test.
-  const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, (bytes) => deflateSync(bytes));
+  const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, { compress: (bytes) => deflateSync(bytes) });
   const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, {
     onMessage: (m) => received.push(m),
     onError: (e) => errors.push(e),
-  });
+  }, { inflater: fflateInflater });
   const deliver = () => {
     for (const frame of link.sent.splice(0)) receiver.receive(frame);
   };
@@ -177,8 +177,8 @@ describe('framed channel', () => {
     const received: HostMessage[] = [];
     const releases: (() => void)[] = [];
     const slowCompressor = (bytes: Uint8Array) => new Promise<Uint8Array>((resolve) => releases.push(() => resolve(deflateSync(bytes))));
-    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, slowCompressor);
-    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} });
+    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, { compress: slowCompressor });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { inflater: fflateInflater });
     sender.send({ type: 'input', id: 1, value: 'a'.repeat(10_000) });
     sender.send({ type: 'viewport', width: 1, height: 1 });
     sender.send({ type: 'input', id: 2, value: 'b'.repeat(10_000) });
@@ -199,7 +199,7 @@ describe('framed channel', () => {
     const link = fakeLink(Infinity);
     const received: HostMessage[] = [];
     const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} });
-    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { inflater: fflateInflater });
     const message: HostMessage = { type: 'input', id: 3, value: '<li>row</li>'.repeat(20_000) };
     sender.send(message);
     await sender.flushed();
@@ -216,7 +216,7 @@ describe('framed channel', () => {
       onMessage: (m) => received.push(m),
       onError: () => {},
       onGap: (lane) => gaps.push(lane),
-    });
+    }, { inflater: fflateInflater });
     void receiver;
     watcher.receive(frame(0, 0, '{"type":"viewport","width":1,"height":1}'));
     watcher.receive(frame(0, 1, '{"type":"viewport","width":2,"height":2}'));
@@ -257,7 +257,7 @@ describe('framed channel: one deflate stream for a streamed run (a snapshot\'s p
     const errors: CoviewError[] = [];
     const gaps: string[] = [];
     const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} });
-    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: (e) => errors.push(e), onGap: (lane) => gaps.push(lane) });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: (e) => errors.push(e), onGap: (lane) => gaps.push(lane) }, { inflater: fflateInflater });
     const deliver = () => {
       for (const frame of link.sent.splice(0)) receiver.receive(frame);
     };
@@ -328,8 +328,8 @@ describe('framed channel: one deflate stream for a streamed run (a snapshot\'s p
     const gaps: string[] = [];
     const failing = () => ({ write: () => {}, end: () => Promise.reject(new Error('compressor died')) });
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, undefined, failing);
-    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {}, onGap: (lane) => gaps.push(lane) });
+    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, { streamCompressor: failing });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {}, onGap: (lane) => gaps.push(lane) }, { inflater: fflateInflater });
     sender.send(part('lost', 1), 'bulk', { streamed: true, last: true });
     await sender.flushed();
     for (const frame of link.sent) receiver.receive(frame);
@@ -382,7 +382,7 @@ describe('framed channel: one deflate stream for a streamed run (a snapshot\'s p
 
   it('refuses a message inside a stream that says it is larger than the limit, without inflating it', () => {
     const errors: CoviewError[] = [];
-    const receiver = new FramedChannel<HostMessage, HostMessage>(fakeLink(), decodeHostMessage, { onMessage: () => {}, onError: (e) => errors.push(e) });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(fakeLink(), decodeHostMessage, { onMessage: () => {}, onError: (e) => errors.push(e) }, { inflater: fflateInflater });
     const length = new Uint8Array(4);
     new DataView(length.buffer).setUint32(0, MAX_MESSAGE_BYTES + 1);
     const body = deflateSync(length);
@@ -396,13 +396,44 @@ describe('framed channel: one deflate stream for a streamed run (a snapshot\'s p
   it('without a stream compressor (no CompressionStream) deflates each message of the run on its own', async () => {
     const link = fakeLink(Infinity);
     const received: HostMessage[] = [];
-    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, (bytes) => deflateSync(bytes), null);
-    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} });
+    const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, { compress: (bytes) => deflateSync(bytes), streamCompressor: null });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { inflater: fflateInflater });
     for (let i = 0; i < 3; i++) sender.send(part(randomText(1_000), i), 'bulk', { streamed: true, last: i === 2 });
     await sender.flushed();
     expect(link.sent.every((frame) => (frame[0]! & 8) === 0)).toBe(true);
     for (const frame of link.sent) receiver.receive(frame);
     expect(received).toHaveLength(3);
+  });
+
+  it('the customer’s side reads nothing compressed: the agent’s codec sends as it is, and a compressed frame is refused as a gap', async () => {
+    const customer = () => {
+      const received: HostMessage[] = [];
+      const errors: CoviewError[] = [];
+      const gaps: string[] = [];
+      const channel = new FramedChannel<HostMessage, HostMessage>(fakeLink(), decodeHostMessage, { onMessage: (m) => received.push(m), onError: (e) => errors.push(e), onGap: (lane) => gaps.push(lane) });
+      return { channel, received, errors, gaps };
+    };
+    const big: HostMessage = { type: 'input', id: 1, value: 'typed '.repeat(2_000) };
+
+    const agentLink = fakeLink(Infinity);
+    const agent = new FramedChannel<HostMessage, HostMessage>(agentLink, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, { compress: null, streamCompressor: null });
+    agent.send(big);
+    agent.send(part('streamed? no', 0), 'bulk', { streamed: true, last: true });
+    await agent.flushed();
+    expect(agentLink.sent.every((frame) => (frame[0]! & (2 | 8)) === 0)).toBe(true);
+    const reads = customer();
+    for (const frame of agentLink.sent) reads.channel.receive(frame);
+    expect(reads.received).toEqual([big, part('streamed? no', 0)]);
+
+    const deflatingLink = fakeLink(Infinity);
+    const deflating = new FramedChannel<HostMessage, HostMessage>(deflatingLink, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, { compress: (bytes) => deflateSync(bytes), streamCompressor: null });
+    deflating.send(big);
+    await deflating.flushed();
+    const refuses = customer();
+    for (const frame of deflatingLink.sent) refuses.channel.receive(frame);
+    expect(refuses.received).toEqual([]);
+    expect(refuses.errors.map((e) => e.code)).toEqual(['ERR_MALFORMED_MESSAGE']);
+    expect(refuses.gaps).toEqual(['bulk']);
   });
 });
 
