@@ -36,7 +36,8 @@ export function onReconnect(socket: SignalingSocket, onBack: () => void): void {
     if (reason !== 'io server disconnect' || !restarting) return;
     restarting = false;
     // Spread the herd of clients over a moment rather than all in the same millisecond.
-    setTimeout(() => socket.connect(), 100 + Math.random() * 400);
+    // Unless the session let go of the socket meanwhile (it ended): nobody would hold it then.
+    setTimeout(() => socket.closedByClient || socket.connect(), 100 + Math.random() * 400);
   });
   socket.on('connect', () => onBack());
 }

@@ -25,6 +25,7 @@ interface ReservedEvents {
   disconnect: (reason: DisconnectReason) => void;
 }
 
+type Settle = (error: Error | null, value?: unknown) => void;
 type Last<T extends unknown[]> = T extends [...unknown[], infer L] ? L : never;
 type AllButLast<T extends unknown[]> = T extends [...infer Head, unknown] ? Head : never;
 /** What an event's acknowledgement callback is given, for `emitWithAck`. */
@@ -58,15 +59,20 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
   connected = false;
   private ws: WebSocket | null = null;
   private readonly listeners = new Map<string, Handler[]>();
-  /** Packets emitted while not connected, sent in order once connected. */
-  private queued: string[] = [];
-  private readonly acks = new Map<number, (error: Error | null, value?: unknown) => void>();
+  /** Packets emitted while not connected, sent in order once connected (a wait that ends takes its packet back). */
+  private queued: { packet: string; ackId?: number }[] = [];
+  /** Waits for acknowledgements: `sent` once their packet went out on the connection now up. */
+  private readonly acks = new Map<number, { settle: Settle; sent: boolean }>();
   private nextAckId = 0;
   private attempts = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private openTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatMs = 0;
+  /** When the heartbeat runs out (Date.now()): a machine back from sleep may be past it before its timer fires. */
+  private heartbeatDeadline = Infinity;
+  /** close() was called (and connect() not since): a reconnect scheduled elsewhere must not reopen it. */
+  closedByClient = false;
   /** close(), or the server's DISCONNECT: no retry until connect() is called. */
   private stopped = false;
   /**
@@ -131,18 +137,20 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
 
   private sendAwaitingAck(ms: number, event: string, args: unknown[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const timer = ms > 0 ? setTimeout(() => settle(new Error('operation has timed out')), ms) : undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const settle = this.send(event, args, (error, value) => {
         clearTimeout(timer);
         if (error) reject(error);
         else resolve(value);
       });
+      if (ms > 0) timer = setTimeout(() => settle(new Error('operation has timed out')), ms);
     });
   }
 
   /** Connects again after close() or the server's DISCONNECT (and at once, if a retry was waiting). */
   connect(): this {
     this.stopped = false;
+    this.closedByClient = false;
     if (!this.ws) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
@@ -153,6 +161,7 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
 
   close(): this {
     this.stopped = true;
+    this.closedByClient = true;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.queued = [];
@@ -165,23 +174,34 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
    * Queues or sends one EVENT; with `onAck`, gives it an id and returns the function that ends the
    * wait (with an error, or the value) exactly once.
    */
-  private send(event: string, args: unknown[], onAck?: (error: Error | null, value?: unknown) => void): (error: Error | null, value?: unknown) => void {
+  private send(event: string, args: unknown[], onAck?: Settle): Settle {
     if (RESERVED.has(event)) throw new Error(`"${event}" is a reserved event name`);
-    let id: number | undefined;
-    let settle = (_error: Error | null, _value?: unknown) => {};
-    if (onAck) {
-      id = this.nextAckId++;
-      const ackId = id;
-      settle = (error, value) => {
-        if (!this.acks.delete(ackId)) return;
-        onAck(error, value);
-      };
-      this.acks.set(ackId, settle);
+    // Encoded first: what cannot be (a BigInt, a cycle) throws here, before anything is registered.
+    const json = JSON.stringify([event, ...args]);
+    // A connection whose heartbeat ran out while the machine slept is gone: this goes on the next one.
+    if (this.connected && Date.now() > this.heartbeatDeadline) this.lost('ping timeout');
+    if (!onAck) {
+      this.write({ packet: MESSAGE + EVENT + json });
+      return () => {};
     }
-    const packet = MESSAGE + EVENT + (id ?? '') + JSON.stringify([event, ...args]);
-    if (this.connected) this.ws!.send(packet);
-    else this.queued.push(packet);
+    const ackId = this.nextAckId++;
+    const entry = { packet: MESSAGE + EVENT + ackId + json, ackId };
+    const settle: Settle = (error, value) => {
+      if (!this.acks.delete(ackId)) return;
+      // Given up before it was sent: it is not sent later (a timed-out request must not act late).
+      this.queued = this.queued.filter((each) => each !== entry);
+      onAck(error, value);
+    };
+    this.acks.set(ackId, { settle, sent: false });
+    this.write(entry);
     return settle;
+  }
+
+  private write(entry: { packet: string; ackId?: number }): void {
+    if (!this.connected) return void this.queued.push(entry);
+    this.ws!.send(entry.packet);
+    const ack = entry.ackId === undefined ? undefined : this.acks.get(entry.ackId);
+    if (ack) ack.sent = true;
   }
 
   private open(): void {
@@ -213,7 +233,8 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
     switch (data[0]) {
       case OPEN: {
         const { pingInterval, pingTimeout } = asRecord(parse(data.slice(1)));
-        this.heartbeatMs = (Number(pingInterval) || 25_000) + (Number(pingTimeout) || 20_000);
+        // Bounded: a timer past 2³¹ ms fires at once, which would drop and reconnect in a loop.
+        this.heartbeatMs = Math.min(Math.max((Number(pingInterval) || 25_000) + (Number(pingTimeout) || 20_000), 1_000), 600_000);
         this.heartbeat();
         this.ws!.send(MESSAGE + CONNECT);
         return;
@@ -236,18 +257,24 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
       clearTimeout(this.openTimer);
       this.connected = true;
       this.attempts = 0;
-      // What was emitted meanwhile goes first, then the listeners hear of it (socket.io-client's order).
-      for (const packet of this.queued) this.ws!.send(packet);
-      this.queued = [];
+      // The listeners first: they say who this is (host:resume, agent:resume) before what waited
+      // meanwhile goes out, which the server would drop from a socket with no role yet.
+      // (socket.io-client sends what waited first.)
       this.fire('connect');
+      const queued = this.queued;
+      this.queued = [];
+      for (const entry of queued) this.write(entry);
       return;
     }
     if (type === CONNECT_ERROR) {
+      if (this.connected) return;
       const { message } = asRecord(parse(data.slice(1)));
       this.lost(typeof message === 'string' ? message : 'connection refused');
       return;
     }
     if (type === DISCONNECT) {
+      // Refused before it was connected: a failed attempt (retried), never a socket left waiting.
+      if (!this.connected) return this.lost('io server disconnect');
       this.stopped = true;
       this.drop('io server disconnect');
       return;
@@ -255,7 +282,7 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
     const body = /^(\d*)(\[[\s\S]*)$/.exec(data.slice(1));
     const args: unknown = body ? parse(body[2]!) : undefined;
     if (!body || !Array.isArray(args)) return;
-    if (type === ACK && body[1]) this.acks.get(Number(body[1]))?.(null, args[0]);
+    if (type === ACK && body[1]) this.acks.get(Number(body[1]))?.settle(null, args[0]);
     else if (type === EVENT && typeof args[0] === 'string' && !RESERVED.has(args[0])) {
       // No server event asks the client for an acknowledgement; one that did would simply not get it.
       this.fire(args[0], ...args.slice(1));
@@ -265,6 +292,7 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
   /** The server pings every pingInterval; silence past pingInterval + pingTimeout means the connection is gone. */
   private heartbeat(): void {
     clearTimeout(this.heartbeatTimer);
+    this.heartbeatDeadline = Date.now() + this.heartbeatMs;
     this.heartbeatTimer = setTimeout(() => this.lost('ping timeout'), this.heartbeatMs);
   }
 
@@ -279,8 +307,9 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
   private drop(reason: DisconnectReason): void {
     const wasConnected = this.connected;
     this.teardown();
-    // Waits with a time limit end now (socket.io-client does the same); plain callbacks are never called.
-    for (const settle of [...this.acks.values()]) settle(new Error('socket has been disconnected'));
+    // Waits for what went out on the lost connection end now (socket.io-client does the same);
+    // what is still queued waits on. Plain callbacks are never called.
+    for (const { settle, sent } of [...this.acks.values()]) if (sent) settle(new Error('socket has been disconnected'));
     if (wasConnected) this.fire('disconnect', reason);
     this.retry();
   }
@@ -306,6 +335,7 @@ export class SocketIoClient<In extends EventMap<In>, Out extends EventMap<Out>> 
     this.connected = false;
     clearTimeout(this.openTimer);
     clearTimeout(this.heartbeatTimer);
+    this.heartbeatDeadline = Infinity;
     globalThis.removeEventListener?.('offline', this.onOffline);
     if (ws) {
       ws.onmessage = ws.onclose = ws.onerror = null;

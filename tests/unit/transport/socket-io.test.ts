@@ -23,17 +23,19 @@ let http: HttpServer | undefined;
 let io: Server | undefined;
 const clients: Client[] = [];
 
-async function serve(): Promise<{ url: string; io: Server; received: unknown[] }> {
+async function serve(port = 0, options: ConstructorParameters<typeof Server>[1] = {}): Promise<{ url: string; io: Server; received: unknown[]; events: string[] }> {
   http = createServer();
-  io = new Server(http);
+  io = new Server(http, options);
   const received: unknown[] = [];
+  const events: string[] = [];
   io.on('connection', (socket: ServerSocket) => {
+    socket.onAny((event: string, first: unknown) => events.push(`${event} ${JSON.stringify(first)}`));
     socket.on('echo', (text: string, ack: (reply: unknown) => void) => ack({ text: `echo ${text}` }));
     socket.on('silent', () => {});
     socket.on('note', (n: number) => received.push(n));
   });
-  await new Promise<void>((resolve) => http!.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, io, received };
+  await new Promise<void>((resolve) => http!.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, io, received, events };
 }
 
 function client(url: string, options = {}): Client {
@@ -182,6 +184,68 @@ describe('the widget’s Socket.IO client', () => {
       delete own.addEventListener;
       delete own.removeEventListener;
     }
+  });
+
+  it('never sends later a request that timed out while it waited for a connection', async () => {
+    const { url } = await serve();
+    const port = Number(new URL(url).port);
+    await io!.close();
+    const socket = client(url);
+    await expect(socket.timeout(100).emitWithAck('echo', 'stale')).rejects.toThrow('operation has timed out');
+    socket.emit('note', 1);
+    const { events } = await serve(port);
+    await next(socket, 'connect');
+    await expect(socket.emitWithAck('echo', 'fresh')).resolves.toEqual({ text: 'echo fresh' });
+    expect(events).toEqual(['note 1', 'echo "fresh"']);
+  });
+
+  it('lets its connect listeners speak first (a resume), then sends what waited', async () => {
+    const { url } = await serve();
+    const port = Number(new URL(url).port);
+    await io!.close();
+    const socket = client(url);
+    socket.emit('note', 1);
+    socket.on('connect', () => socket.emit('note', 0));
+    const { events } = await serve(port);
+    await next(socket, 'connect');
+    await until(() => events.length === 2);
+    expect(events).toEqual(['note 0', 'note 1']);
+  });
+
+  it('takes a DISCONNECT before it was connected for a failed attempt, and tries again', async () => {
+    const { url, io } = await serve();
+    let refused = 0;
+    io.engine.on('connection', (raw: { sendPacket(type: 'message', data: string): void }) => {
+      // Before the server's answer to CONNECT: as a server that refuses this client once.
+      if (refused++ === 0) raw.sendPacket('message', '1');
+    });
+    const socket = client(url);
+    const [error] = await next<[Error]>(socket, 'connect_error');
+    expect(error.message).toBe('io server disconnect');
+    await next(socket, 'connect');
+    expect(socket.connected).toBe(true);
+  });
+
+  it('answers the server’s pings, so it stays connected across many heartbeats', async () => {
+    const { url, io } = await serve(0, { pingInterval: 100, pingTimeout: 100 });
+    const socket = client(url);
+    let drops = 0;
+    socket.on('disconnect', () => drops++);
+    await next(socket, 'connect');
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(drops).toBe(0);
+    expect(io.of('/').sockets.size).toBe(1);
+    await expect(socket.emitWithAck('echo', 'alive')).resolves.toEqual({ text: 'echo alive' });
+  });
+
+  it('a request that cannot be encoded throws at once and leaves nothing behind', async () => {
+    const { url, events } = await serve();
+    const socket = client(url);
+    await next(socket, 'connect');
+    await expect(socket.timeout(50).emitWithAck('echo', 10n as never)).rejects.toThrow(TypeError);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(socket.emitWithAck('echo', 'after')).resolves.toEqual({ text: 'echo after' });
+    expect(events).toEqual(['echo "after"']);
   });
 
   it('refuses to emit a reserved event name', async () => {
