@@ -9,7 +9,7 @@ import { Viewer } from '../../widget/agent/viewer.js';
 import { startCapture, type StopCapture } from '../../widget/host/capture.js';
 import { startDevtoolsCapture } from '../../widget/host/devtools.js';
 import { createPrivacy, redactText, type PrivacyOptions } from '../../widget/host/privacy.js';
-import { decodeHostMessage, type Digest, type HostMessage } from '../../widget/protocol/index.js';
+import { decodeHostMessage, encodeHostMessage, type Digest, type HostMessage, type HostWireMessage } from '../../widget/protocol/index.js';
 import { FramedChannel, fflateInflater } from '../../widget/transport/channel.js';
 
 interface Loopback {
@@ -76,7 +76,7 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
     onError: (error) => errors.push(error.message),
     onGap: (lane) => errors.push(`gap in ${lane}`),
   }, { inflater: fflateInflater });
-  const sender = new FramedChannel<HostMessage, never>(
+  const sender = new FramedChannel<HostWireMessage, never>(
     {
       write: (frame) => {
         raw.receive(frame);
@@ -93,12 +93,12 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
   const { privacy: privacyOptions, ...captureOptions } = options;
   const privacy = privacyOptions ? createPrivacy(privacyOptions) : undefined;
   const stopDevtools = privacy
-    ? startDevtoolsCapture({ emit: (message) => sender.send(message), wrapFetch: true, redactText: (text) => redactText(text, { secrets: privacy.secretValues(document) }), loadedPrivately: (url) => privacy.loadedPrivately(url, document) })
+    ? startDevtoolsCapture({ emit: (message) => sender.send(encodeHostMessage(message)), wrapFetch: true, redactText: (text) => redactText(text, { secrets: privacy.secretValues(document) }), loadedPrivately: (url) => privacy.loadedPrivately(url, document) })
     : () => {};
   const capture = (extra: Omit<LoopbackOptions, 'privacy'> = {}): StopCapture =>
     startCapture({
       ...(privacy ? { privacy } : {}),
-      emit: (message) => sender.send(message),
+      emit: (message) => sender.send(encodeHostMessage(message)),
       ignore: (node) => node === stage || stage.contains(node),
       onError: (error) => errors.push(String(error)),
       ...captureOptions,

@@ -7,7 +7,7 @@ import { CoviewError } from './errors.js';
  */
 export type Decoder<T> = (input: unknown, path?: string) => T;
 
-function fail(path: string, expected: string): never {
+export function fail(path: string, expected: string): never {
   throw new CoviewError('ERR_MALFORMED_MESSAGE', `Malformed message: ${path || 'value'} should be ${expected}.`);
 }
 

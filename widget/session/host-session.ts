@@ -4,6 +4,7 @@ import {
   decodeAgentMessage,
   deriveKeys,
   deriveRelayKeys,
+  encodeHostMessage,
   fromBase64Url,
   isTamperedNotice,
   keysFromSecret,
@@ -25,6 +26,7 @@ import {
   type HandshakeKeys,
   type HandshakeSide,
   type HostMessage,
+  type HostWireMessage,
   type IceConfig,
   type Transport,
 } from '../protocol/index.js';
@@ -176,7 +178,7 @@ interface Live {
   peer: PeerLink | null;
   /** The number of this agent's current peer connection; signals for older ones are stale. */
   number: number;
-  channel: FramedChannel<HostMessage, AgentMessage> | null;
+  channel: FramedChannel<HostWireMessage, AgentMessage> | null;
   control: HostControl | null;
   /** Files already sent on this peer (by URL); the agent caches them by content hash. */
   sentAssets: Set<string>;
@@ -942,7 +944,8 @@ export class HostSession extends ObservableState<HostState> {
   /** Every captured message goes to every agent whose channel is open. */
   private broadcast(message: HostMessage, lane: 'priority' | 'bulk' = 'bulk'): void {
     const streamed = snapshotStream(message);
-    for (const live of this.lives.values()) live.channel?.send(message, lane, streamed);
+    const wire = encodeHostMessage(message);
+    for (const live of this.lives.values()) live.channel?.send(wire, lane, streamed);
   }
 
   private onPeerConnected(live: Live, peer: PeerLink): void {
@@ -956,7 +959,7 @@ export class HostSession extends ObservableState<HostState> {
     if (live.reported !== transport) this.socket?.emit('host:transport', { agentId: live.agent.id, transport });
     live.reported = transport;
     this.scheduleProbe(live);
-    const channel = new FramedChannel<HostMessage, AgentMessage>(
+    const channel = new FramedChannel<HostWireMessage, AgentMessage>(
       peer,
       decodeAgentMessage,
       {

@@ -10,7 +10,9 @@ import {
   decodeHostMessage,
   decodeJoinRequest,
   decodeSignalOut,
+  encodeHostMessage,
   serializedNode,
+  type FlatNode,
   type HostMessage,
   type SerializedNode,
 } from '../../../widget/protocol/index.js';
@@ -95,6 +97,40 @@ const validHostMessages: HostMessage[] = [
 describe('host messages', () => {
   it.each(validHostMessages.map((message) => [message.type, message] as const))('accepts a valid %s', (_type, message) => {
     expect(decodeHostMessage(message)).toEqual(message);
+  });
+
+  it('decodes every message from its encoding on the wire (snapshot parts packed) to what was sent', () => {
+    for (const message of validHostMessages) expect(decodeHostMessage(JSON.parse(JSON.stringify(encodeHostMessage(message))))).toEqual(message);
+  });
+
+  it('packs a snapshot part’s nodes: ids that follow on and parents as steps back, exactly recovered', () => {
+    const nodes: FlatNode[] = [
+      { parentId: null, node: { id: 1, type: NodeKind.Document } },
+      { parentId: 1, node: { id: 2, type: NodeKind.Element, tagName: 'html', attributes: { lang: 'en' } } },
+      { parentId: 2, node: { id: 3, type: NodeKind.Element, tagName: 'body', attributes: {} } },
+      { parentId: 3, node: { id: 4, type: NodeKind.Text, textContent: 'a' } },
+      // A jump (a node numbered earlier, met again): its id is given.
+      { parentId: 3, node: { id: 90, type: NodeKind.Text, textContent: 'b' } },
+      { parentId: 2, node: { id: 91, type: NodeKind.Comment, textContent: 'c' } },
+    ];
+    const wire = encodeHostMessage({ type: 'snapshot-part', nodes, done: true, viewport: { width: 1, height: 1 }, scroll: { x: 0, y: 0 } });
+    expect(wire).toMatchObject({ packed: [[null, { type: NodeKind.Document }, 1], [1, expect.anything()], [1, expect.anything()], [1, expect.anything()], [87, expect.anything(), 90], [89, expect.anything()]] });
+    expect(JSON.stringify(wire)).not.toContain('"id"');
+    expect(decodeHostMessage(wire)).toEqual({ type: 'snapshot-part', nodes, done: true, viewport: { width: 1, height: 1 }, scroll: { x: 0, y: 0 } });
+    // A later part starts with its own id, so each part reads on its own.
+    const later = encodeHostMessage({ type: 'snapshot-part', nodes: [{ parentId: 3, node: { id: 92, type: NodeKind.Text, textContent: 'd' } }], done: false });
+    expect(later).toMatchObject({ packed: [[89, { type: NodeKind.Text, textContent: 'd' }, 92]] });
+  });
+
+  it.each([
+    ['a packed node that is not an array', { type: 'snapshot-part', packed: [{ id: 1, type: 0 }], done: false }],
+    ['a first node without its id', { type: 'snapshot-part', packed: [[null, { type: 0 }]], done: false }],
+    ['a packed node with a fractional step', { type: 'snapshot-part', packed: [[0.5, { type: 3, textContent: 'x' }, 2]], done: false }],
+    ['a packed node with too many items', { type: 'snapshot-part', packed: [[null, { type: 0 }, 1, 2]], done: false }],
+    ['a packed node that is not a node', { type: 'snapshot-part', packed: [[null, { type: 9 }, 1]], done: false }],
+    ['a part with neither nodes nor packed', { type: 'snapshot-part', done: false }],
+  ])('rejects %s', (_what, input) => {
+    malformed(() => decodeHostMessage(input));
   });
 
   it('drops fields the protocol does not know', () => {
