@@ -238,6 +238,26 @@ describe('big pages and resync', () => {
     expect(bytes).toBeLessThan(json / 3);
   });
 
+  it('a customer’s browser without CompressionStream (Safari < 16.4, Chrome < 103) shares its page uncompressed, exactly', async () => {
+    const { customer, agent } = await h.liveSession('docs.html?nodes=5000', {
+      recordWire: true,
+      prepareCustomer: async (context) => {
+        await context.addInitScript(() => {
+          delete (window as unknown as Record<string, unknown>).CompressionStream;
+        });
+      },
+    });
+    const expected = (await customer.page.evaluate(`(${domSignature.toString()})(document)`)) as string;
+    const seen = await eventually(() => agent.inMirror(new Function('doc', `return (${domSignature.toString()})(doc)`) as (doc: Document) => string), (s) => s === expected, 10_000).catch(() => '');
+    expect(seen === expected, firstDifference(expected, seen)).toBe(true);
+    const { frames, messages, bytes } = await readWire(customer.page);
+    // No DEFLATED (2) or STREAM (8) frame: every message as it is, and all of it read back.
+    expect(frames.every((frame) => (frame.charCodeAt(0) & (2 | 8)) === 0)).toBe(true);
+    expect(messages.filter((m) => m.startsWith('{"type":"snapshot-part"')).length).toBeGreaterThan(1);
+    expect(messages.some((m) => m.startsWith('!undecodable'))).toBe(false);
+    expect(bytes).toBeGreaterThan(messages.reduce((sum, m) => sum + m.length, 0) * 0.9);
+  });
+
   it('the Resync button replaces a damaged view, and a lost message triggers a resync by itself', async () => {
     const { customer, agent } = await h.liveSession('mutations.html', {
       prepareAgent: async (context) => {

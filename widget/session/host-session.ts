@@ -39,7 +39,7 @@ import { createPrivacy, maskText, redactText, type Privacy, type PrivacyOptions 
 import { WIDGET_MESSAGES } from '../i18n/widget-messages.js';
 import { ObservableState } from './observable-state.js';
 import { HOST_SLOT_KEY, RESUME_WITHIN_MS, resumeSlot } from './resume-store.js';
-import { FramedChannel, portableCompressor, type StreamedSend } from '../transport/channel.js';
+import { FramedChannel, type StreamedSend } from '../transport/channel.js';
 import { createPeer, webrtcSupported, type PeerLink } from '../transport/peer.js';
 import { createRelayLink, isRelayLink } from '../transport/relay.js';
 import { closeAfterLastWord, connectSignaling, onReconnect, request, type SignalingSocket } from '../transport/signaling-client.js';
@@ -966,7 +966,8 @@ export class HostSession extends ObservableState<HostState> {
         onMessage: (message) => this.onAgentMessage(live, message),
         onError: (error) => console.warn('[coview] dropped a message from the agent:', error.message),
       },
-      { compress: portableCompressor() },
+      // The default codec: the browser's own deflate (none without CompressionStream), and no
+      // inflater, as the agent sends as it is.
     );
     live.channel = channel;
     live.sentAssets = new Set();

@@ -1,4 +1,4 @@
-import { deflateSync, Inflate } from 'fflate';
+import { Inflate } from 'fflate';
 import { CoviewError, type Decoder } from '../protocol/index.js';
 import type { PeerLink } from './peer.js';
 
@@ -398,18 +398,10 @@ export class FramedChannel<Out, In> {
 }
 
 /**
- * The customer's compressor: the browser's native DEFLATE where there is one (many times faster
- * than doing it in JavaScript, which matters for a big page's snapshot); fflate elsewhere, so an
- * older browser's snapshot is compressed too.
- */
-export function portableCompressor(): Compressor {
-  return nativeCompressor() ?? ((bytes) => deflateSync(bytes, { level: 6 }));
-}
-
-/**
- * The browser's own raw DEFLATE (CompressionStream), or null where it has none. The agent's
- * messages are small (pointer, input, drawing), so its channel sends them as they are on such a
- * browser, and join.js carries no deflate of its own.
+ * The browser's own raw DEFLATE (CompressionStream), or null where it has none (Chrome < 103,
+ * Firefox < 113, Safari < 16.4): such a browser sends its messages as they are. A JavaScript
+ * deflate as the fallback cost every customer ~2.2 KiB gzip of widget-core.js for those few, whose
+ * snapshot (packed, see PackedNode) is still smaller unpacked than rrweb's JSON.
  */
 export function nativeCompressor(): Compressor | null {
   if (!hasNativeDeflate()) return null;
