@@ -79,6 +79,16 @@ export function object<T extends object>(shape: Shape<T>): Decoder<T> {
   };
 }
 
+/**
+ * A decoder built on first use. Call it marked as a pure call (`@__PURE__`): a side that never decodes
+ * these messages (the customer never reads its own) then drops the whole table from its bundle;
+ * built at the top level, the table's calls would keep it there.
+ */
+export function lazy<T>(build: () => Decoder<T>): Decoder<T> {
+  let decoder: Decoder<T> | undefined;
+  return (input, path) => (decoder ??= build())(input, path);
+}
+
 /** Decodes a union discriminated on its `type` field. */
 export function tagged<T extends { type: string }>(variants: { [K in T['type']]: Decoder<Extract<T, { type: K }>> }): Decoder<T> {
   return (input, path = '') => {

@@ -1,4 +1,4 @@
-import { array, bool, fail, int, isRecord, literal, nullable, num, object, optional, str, tagged, type Decoder } from './decode.js';
+import { array, bool, fail, int, isRecord, lazy, literal, nullable, num, object, optional, str, tagged, type Decoder } from './decode.js';
 import type { Digest } from './digest.js';
 import { CoviewError } from './errors.js';
 
@@ -237,7 +237,7 @@ function decodeAttributes(input: unknown, path: string): Record<string, Attribut
   return out;
 }
 
-const nodeFields = object<Omit<SerializedNode, 'childNodes' | 'attributes'>>({
+const nodeFields = /* @__PURE__ */ lazy(() => object<Omit<SerializedNode, 'childNodes' | 'attributes'>>({
   id: int,
   type: literal(0, 1, 2, 3, 4, 5),
   tagName: optional(str(SHORT)),
@@ -252,7 +252,7 @@ const nodeFields = object<Omit<SerializedNode, 'childNodes' | 'attributes'>>({
   name: optional(str(SHORT)),
   publicId: optional(str(SHORT)),
   systemId: optional(str(SHORT)),
-});
+}));
 
 /** Recursive, depth-limited (a hostile peer cannot blow the agent's stack). */
 export const serializedNode: Decoder<SerializedNode> = (input, path = 'node') => decodeNode(input, path, 0);
@@ -275,7 +275,7 @@ function decodeNode(input: unknown, path: string, depth: number): SerializedNode
 const size = { width: num, height: num };
 const point = { x: num, y: num };
 
-const snapshotPartFields = object<Omit<SnapshotPart, 'nodes'> & { packed?: unknown[]; nodes?: FlatNode[] }>({
+const snapshotPartFields = /* @__PURE__ */ lazy(() => object<Omit<SnapshotPart, 'nodes'> & { packed?: unknown[]; nodes?: FlatNode[] }>({
   type: literal('snapshot-part'),
   packed: optional(array((item) => item)),
   nodes: optional(array(object<FlatNode>({ parentId: nullable(int), node: serializedNode }))),
@@ -283,7 +283,7 @@ const snapshotPartFields = object<Omit<SnapshotPart, 'nodes'> & { packed?: unkno
   viewport: optional(object<Size>(size)),
   scroll: optional(object<Point>(point)),
   hover: optional(int),
-});
+}));
 
 /** PackedNodes back to FlatNodes, each node checked as any other (encodeHostMessage packs them). */
 function unpackNodes(packed: unknown[], path: string): FlatNode[] {
@@ -298,7 +298,7 @@ function unpackNodes(packed: unknown[], path: string): FlatNode[] {
   });
 }
 
-export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
+export const decodeHostMessage: Decoder<HostMessage> = /* @__PURE__ */ lazy(() => tagged<HostMessage>({
   hello: object({
     type: literal('hello'),
     v: int,
@@ -365,7 +365,7 @@ export const decodeHostMessage: Decoder<HostMessage> = tagged<HostMessage>({
     reason: literal('not-granted', 'private', 'not-found'),
   }),
   'control-busy': object({ type: literal('control-busy'), by: str(100), state: literal('asking', 'on') }),
-});
+}));
 
 export const decodeControlAction: Decoder<ControlAction> = tagged<ControlAction>({
   click: object({ type: literal('click'), id: int, ...point, count: literal(1, 2) }),
@@ -375,7 +375,7 @@ export const decodeControlAction: Decoder<ControlAction> = tagged<ControlAction>
   scroll: object({ type: literal('scroll'), id: int, dx: num, dy: num }),
 });
 
-export const decodeAgentMessage: Decoder<AgentMessage> = tagged<AgentMessage>({
+export const decodeAgentMessage: Decoder<AgentMessage> = /* @__PURE__ */ lazy(() => tagged<AgentMessage>({
   hello: object({ type: literal('hello'), v: int, name: str(100) }),
   resync: object({ type: literal('resync'), reason: literal('requested', 'gap', 'diverged') }),
   'asset-request': object({ type: literal('asset-request'), url: str(8_192) }),
@@ -387,4 +387,4 @@ export const decodeAgentMessage: Decoder<AgentMessage> = tagged<AgentMessage>({
   'control-release': object({ type: literal('control-release') }),
   act: object({ type: literal('act'), action: decodeControlAction }),
   away: object({ type: literal('away') }),
-});
+}));
