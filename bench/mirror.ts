@@ -22,6 +22,8 @@ import { benchJoins } from './joins.js';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SESSION_SECONDS = Number(process.env.BENCH_SESSION_SECONDS ?? 120);
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 200);
+/** The customer's CPU slowdown in section 1 (CDP Emulation.setCPUThrottlingRate): 4 is a slow phone. */
+const CPU = Number(process.env.BENCH_CPU ?? 1);
 /** A 1 Mbit/s screen-share stream, in bytes per minute. */
 const VIDEO_BYTES_PER_MINUTE = (1_000_000 / 8) * 60;
 
@@ -34,11 +36,48 @@ interface Env {
   fixtures: Fixtures;
 }
 
-/** Records, in the customer's page, how long the main thread was blocked: long tasks and the longest gap between two heartbeats. */
+/** A long animation frame from Allow on: its scripts' time split between the widget's files and the page's, and the widget's longest script. */
+interface LongFrame {
+  duration: number;
+  widgetMs: number;
+  pageMs: number;
+  widgetLongest: number;
+  /** The widget's longest script in it: invoker and function, for finding what to split. */
+  widgetTop: string;
+}
+
+/**
+ * Records, in the customer's page from Allow on (`running`), how long the main thread was blocked:
+ * long tasks, the longest gap between two heartbeats, and long animation frames with their scripts
+ * attributed (Long Animation Frames API) to the widget (widget.js, widget-core.js) or the page.
+ */
 function watchMainThread(): void {
-  const w = window as unknown as { __blocking: { longest: number; longTasks: number[]; running: boolean } };
-  const state: { longest: number; longTasks: number[]; running: boolean } = (w.__blocking = { longest: 0, longTasks: [], running: false });
-  new PerformanceObserver((list) => list.getEntries().forEach((entry) => state.longTasks.push(entry.duration))).observe({ entryTypes: ['longtask'] });
+  type State = { longest: number; longTasks: number[]; frames: LongFrame[]; running: boolean };
+  const w = window as unknown as { __blocking: State };
+  const state: State = (w.__blocking = { longest: 0, longTasks: [], frames: [], running: false });
+  new PerformanceObserver((list) => state.running && list.getEntries().forEach((entry) => state.longTasks.push(entry.duration))).observe({ entryTypes: ['longtask'] });
+  try {
+    new PerformanceObserver((list) => {
+      if (!state.running) return;
+      for (const entry of list.getEntries() as unknown as { duration: number; scripts: { sourceURL: string; duration: number; invoker: string; sourceFunctionName: string }[] }[]) {
+        const frame: LongFrame = { duration: entry.duration, widgetMs: 0, pageMs: 0, widgetLongest: 0, widgetTop: '' };
+        for (const script of entry.scripts) {
+          if (!/\/widget(-core)?\.js(\?|$)/.test(script.sourceURL)) {
+            frame.pageMs += script.duration;
+            continue;
+          }
+          frame.widgetMs += script.duration;
+          if (script.duration > frame.widgetLongest) {
+            frame.widgetLongest = script.duration;
+            frame.widgetTop = `${script.invoker} ${script.sourceFunctionName}`.trim();
+          }
+        }
+        state.frames.push(frame);
+      }
+    }).observe({ type: 'long-animation-frame' });
+  } catch {
+    // No Long Animation Frames in this browser: the attribution columns stay empty.
+  }
   const channel = new MessageChannel();
   let last = performance.now();
   channel.port1.onmessage = () => {
@@ -71,6 +110,7 @@ async function liveSession(env: Env, url: string): Promise<Session> {
   await recordWire(customerContext);
   await customerContext.addInitScript(watchMainThread);
   const customer = await customerContext.newPage();
+  if (CPU > 1) await (await customerContext.newCDPSession(customer)).send('Emulation.setCPUThrottlingRate', { rate: CPU });
   await customer.goto(url);
   await customer.waitForFunction(() => window.Coview !== undefined);
   const agent = await agentContext.newPage();
@@ -130,6 +170,8 @@ interface FirstRender {
   completeMs: number[];
   longestTaskMs: number;
   longTasks: number;
+  /** Long animation frames from Allow on, every run. */
+  frames: LongFrame[];
   wireBytes: number;
   jsonBytes: number;
   htmlGzipBytes: number;
@@ -137,7 +179,7 @@ interface FirstRender {
 }
 
 async function firstRender(env: Env, url: string, runs: number): Promise<FirstRender> {
-  const result: FirstRender = { nodes: 0, ms: [], completeMs: [], longestTaskMs: 0, longTasks: 0, wireBytes: 0, jsonBytes: 0, htmlGzipBytes: 0, rrweb: { ms: 0, jsonBytes: 0, gzipBytes: 0 } };
+  const result: FirstRender = { nodes: 0, ms: [], completeMs: [], longestTaskMs: 0, longTasks: 0, frames: [], wireBytes: 0, jsonBytes: 0, htmlGzipBytes: 0, rrweb: { ms: 0, jsonBytes: 0, gzipBytes: 0 } };
   for (let run = 0; run < runs; run++) {
     const session = await liveSession(env, url);
     try {
@@ -145,7 +187,8 @@ async function firstRender(env: Env, url: string, runs: number): Promise<FirstRe
       result.completeMs.push(session.completeMs);
       // Let the last slices and the first change batch settle before reading the figures.
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const blocking = await session.customer.evaluate(() => (window as unknown as { __blocking: { longest: number; longTasks: number[] } }).__blocking);
+      const blocking = await session.customer.evaluate(() => (window as unknown as { __blocking: { longest: number; longTasks: number[]; frames: LongFrame[] } }).__blocking);
+      result.frames.push(...blocking.frames);
       result.longestTaskMs = Math.max(result.longestTaskMs, blocking.longest);
       result.longTasks = Math.max(result.longTasks, blocking.longTasks.length);
       if (run === 0) {
@@ -169,6 +212,8 @@ async function firstRender(env: Env, url: string, runs: number): Promise<FirstRe
   const context = await env.browser.newContext();
   await allowTsxEvaluate(context);
   const page = await context.newPage();
+  // As slow as the customer's CPU above, so the two columns compare.
+  if (CPU > 1) await (await context.newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: CPU });
   await page.goto(url);
   await page.addScriptTag({ content: rrwebBundle });
   const plain = await page.evaluate(() => {
@@ -274,7 +319,7 @@ async function main(): Promise<void> {
       { name: 'docs 30k', url: `${fixtures.url}/docs.html?nodes=30000`, runs: RUNS },
       { name: 'docs 100k', url: `${fixtures.url}/docs.html?nodes=100000`, runs: Math.min(RUNS, 3) },
     ];
-    console.log(`\n1. Allow → first render on the agent (median of ${RUNS}; 100k: of ${Math.min(RUNS, 3)}), and the customer's main thread meanwhile`);
+    console.log(`\n1. Allow → first render on the agent (median of ${RUNS}; 100k: of ${Math.min(RUNS, 3)}), and the customer's main thread meanwhile${CPU > 1 ? ` (the customer's CPU slowed ${CPU}×)` : ''}`);
     const w1 = [12, 9, 9, 9, 10, 10, 12, 12, 12, 11, 12, 11];
     console.log(row(['page', 'nodes', 'first', 'p90', 'complete', 'longest', 'long tasks', 'rrweb snap', 'sent', 'JSON', 'gzip HTML', 'sent/HTML'], w1));
     const results: [string, FirstRender][] = [];
@@ -285,7 +330,16 @@ async function main(): Promise<void> {
     }
     console.log('   first = Allow → the page on the agent\'s screen (median); complete = Allow → its last node shown (median);');
     console.log('   longest = longest gap between two turns of the customer\'s event loop from Allow until the page is complete (any task, ours, the page\'s or the OS scheduler\'s);');
-    console.log('   long tasks = tasks over 50 ms (PerformanceObserver); rrweb snap = one plain rrweb-snapshot snapshot() of the same page, a single task.');
+    console.log('   long tasks = tasks over 50 ms from Allow on (PerformanceObserver); rrweb snap = one plain rrweb-snapshot snapshot() of the same page, a single task.');
+
+    console.log('\n   Long animation frames on the customer\'s page from Allow until complete (all runs), their scripts attributed by file');
+    const w3 = [12, 8, 15, 16, 15, 40];
+    console.log(row(['page', 'frames', 'longest frame', 'widget longest', 'page scripts', "widget's longest script (invoker)"], w3));
+    for (const [name, r] of results) {
+      const top = r.frames.reduce<LongFrame | null>((best, frame) => (!best || frame.widgetLongest > best.widgetLongest ? frame : best), null);
+      console.log(row([name, r.frames.length, ms(Math.max(0, ...r.frames.map((f) => f.duration))), ms(top?.widgetLongest ?? 0), ms(r.frames.reduce((sum, f) => sum + f.pageMs, 0)), (top?.widgetTop ?? '').slice(0, 40)], w3));
+    }
+    console.log('   widget longest = the longest single script of widget.js / widget-core.js in any long frame (the Long Animation Frames API\'s script attribution); page scripts = the page\'s own script time in those frames.');
 
     console.log('\n   Side by side with plain rrweb-snapshot (same page, same browser)');
     const w2 = [12, 16, 16, 14, 16, 14];

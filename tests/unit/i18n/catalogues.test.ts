@@ -57,4 +57,25 @@ describe('locales, plurals and overrides', () => {
     expect(createTranslator(WIDGET_MESSAGES, 'en').list(['Alex', 'Bo', 'Cy'])).toBe('Alex, Bo, and Cy');
     expect(createTranslator(WIDGET_MESSAGES, 'de').list(['Alex', 'Bo'])).toBe('Alex und Bo');
   });
+
+  it('one name (or none) is no list: Intl.ListFormat, whose first use loads ICU data, is not built for it', () => {
+    const original = Intl.ListFormat;
+    let built = 0;
+    const intl = Intl as { ListFormat: typeof Intl.ListFormat };
+    intl.ListFormat = class extends original {
+      constructor(...args: ConstructorParameters<typeof original>) {
+        super(...args);
+        built++;
+      }
+    };
+    try {
+      const tr = createTranslator(WIDGET_MESSAGES, 'fr');
+      expect([tr.list(['Alex']), tr.list([])]).toEqual(['Alex', '']);
+      expect(built).toBe(0);
+      expect(tr.list(['Alex', 'Bo'])).toBe('Alex et Bo');
+      expect(built).toBe(1);
+    } finally {
+      intl.ListFormat = original;
+    }
+  });
 });
