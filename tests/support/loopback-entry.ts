@@ -10,7 +10,8 @@ import { startCapture, type StopCapture } from '../../widget/host/capture.js';
 import { startDevtoolsCapture } from '../../widget/host/devtools.js';
 import { createPrivacy, redactText, type PrivacyOptions } from '../../widget/host/privacy.js';
 import { decodeHostMessage, encodeHostMessage, type Digest, type HostMessage, type HostWireMessage } from '../../widget/protocol/index.js';
-import { FramedChannel, fflateInflater } from '../../widget/transport/channel.js';
+import { FramedChannel } from '../../widget/transport/channel.js';
+import { fflateReader } from '../../widget/transport/inflate.js';
 
 interface Loopback {
   flush(): void;
@@ -63,7 +64,7 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
   const raw = new FramedChannel<never, unknown>({ write: () => true, onDrain: () => {} }, (input) => input, {
     onMessage: (message) => wire.push(JSON.stringify(message)),
     onError: (error) => wire.push(`!undecodable: ${error.message}`),
-  }, { inflater: fflateInflater });
+  }, { reader: fflateReader });
   const receiver = new FramedChannel<never, HostMessage>({ write: () => true, onDrain: () => {} }, decodeHostMessage, {
     onMessage: (message) => {
       // The assembler checks that the parts fit together, as the agent session does.
@@ -75,7 +76,7 @@ function start(stage: HTMLElement, options: LoopbackOptions = {}): Loopback {
     },
     onError: (error) => errors.push(error.message),
     onGap: (lane) => errors.push(`gap in ${lane}`),
-  }, { inflater: fflateInflater });
+  }, { reader: fflateReader });
   const sender = new FramedChannel<HostWireMessage, never>(
     {
       write: (frame) => {

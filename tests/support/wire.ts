@@ -1,5 +1,6 @@
 import type { BrowserContext } from 'playwright-core';
-import { FramedChannel, fflateInflater } from '../../widget/transport/channel.js';
+import { FramedChannel } from '../../widget/transport/channel.js';
+import { fflateReader } from '../../widget/transport/inflate.js';
 
 /**
  * What the canary page's fields get typed (canary.html): a card number, a security code, one-time
@@ -85,7 +86,7 @@ function decodeFrames(frames: Uint8Array[], channels: number[]): string[] {
       receiver = new FramedChannel<never, unknown>({ write: () => true, onDrain: () => {} }, (input) => input, {
         onMessage: (message) => messages.push(JSON.stringify(message)),
         onError: (error) => messages.push(`!undecodable: ${error.message}`),
-      }, { inflater: fflateInflater });
+      }, { reader: fflateReader });
       receivers.set(id, receiver);
     }
     return receiver;

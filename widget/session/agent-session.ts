@@ -31,7 +31,8 @@ import {
 } from '../protocol/index.js';
 import { JOIN_EN } from '../i18n/join-en.js';
 import { SnapshotAssembler } from '../agent/snapshot-assembly.js';
-import { FramedChannel, fflateInflater } from '../transport/channel.js';
+import { FramedChannel } from '../transport/channel.js';
+import { fflateReader } from '../transport/inflate.js';
 import { nextWait } from './join-decisions.js';
 import { ObservableState } from './observable-state.js';
 import { resumeSlot } from './resume-store.js';
@@ -507,7 +508,7 @@ export class AgentSession extends ObservableState<AgentState> {
     },
     // The customer's side reads nothing compressed (its code carries no inflate): what the agent
     // sends is small (pointer, input, drawing) and goes as it is.
-    { compress: null, streamCompressor: null, inflater: fflateInflater });
+    { compress: null, streamCompressor: null, reader: fflateReader });
     this.channel.send({ type: 'hello', v: PROTOCOL_VERSION, name });
   }
 

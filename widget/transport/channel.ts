@@ -1,4 +1,3 @@
-import { Inflate } from 'fflate';
 import { CoviewError, type Decoder } from '../protocol/index.js';
 import type { PeerLink } from './peer.js';
 
@@ -46,25 +45,30 @@ export interface DeflateStream {
 }
 export type StreamCompressor = (onChunk: (chunk: Uint8Array) => void) => DeflateStream;
 
-/** Raw INFLATE as a stream: each `push` may call `onData` with what it inflated; `final` ends it. */
-export type Inflater = (onData: (data: Uint8Array) => void) => { push(chunk: Uint8Array, final: boolean): void };
+/**
+ * How compressed frames are read: one deflated message, and the other side's deflate stream of
+ * length-prefixed messages (widget/transport/inflate.ts). Either throws for what it cannot read.
+ */
+export interface DeflateReader {
+  /** One message, inflated; stops as soon as the output passes `limit` (a deflate bomb). */
+  inflate(body: Uint8Array, limit: number): Uint8Array;
+  /** A stream's reader: each message made whole goes to `onMessage`; `end` says the stream ended there. */
+  stream(onMessage: (json: Uint8Array) => void): { push(chunk: Uint8Array, end: boolean): void };
+}
 
 /**
  * How a channel packs what it sends and unpacks what it receives. The customer's side reads nothing
  * compressed (the agent's messages are small and sent as they are, protocol v4), so it carries no
- * inflater: widget-core.js has no inflate code.
+ * reader: widget-core.js has no inflate code.
  */
 export interface ChannelCodec {
   /** How large messages are deflated (raw DEFLATE): the browser's own CompressionStream unless given; null sends them as they are. */
   compress?: Compressor | null;
   /** How a streamed run is deflated: the browser's own stream unless given; null (no CompressionStream) deflates each message on its own. */
   streamCompressor?: StreamCompressor | null;
-  /** How compressed frames are read; without one, a compressed frame is refused (as a gap). */
-  inflater?: Inflater | null;
+  /** How compressed frames are read (the agent's: fflateReader); without one, a compressed frame is refused (as a gap). */
+  reader?: DeflateReader | null;
 }
-
-/** fflate's streaming inflate: the agent's, which reads the customer's deflated messages and stream. */
-export const fflateInflater: Inflater = (onData) => new Inflate(onData);
 
 /**
  * How `send` treats a bulk message and the channel's deflate stream: `streamed: true` puts it in
@@ -121,12 +125,12 @@ export class FramedChannel<Out, In> {
   ) {
     this.compress = codec.compress === undefined ? nativeCompressor() : codec.compress;
     this.streamCompressor = codec.streamCompressor === undefined ? nativeStreamCompressor() : codec.streamCompressor;
-    this.inflater = codec.inflater ?? null;
+    this.reader = codec.reader ?? null;
   }
 
   private readonly compress: Compressor | null;
   private readonly streamCompressor: StreamCompressor | null;
-  private readonly inflater: Inflater | null;
+  private readonly reader: DeflateReader | null;
 
   send(message: Out, lane: Lane = 'bulk', streamed?: StreamedSend): void {
     const json = this.encoder.encode(JSON.stringify(message));
@@ -307,7 +311,7 @@ export class FramedChannel<Out, In> {
     let json: Uint8Array;
     try {
       const body = concat(parts);
-      json = deflated ? inflateBounded(this.inflater, body, MAX_MESSAGE_BYTES) : body;
+      json = deflated ? readerOf(this.reader).inflate(body, MAX_MESSAGE_BYTES) : body;
     } catch (cause) {
       return this.refuse(cause, lane);
     }
@@ -336,27 +340,12 @@ export class FramedChannel<Out, In> {
    * limit, cut short) is refused once, as a gap, and skipped to its END.
    */
   private receiveStreamed(chunk: Uint8Array, end: boolean): void {
-    const stream = (this.inflating ??= { inflater: null, chunks: [], bytes: 0, next: null, whole: [], broken: false });
+    const stream = (this.inflating ??= { reader: null, whole: [], broken: false });
     let failure: unknown = null;
     if (!stream.broken) {
       try {
-        stream.inflater ??= readerOf(this.inflater)((data) => {
-          stream.chunks.push(data);
-          stream.bytes += data.length;
-          for (;;) {
-            if (stream.next === null) {
-              if (stream.bytes < 4) break;
-              const head = takeBytes(stream, 4);
-              stream.next = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
-              if (stream.next > MAX_MESSAGE_BYTES) throw new CoviewError('ERR_MESSAGE_TOO_LARGE', `Dropped a message larger than ${MAX_MESSAGE_BYTES} bytes.`);
-            }
-            if (stream.bytes < stream.next) break;
-            stream.whole.push(takeBytes(stream, stream.next));
-            stream.next = null;
-          }
-        });
-        stream.inflater.push(chunk, end);
-        if (end && (stream.bytes > 0 || stream.next !== null)) throw new CoviewError('ERR_MALFORMED_MESSAGE', 'A deflate stream ended inside a message.');
+        stream.reader ??= readerOf(this.reader).stream((json) => stream.whole.push(json));
+        stream.reader.push(chunk, end);
       } catch (cause) {
         stream.broken = true;
         failure = cause;
@@ -461,31 +450,10 @@ export function nativeStreamCompressor(): StreamCompressor | null {
   };
 }
 
-/** Inflates, but stops as soon as the output passes `limit`: a tiny deflate bomb must not eat the agent's memory. */
-function inflateBounded(inflate: Inflater | null, body: Uint8Array, limit: number): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const inflater = readerOf(inflate)((chunk) => {
-    total += chunk.length;
-    if (total > limit) throw new CoviewError('ERR_MESSAGE_TOO_LARGE', `Dropped a message that inflates past ${limit} bytes.`);
-    chunks.push(chunk);
-  });
-  for (let offset = 0; offset < body.length; offset += 64 * 1024) {
-    inflater.push(body.subarray(offset, offset + 64 * 1024), offset + 64 * 1024 >= body.length);
-  }
-  return concat(chunks);
-}
-
-/** The inflater, or the refusal of a side that reads nothing compressed. */
-function readerOf(inflater: Inflater | null): Inflater {
-  if (inflater) return inflater;
+/** The reader, or the refusal of a side that reads nothing compressed. */
+function readerOf(reader: DeflateReader | null): DeflateReader {
+  if (reader) return reader;
   throw new CoviewError('ERR_MALFORMED_MESSAGE', 'Received a compressed frame, which this side does not read (the agent sends its messages as they are).');
-}
-
-/** Bytes in order, as pieces, and how many. */
-interface ByteQueue {
-  chunks: Uint8Array[];
-  bytes: number;
 }
 
 /** A deflate stream being written: its compressor, and the timer that ends it when nobody does. */
@@ -494,18 +462,22 @@ interface OpenStream {
   idle: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** The other side's stream being read; its queue holds inflated bytes not yet a whole message. */
-interface InflatingStream extends ByteQueue {
-  inflater: ReturnType<Inflater> | null;
-  /** The length of the message being read, once its 4-byte length is in. */
-  next: number | null;
+/** The other side's stream being read. */
+interface InflatingStream {
+  reader: ReturnType<DeflateReader['stream']> | null;
   /** Messages inflated whole, to hand over once the piece that completed them is in. */
   whole: Uint8Array[];
   broken: boolean;
 }
 
+/** Bytes in order, as pieces, and how many. */
+export interface ByteQueue {
+  chunks: Uint8Array[];
+  bytes: number;
+}
+
 /** The first `count` bytes of `stream`, taken off its chunks. */
-function takeBytes(stream: ByteQueue, count: number): Uint8Array {
+export function takeBytes(stream: ByteQueue, count: number): Uint8Array {
   if (count === 0) return new Uint8Array(0);
   stream.bytes -= count;
   const first = stream.chunks[0]!;
@@ -531,7 +503,7 @@ function newAssembly(): Assembly {
   return { parts: [], bytes: 0, discarding: false, expectedSeq: 0 };
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
   let offset = 0;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHostMessage, deriveKeys, deriveRelayKeys, randomRelaySalt, RelayCipher, type HandshakeSide, type HostMessage } from '../../../widget/protocol/index.js';
-import { FramedChannel, fflateInflater } from '../../../widget/transport/channel.js';
+import { FramedChannel } from '../../../widget/transport/channel.js';
+import { fflateReader } from '../../../widget/transport/inflate.js';
 import { ACK_DELAY_MS, ACK_EVERY_FRAMES, createRelayLink, WINDOW_FRAMES } from '../../../widget/transport/relay.js';
 
 // The product's cost makes each derivation ~100 ms; these tests check the construction, not the cost.
@@ -116,7 +117,7 @@ async function linkedPair(wire: (sealed: string, deliver: (frame: string) => Pro
     },
     { connect: () => {}, data: (frame) => channel.receive(frame), close: (error) => events.agentClosed.push(error?.code) },
   );
-  const channel = new FramedChannel<never, HostMessage>(agentLink, decodeHostMessage, { onMessage: (message) => agentMessages.push(message), onError: () => {} }, { inflater: fflateInflater });
+  const channel = new FramedChannel<never, HostMessage>(agentLink, decodeHostMessage, { onMessage: (message) => agentMessages.push(message), onError: () => {} }, { reader: fflateReader });
   await Promise.resolve();
   /** Resolves once every frame the host wrote was sealed, sent, and opened and handled by the agent (or refused): no sleeping on a busy machine. */
   const delivered = async () => {

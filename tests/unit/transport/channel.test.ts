@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'fflate';
 import { describe, expect, it, vi } from 'vitest';
 import { CoviewError, decodeHostMessage, type HostMessage } from '../../../widget/protocol/index.js';
-import { FRAME_BYTES, FramedChannel, fflateInflater, MAX_MESSAGE_BYTES } from '../../../widget/transport/channel.js';
+import { FRAME_BYTES, FramedChannel, MAX_MESSAGE_BYTES } from '../../../widget/transport/channel.js';
+import { fflateReader } from '../../../widget/transport/inflate.js';
 
 /**
  * A link that behaves like simple-peer's stream: write() returns false once `window` bytes are in
@@ -44,7 +45,7 @@ function pair(window?: number) {
   const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, {
     onMessage: (m) => received.push(m),
     onError: (e) => errors.push(e),
-  }, { inflater: fflateInflater });
+  }, { reader: fflateReader });
   const deliver = () => {
     for (const frame of link.sent.splice(0)) receiver.receive(frame);
   };
@@ -178,7 +179,7 @@ describe('framed channel', () => {
     const releases: (() => void)[] = [];
     const slowCompressor = (bytes: Uint8Array) => new Promise<Uint8Array>((resolve) => releases.push(() => resolve(deflateSync(bytes))));
     const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, { compress: slowCompressor });
-    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { inflater: fflateInflater });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { reader: fflateReader });
     sender.send({ type: 'input', id: 1, value: 'a'.repeat(10_000) });
     sender.send({ type: 'viewport', width: 1, height: 1 });
     sender.send({ type: 'input', id: 2, value: 'b'.repeat(10_000) });
@@ -199,7 +200,7 @@ describe('framed channel', () => {
     const link = fakeLink(Infinity);
     const received: HostMessage[] = [];
     const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} });
-    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { inflater: fflateInflater });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { reader: fflateReader });
     const message: HostMessage = { type: 'input', id: 3, value: '<li>row</li>'.repeat(20_000) };
     sender.send(message);
     await sender.flushed();
@@ -216,7 +217,7 @@ describe('framed channel', () => {
       onMessage: (m) => received.push(m),
       onError: () => {},
       onGap: (lane) => gaps.push(lane),
-    }, { inflater: fflateInflater });
+    }, { reader: fflateReader });
     void receiver;
     watcher.receive(frame(0, 0, '{"type":"viewport","width":1,"height":1}'));
     watcher.receive(frame(0, 1, '{"type":"viewport","width":2,"height":2}'));
@@ -257,7 +258,7 @@ describe('framed channel: one deflate stream for a streamed run (a snapshot\'s p
     const errors: CoviewError[] = [];
     const gaps: string[] = [];
     const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} });
-    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: (e) => errors.push(e), onGap: (lane) => gaps.push(lane) }, { inflater: fflateInflater });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: (e) => errors.push(e), onGap: (lane) => gaps.push(lane) }, { reader: fflateReader });
     const deliver = () => {
       for (const frame of link.sent.splice(0)) receiver.receive(frame);
     };
@@ -329,7 +330,7 @@ describe('framed channel: one deflate stream for a streamed run (a snapshot\'s p
     const failing = () => ({ write: () => {}, end: () => Promise.reject(new Error('compressor died')) });
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, { streamCompressor: failing });
-    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {}, onGap: (lane) => gaps.push(lane) }, { inflater: fflateInflater });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {}, onGap: (lane) => gaps.push(lane) }, { reader: fflateReader });
     sender.send(part('lost', 1), 'bulk', { streamed: true, last: true });
     await sender.flushed();
     for (const frame of link.sent) receiver.receive(frame);
@@ -382,7 +383,7 @@ describe('framed channel: one deflate stream for a streamed run (a snapshot\'s p
 
   it('refuses a message inside a stream that says it is larger than the limit, without inflating it', () => {
     const errors: CoviewError[] = [];
-    const receiver = new FramedChannel<HostMessage, HostMessage>(fakeLink(), decodeHostMessage, { onMessage: () => {}, onError: (e) => errors.push(e) }, { inflater: fflateInflater });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(fakeLink(), decodeHostMessage, { onMessage: () => {}, onError: (e) => errors.push(e) }, { reader: fflateReader });
     const length = new Uint8Array(4);
     new DataView(length.buffer).setUint32(0, MAX_MESSAGE_BYTES + 1);
     const body = deflateSync(length);
@@ -397,7 +398,7 @@ describe('framed channel: one deflate stream for a streamed run (a snapshot\'s p
     const link = fakeLink(Infinity);
     const received: HostMessage[] = [];
     const sender = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: () => {}, onError: () => {} }, { compress: (bytes) => deflateSync(bytes), streamCompressor: null });
-    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { inflater: fflateInflater });
+    const receiver = new FramedChannel<HostMessage, HostMessage>(link, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { reader: fflateReader });
     for (let i = 0; i < 3; i++) sender.send(part(randomText(1_000), i), 'bulk', { streamed: true, last: i === 2 });
     await sender.flushed();
     expect(link.sent.every((frame) => (frame[0]! & 8) === 0)).toBe(true);

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CoviewError, decodeHostMessage, type HostMessage } from '../../../widget/protocol/index.js';
 import { RelayCipher, deriveRelayKeys, randomRelaySalt } from '../../../widget/protocol/relay-crypto.js';
-import { FramedChannel, fflateInflater } from '../../../widget/transport/channel.js';
+import { FramedChannel } from '../../../widget/transport/channel.js';
+import { fflateReader } from '../../../widget/transport/inflate.js';
 import { createRelayLink, type RelayLink } from '../../../widget/transport/relay.js';
 
 /**
@@ -40,7 +41,7 @@ async function linkedPair(agentData: (frame: Uint8Array) => void = () => {}) {
 describe('the relay link', () => {
   it('still seals and emits the goodbye written just before destroy() (what endLives does)', async () => {
     const received: HostMessage[] = [];
-    const agentChannel = new FramedChannel<HostMessage, HostMessage>({ write: () => true, onDrain: () => {} }, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { inflater: fflateInflater });
+    const agentChannel = new FramedChannel<HostMessage, HostMessage>({ write: () => true, onDrain: () => {} }, decodeHostMessage, { onMessage: (m) => received.push(m), onError: () => {} }, { reader: fflateReader });
     const { host, emitted } = await linkedPair((frame) => agentChannel.receive(frame));
     const channel = new FramedChannel<HostMessage, HostMessage>(host, decodeHostMessage, { onMessage() {}, onError() {} });
     channel.send({ type: 'end', reason: 'navigating' });
