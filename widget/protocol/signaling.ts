@@ -1,4 +1,4 @@
-import { array, bool, int, literal, object, optional, str, type Decoder } from './decode.js';
+import { array, bool, int, lazy, literal, object, optional, str, type Decoder } from './decode.js';
 import { CoviewError, type CoviewErrorCode } from './errors.js';
 import { ROOM_ID_PATTERN } from './handshake.js';
 
@@ -130,7 +130,7 @@ export interface ServerToClientEvents {
  * not come up within its bound (ERR_CONNECT_TIMEOUT: TURN unreachable, UDP blocked, relay off).
  */
 export interface PeerFailure { type: 'coview:peer-failed'; code: 'ERR_WEBRTC_UNSUPPORTED' | 'ERR_PEER' | 'ERR_CONNECT_TIMEOUT' }
-export const decodePeerFailure: Decoder<PeerFailure> = object<PeerFailure>({ type: literal('coview:peer-failed'), code: literal('ERR_WEBRTC_UNSUPPORTED', 'ERR_PEER', 'ERR_CONNECT_TIMEOUT') });
+export const decodePeerFailure: Decoder<PeerFailure> = /* @__PURE__ */ lazy(() => object<PeerFailure>({ type: literal('coview:peer-failed'), code: literal('ERR_WEBRTC_UNSUPPORTED', 'ERR_PEER', 'ERR_CONNECT_TIMEOUT') }));
 /** A signal's data that is a PeerFailure, else null (an ordinary SDP or ICE signal). */
 export function peerFailureIn(data: unknown): PeerFailure | null {
   if ((data as { type?: unknown } | null)?.type !== 'coview:peer-failed') return null;
@@ -147,7 +147,7 @@ export function peerFailureIn(data: unknown): PeerFailure | null {
  * `salt` (base64url, RELAY_SALT_BYTES) is the sender's part of the relay keys (relay-crypto.ts).
  */
 export interface RelayNotice { type: 'coview:relay'; salt: string }
-export const decodeRelayNotice: Decoder<RelayNotice> = object<RelayNotice>({ type: literal('coview:relay'), salt: str(64) });
+export const decodeRelayNotice: Decoder<RelayNotice> = /* @__PURE__ */ lazy(() => object<RelayNotice>({ type: literal('coview:relay'), salt: str(64) }));
 /** A signal's data that is a RelayNotice, else null. */
 export function relayNoticeIn(data: unknown): RelayNotice | null {
   if ((data as { type?: unknown } | null)?.type !== 'coview:relay') return null;
@@ -176,21 +176,21 @@ export const decodeRoomId: Decoder<string> = (input, path = '') => {
   }
   return input;
 };
-export const decodeCreateRoom: Decoder<CreateRoom> = object<CreateRoom>({ room: decodeRoomId });
-export const decodeJoinRequest: Decoder<JoinRequest> = object<JoinRequest>({ room: decodeRoomId, name: str(100), token: optional(str(2_048)) });
-export const decodeHostDecision: Decoder<HostDecision> = object<HostDecision>({ agentId: str(ID), allow: bool });
-export const decodeHostResume: Decoder<HostResume> = object<HostResume>({
+export const decodeCreateRoom: Decoder<CreateRoom> = /* @__PURE__ */ lazy(() => object<CreateRoom>({ room: decodeRoomId }));
+export const decodeJoinRequest: Decoder<JoinRequest> = /* @__PURE__ */ lazy(() => object<JoinRequest>({ room: decodeRoomId, name: str(100), token: optional(str(2_048)) }));
+export const decodeHostDecision: Decoder<HostDecision> = /* @__PURE__ */ lazy(() => object<HostDecision>({ agentId: str(ID), allow: bool }));
+export const decodeHostResume: Decoder<HostResume> = /* @__PURE__ */ lazy(() => object<HostResume>({
   room: decodeRoomId,
   hostId: str(ID),
   hostKey: str(KEY),
   agents: array(object<{ id: string; name: string }>({ id: str(ID), name: str(100) }), MAX_AGENTS),
-});
-export const decodeAgentResume: Decoder<AgentResume> = object<AgentResume>({ room: decodeRoomId, agentId: str(ID), agentKey: str(KEY) });
+}));
+export const decodeAgentResume: Decoder<AgentResume> = /* @__PURE__ */ lazy(() => object<AgentResume>({ room: decodeRoomId, agentId: str(ID), agentKey: str(KEY) }));
 /** `host:invite` carries no fields (an empty object; anything that is not an object is refused). */
-export const decodeHostInvite: Decoder<Record<string, never>> = object<Record<string, never>>({});
+export const decodeHostInvite: Decoder<Record<string, never>> = /* @__PURE__ */ lazy(() => object<Record<string, never>>({}));
 export interface LeavingSite { leaving: boolean }
-export const decodeLeavingSite: Decoder<LeavingSite> = object<LeavingSite>({ leaving: bool });
-export const decodePeerRestart: Decoder<{ peer: number }> = object<{ peer: number }>({ peer: int });
+export const decodeLeavingSite: Decoder<LeavingSite> = /* @__PURE__ */ lazy(() => object<LeavingSite>({ leaving: bool }));
+export const decodePeerRestart: Decoder<{ peer: number }> = /* @__PURE__ */ lazy(() => object<{ peer: number }>({ peer: int }));
 export const decodeSignalOut: Decoder<SignalOut> = (input, path) => {
   const { to, peer } = object<{ to?: string; peer?: number }>({ to: optional(str(ID)), peer: optional(int) })(input, path);
   return { to, peer, data: (input as { data: unknown }).data };
@@ -210,6 +210,6 @@ export const decodeRelayOut: Decoder<RelayOut> = (input, path) => {
   }
   return { ...(to === undefined ? {} : { to }), peer, data };
 };
-export const decodeRelayAckOut: Decoder<RelayAckOut> = object<RelayAckOut>({ to: str(ID), peer: int, count: int, refused: optional(bool) });
-export const decodeTransportReport: Decoder<TransportReport> = object<TransportReport>({ agentId: str(ID), transport: literal('direct', 'relayed') });
-export const decodeEndReason: Decoder<EndReason> = literal('host-stopped', 'host-left', 'host-left-site', 'expired', 'locked');
+export const decodeRelayAckOut: Decoder<RelayAckOut> = /* @__PURE__ */ lazy(() => object<RelayAckOut>({ to: str(ID), peer: int, count: int, refused: optional(bool) }));
+export const decodeTransportReport: Decoder<TransportReport> = /* @__PURE__ */ lazy(() => object<TransportReport>({ agentId: str(ID), transport: literal('direct', 'relayed') }));
+export const decodeEndReason: Decoder<EndReason> = /* @__PURE__ */ lazy(() => literal('host-stopped', 'host-left', 'host-left-site', 'expired', 'locked'));
