@@ -4,7 +4,8 @@ import { HostSession, RESUME_WITHIN_MS, type Agent, type HostState, type StartOp
 import { resumeSlot } from './session/resume-store.js';
 import { mergeUi } from './ui/merge-ui.js';
 import { mountHostWidget, WidgetUi, type Corner, type WidgetTexts, type WidgetTheme, type WidgetUiOptions } from './ui/host-widget.js';
-import { WidgetText, widgetLocale, type WidgetTextSource } from './ui/widget-text.js';
+import { widgetLocale } from './i18n/translate.js';
+import { WidgetText, type WidgetTextSource } from './ui/widget-text.js';
 
 /**
  * The widget on a page, whichever way it came: the `<script>` tag (widget/index.ts, the loader,

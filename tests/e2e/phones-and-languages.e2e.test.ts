@@ -408,6 +408,9 @@ describe('languages', () => {
       expect(await consentTitle(customer)).toBe(WIDGET_MESSAGES.de.consentTitle.replace('{name}', 'Alex'));
       expect(await customer.widget.locator('.root').getAttribute('lang')).toBe('de');
       expect(fetched).toEqual(['/widget-text/de.json']);
+      // The loader preloaded them alongside widget-core.js, and the core's fetch took that answer: one download, and the page's <head> as it was.
+      expect(await customer.page.evaluate(() => performance.getEntriesByType('resource').filter((entry) => entry.name.includes('/widget-text/')).map((entry) => (entry as PerformanceResourceTiming).initiatorType))).toEqual(['link']);
+      expect(await customer.page.locator('link[rel="preload"]').count()).toBe(0);
       await customer.button(WIDGET_MESSAGES.de.allow).click();
       await customer.waitForState('sharing');
       await agent.waitForState('live');

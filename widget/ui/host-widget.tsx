@@ -4,11 +4,11 @@ import { MAX_AGENTS } from '../protocol/index.js';
 import type { HostSession, HostState } from '../session/host-session.js';
 import { ObservableState } from '../session/observable-state.js';
 import type { WidgetKey, WidgetMessages } from '../i18n/widget-en.js';
-import { directionOf, type TextOverrides, type Translator } from '../i18n/translate.js';
+import { directionOf, widgetLocale, type TextOverrides, type Translator } from '../i18n/translate.js';
 import { applyTheme, WIDGET_CSS } from './host-widget-css.js';
 import { mountHostOverlay } from './host-overlay.js';
 import { coverageOf, decideMove, flipVertical, type Corner } from './out-of-the-way.js';
-import { widgetLocale, type WidgetText } from './widget-text.js';
+import type { WidgetText } from './widget-text.js';
 
 export type { Corner };
 const CORNERS: readonly Corner[] = ['bottom-right', 'bottom-left', 'top-left', 'top-right'];

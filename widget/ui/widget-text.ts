@@ -1,6 +1,6 @@
 import { WIDGET_EN, type WidgetMessages } from '../i18n/widget-en.js';
 import { fetchedTexts, translatorFor, type TextSource } from '../i18n/text-source.js';
-import { pickLocale, type Locale, type TextOverrides, type Translator } from '../i18n/translate.js';
+import type { Locale, TextOverrides, Translator } from '../i18n/translate.js';
 import { ObservableState } from '../session/observable-state.js';
 
 /** Where the widget's texts in other languages come from: bundled (dist/coview.js) or fetched (widget-core.js). */
@@ -9,11 +9,6 @@ export type WidgetTextSource = TextSource<WidgetMessages>;
 /** widget-core.js's: `widget-text/<locale>.json` beside the script (`base`, its URL). */
 export function fetchedWidgetTexts(base: string): WidgetTextSource {
   return fetchedTexts<WidgetMessages>(WIDGET_EN, 'widget-text', base, "the widget's");
-}
-
-/** The widget's language: the site's choice, else the page's `<html lang>`, else the browser's. */
-export function widgetLocale(locale: string | undefined, doc: Document): Locale {
-  return pickLocale([locale, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]);
 }
 
 /**
