@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname } from 'node:path';
+import { TEXT_FOLDERS } from '../widget/i18n/text-source.js';
 import { LOCALES } from '../widget/i18n/translate.js';
 import { createSignalingServer, type SignalingIo, type SignalingOptions } from './server.js';
 import type { Metrics } from './metrics.js';
@@ -93,7 +94,7 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
     ['/join.js', { file: new URL('join.js', distDir), type: JS }],
     // The texts of the join page and the widget in each language but English (which join.js and
     // widget-core.js have built in), fetched by each for its language.
-    ...['join-text', 'widget-text'].flatMap((folder) =>
+    ...TEXT_FOLDERS.flatMap((folder) =>
       LOCALES.filter((locale) => locale !== 'en').map((locale) => [`/${folder}/${locale}.json`, { file: new URL(`${folder}/${locale}.json`, distDir), type: JSON_TYPE }] as const),
     ),
   ]);

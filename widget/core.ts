@@ -10,7 +10,7 @@ import { fetchedWidgetTexts } from './ui/widget-text.js';
 // English is built in; the other languages' texts are fetched from widget-text/<locale>.json beside
 // this file (wherever the loader found it: beside widget.js, or on the Coview server).
 const scriptUrl = (document.currentScript as HTMLScriptElement | null)?.src;
-const entry: CoreEntry = { version: __COVIEW_VERSION__, install: (options) => installCoview(options, fetchedWidgetTexts(scriptUrl || new URL('/widget-core.js', options.serverUrl).href)) };
+const entry: CoreEntry = { version: __COVIEW_VERSION__, install: (options) => installCoview(options, fetchedWidgetTexts(scriptUrl || `${options.serverUrl}/`)) };
 (globalThis as { [CORE_ENTRY]?: CoreEntry })[CORE_ENTRY] = entry;
 
 declare const __COVIEW_VERSION__: string;

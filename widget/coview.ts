@@ -1,7 +1,7 @@
 import { noteCssSources } from './host/css-sources.js';
 import type { PrivacyOptions } from './host/privacy.js';
 import { HostSession, RESUME_WITHIN_MS, type Agent, type HostState, type StartOptions as SessionStartOptions } from './session/host-session.js';
-import { resumeSlot } from './session/resume-store.js';
+import { resumeSlot, UI_SLOT_KEY } from './session/resume-store.js';
 import { mergeUi } from './ui/merge-ui.js';
 import { mountHostWidget, WidgetUi, type Corner, type WidgetTexts, type WidgetTheme, type WidgetUiOptions } from './ui/host-widget.js';
 import { widgetLocale } from './i18n/translate.js';
@@ -71,7 +71,7 @@ export function installCoview(options: InstallOptions, texts: WidgetTextSource):
     defaults: options.privacy,
   });
   // The words and look chosen while sharing (`start`, `configure`) go with the session to the next page of this tab.
-  const carried = resumeSlot<{ savedAt: number; ui: WidgetUiOptions }>('coview.ui.v1', RESUME_WITHIN_MS);
+  const carried = resumeSlot<{ savedAt: number; ui: WidgetUiOptions }>(UI_SLOT_KEY, RESUME_WITHIN_MS);
   const carriedUi = carried.load()?.ui;
   const ui = new WidgetUi(carriedUi ? mergeUi(options.ui, carriedUi) : options.ui);
   const configure = (next: WidgetUiOptions = {}) => ui.set(mergeUi(ui.current, next));

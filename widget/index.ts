@@ -3,9 +3,10 @@ import { coreEntry } from './core-entry.js';
 import { checkSelector } from './host/check-selector.js';
 import { noteCssSources } from './host/css-sources.js';
 import type { PrivacyOptions } from './host/privacy.js';
+import { textsUrl } from './i18n/text-source.js';
 import { parseTextOverrides, widgetLocale } from './i18n/translate.js';
 import { CoviewError } from './protocol/errors.js';
-import { HOST_SLOT_KEY, RESUME_WITHIN_MS, resumeSlot } from './session/resume-store.js';
+import { HOST_SLOT_KEY, RESUME_WITHIN_MS, resumeSlot, UI_SLOT_KEY } from './session/resume-store.js';
 import type { Corner, WidgetTheme, WidgetUiOptions } from './ui/host-widget.js';
 import { mountLoaderButton, type LoaderButton } from './ui/loader-button.js';
 import { mergeUi } from './ui/merge-ui.js';
@@ -178,14 +179,16 @@ function install(): void {
    * answer, so its panel is in the customer's language from the start.
    */
   const preloadTexts = () => {
-    const locale = widgetLocale(ui.locale, document);
+    // As the core will pick it: what this page configured, else what the session being resumed carried, else the page's own.
+    const carried = savedSession() ? resumeSlot<{ savedAt: number; ui: WidgetUiOptions }>(UI_SLOT_KEY, RESUME_WITHIN_MS).load()?.ui : undefined;
+    const locale = widgetLocale(configured?.locale ?? carried?.locale ?? ui.locale, document);
     if (locale === 'en') return;
     textsHint = document.createElement('link');
     textsHint.rel = 'preload';
     textsHint.as = 'fetch';
     // fetch()'s own mode (CORS, credentials for the same origin only): a preload of another mode would not be taken.
     textsHint.crossOrigin = 'anonymous';
-    textsHint.href = new URL(`widget-text/${locale}.json`, coreUrls[0]).href;
+    textsHint.href = textsUrl('widget-text', locale, coreUrls[0]!);
     (document.head ?? document.documentElement).append(textsHint);
   };
   const load = () => {

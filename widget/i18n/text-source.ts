@@ -9,7 +9,16 @@ import { createTranslator, LOCALES, type CatalogueOf, type Locale, type Message,
 export type TextSource<T> = (locale: Exclude<Locale, 'en'>) => Partial<T> | null | Promise<Partial<T> | null>;
 
 /** How long a side waits for its language's texts before it shows English for good. */
-export const LOAD_TIMEOUT_MS = 5_000;
+const LOAD_TIMEOUT_MS = 5_000;
+
+/** The folders of texts beside the scripts, one a side: written by the build, served by the server, shipped in the package. */
+export const TEXT_FOLDERS = ['join-text', 'widget-text'] as const;
+export type TextFolder = (typeof TEXT_FOLDERS)[number];
+
+/** Where a side's texts in `locale` sit: `<folder>/<locale>.json` beside its script (`base`). */
+export function textsUrl(folder: TextFolder, locale: Locale, base: string): string {
+  return new URL(`${folder}/${locale}.json`, base).href;
+}
 
 /** Every language at hand already (the npm module bundles them): answered at once, no fetch. */
 export function bundledTexts<T>(catalogues: Readonly<Record<Locale, T>>): TextSource<T> {
@@ -21,12 +30,12 @@ export function bundledTexts<T>(catalogues: Readonly<Record<Locale, T>>): TextSo
  * English's shape; `null`, with one console warning naming `whose` texts, when it cannot be had
  * (offline, an HTTP error, not JSON, JSON that is no catalogue, or no answer within LOAD_TIMEOUT_MS).
  */
-export function fetchedTexts<T extends Record<string, Message>>(english: T, folder: string, base: string, whose: string): TextSource<T> {
+export function fetchedTexts<T extends Record<string, Message>>(english: T, folder: TextFolder, base: string, whose: string): TextSource<T> {
   return async (locale) => {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error(`no answer within ${LOAD_TIMEOUT_MS / 1000} s`)), LOAD_TIMEOUT_MS);
     try {
-      const response = await fetch(new URL(`${folder}/${locale}.json`, base), { signal: abort.signal });
+      const response = await fetch(textsUrl(folder, locale, base), { signal: abort.signal });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const texts = catalogueLike(english, await response.json());
       if (!texts) throw new Error('not a catalogue');

@@ -8,9 +8,9 @@ export type WidgetKey = keyof WidgetMessages;
  * Every text the customer reads in the widget, in English: built into widget-core.js, what the widget
  * shows until (or unless) its language's catalogue arrives, and what every missing text falls back to.
  * The other languages are in widget-messages.ts, served beside widget-core.js as
- * dist/widget-text/<locale>.json and fetched on demand (the npm module bundles them all).
- * Sites override any key with `options.texts` or `data-texts` (see the README's "Languages and texts"). Placeholders:
- * `{name}` an agent's name, `{names}` everyone watching, `{code}` the share code, `{count}` a number.
+ * dist/widget-text/<locale>.json and fetched on demand (the npm module bundles them all). Sites
+ * override any key with `options.texts` or `data-texts` (see the README's "Languages and texts").
+ * Placeholders: `{name}` an agent's name, `{names}` everyone watching, `{code}` the share code, `{count}` a number.
  * No URLs and no error codes here: codes stay in `data-coview-host-reason` and the API.
  */
 export const WIDGET_EN = {
