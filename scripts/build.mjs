@@ -1,5 +1,5 @@
-// Builds the two browser bundles (widget.js for customers' pages, join.js for agents, with its
-// texts in other languages as dist/join-text/<locale>.json), the npm
+// Builds the browser bundles (widget.js and widget-core.js for customers' pages, join.js for agents,
+// with their texts in other languages as dist/widget-text/ and dist/join-text/<locale>.json), the npm
 // package's ES module (coview.js) and the server (server.js, the `coview-server` bin, and
 // server-api.js for `coview/server`); the package's .d.ts come from `npm run build:types`. One
 // esbuild call each; the plugins below fix rrweb-snapshot (no postcss) and build simple-peer
@@ -172,22 +172,30 @@ const testBundles = process.argv.includes('--test')
   : [];
 
 /**
- * The join page's texts in each language but English (built into join.js), as
- * dist/join-text/<locale>.json: the page fetches only its own language, so join.js does not carry
- * nine languages every agent but a few never reads. join-messages.ts is bundled for Node and read here.
+ * The texts of the join page and of the widget in each language but English (built into join.js
+ * and widget-core.js), as dist/join-text/<locale>.json and dist/widget-text/<locale>.json: each side
+ * fetches only its own language, so neither carries nine languages every user but a few never reads.
+ * The catalogues are bundled for Node and read here.
  */
-async function writeJoinTexts() {
-  const [bundled] = (await build({ ...node, entryPoints: ['widget/i18n/join-messages.ts'], write: false })).outputFiles;
-  const { JOIN_MESSAGES } = await import(`data:text/javascript;base64,${Buffer.from(bundled.text).toString('base64')}`);
-  mkdirSync(new URL('../dist/join-text/', import.meta.url), { recursive: true });
-  for (const [locale, texts] of Object.entries(JOIN_MESSAGES)) {
-    if (locale !== 'en') writeFileSync(new URL(`../dist/join-text/${locale}.json`, import.meta.url), JSON.stringify(texts));
+async function writeTexts() {
+  const sides = [
+    { entry: 'widget/i18n/join-messages.ts', name: 'JOIN_MESSAGES', folder: 'join-text' },
+    { entry: 'widget/i18n/widget-messages.ts', name: 'WIDGET_MESSAGES', folder: 'widget-text' },
+  ];
+  const { outputFiles } = await build({ ...node, entryPoints: Object.fromEntries(sides.map((side) => [side.folder, side.entry])), outdir: 'dist/texts', write: false });
+  for (const { name, folder } of sides) {
+    const bundled = outputFiles.find((file) => file.path.endsWith(`/${folder}.js`));
+    const catalogues = (await import(`data:text/javascript;base64,${Buffer.from(bundled.text).toString('base64')}`))[name];
+    mkdirSync(new URL(`../dist/${folder}/`, import.meta.url), { recursive: true });
+    for (const [locale, texts] of Object.entries(catalogues)) {
+      if (locale !== 'en') writeFileSync(new URL(`../dist/${folder}/${locale}.json`, import.meta.url), JSON.stringify(texts));
+    }
   }
 }
 
 await Promise.all([
   ...testBundles,
-  writeJoinTexts(),
+  writeTexts(),
   // widget.js is the loader (the button and `window.Coview`); it loads widget-core.js, the rest, when needed.
   build({ ...browser, entryPoints: ['widget/index.ts'], outfile: 'dist/widget.js' }),
   build({ ...browser, entryPoints: ['widget/core.ts'], outfile: 'dist/widget-core.js' }),

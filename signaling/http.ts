@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname } from 'node:path';
+import { TEXT_FOLDERS } from '../widget/i18n/text-source.js';
 import { LOCALES } from '../widget/i18n/translate.js';
 import { createSignalingServer, type SignalingIo, type SignalingOptions } from './server.js';
 import type { Metrics } from './metrics.js';
@@ -39,7 +40,7 @@ export interface AppServer {
   httpServer: HttpServer;
   /**
    * A Node / Connect / Express request handler: answers Coview's paths (`/widget.js`, `/widget-core.js`, `/join.js`,
-   * `/join-text/<locale>.json`, `/join`, `/healthz`, `/metrics`, the favicon, and the demo when served) and calls `next` for any
+   * `/join-text/<locale>.json`, `/widget-text/<locale>.json`, `/join`, `/healthz`, `/metrics`, the favicon, and the demo when served) and calls `next` for any
    * other path, or answers 404 without `next`.
    */
   handle(req: IncomingMessage, res: ServerResponse, next?: NextHandler): void;
@@ -91,8 +92,11 @@ export function createAppServer(options: AppServerOptions = {}): AppServer {
     // The rest of the widget, which widget.js loads when the customer shares (same headers and caching).
     ['/widget-core.js', { file: new URL('widget-core.js', distDir), type: JS }],
     ['/join.js', { file: new URL('join.js', distDir), type: JS }],
-    // The join page's texts in each language but English (which join.js has built in), fetched by the page for its language.
-    ...LOCALES.filter((locale) => locale !== 'en').map((locale) => [`/join-text/${locale}.json`, { file: new URL(`join-text/${locale}.json`, distDir), type: JSON_TYPE }] as const),
+    // The texts of the join page and the widget in each language but English (which join.js and
+    // widget-core.js have built in), fetched by each for its language.
+    ...TEXT_FOLDERS.flatMap((folder) =>
+      LOCALES.filter((locale) => locale !== 'en').map((locale) => [`/${folder}/${locale}.json`, { file: new URL(`${folder}/${locale}.json`, distDir), type: JSON_TYPE }] as const),
+    ),
   ]);
 
   let draining = false;

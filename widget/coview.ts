@@ -1,9 +1,11 @@
 import { noteCssSources } from './host/css-sources.js';
 import type { PrivacyOptions } from './host/privacy.js';
 import { HostSession, RESUME_WITHIN_MS, type Agent, type HostState, type StartOptions as SessionStartOptions } from './session/host-session.js';
-import { resumeSlot } from './session/resume-store.js';
+import { resumeSlot, UI_SLOT_KEY } from './session/resume-store.js';
 import { mergeUi } from './ui/merge-ui.js';
 import { mountHostWidget, WidgetUi, type Corner, type WidgetTexts, type WidgetTheme, type WidgetUiOptions } from './ui/host-widget.js';
+import { widgetLocale } from './i18n/translate.js';
+import { WidgetText, type WidgetTextSource } from './ui/widget-text.js';
 
 /**
  * The widget on a page, whichever way it came: the `<script>` tag (widget/index.ts, the loader,
@@ -53,8 +55,12 @@ export interface InstallOptions {
   host?: HTMLElement;
 }
 
-/** Builds the widget, mounts its button and carries on a saved session; returns the API (the caller makes it `window.Coview`). */
-export function installCoview(options: InstallOptions): CoviewApi {
+/**
+ * Builds the widget, mounts its button and carries on a saved session; returns the API (the caller
+ * makes it `window.Coview`). `texts`: where its texts in languages other than English come from,
+ * which the entry point knows (fetched beside widget-core.js, bundled in the npm module).
+ */
+export function installCoview(options: InstallOptions, texts: WidgetTextSource): CoviewApi {
   // From page load on: CSS-in-JS rules are inserted long before anyone shares (see css-sources.ts).
   noteCssSources();
   let widgetRoot: HTMLElement | null = null;
@@ -65,10 +71,13 @@ export function installCoview(options: InstallOptions): CoviewApi {
     defaults: options.privacy,
   });
   // The words and look chosen while sharing (`start`, `configure`) go with the session to the next page of this tab.
-  const carried = resumeSlot<{ savedAt: number; ui: WidgetUiOptions }>('coview.ui.v1', RESUME_WITHIN_MS);
+  const carried = resumeSlot<{ savedAt: number; ui: WidgetUiOptions }>(UI_SLOT_KEY, RESUME_WITHIN_MS);
   const carriedUi = carried.load()?.ui;
   const ui = new WidgetUi(carriedUi ? mergeUi(options.ui, carriedUi) : options.ui);
   const configure = (next: WidgetUiOptions = {}) => ui.set(mergeUi(ui.current, next));
+  // The customer's language is asked for now and whenever it changes, alongside everything else, so the consent prompt is in it.
+  const text = new WidgetText(texts);
+  ui.subscribe((current) => text.request(widgetLocale(current.locale, document)));
   let inSession = false;
   session.subscribe((state) => {
     // Back to idle (stopped, ended, not resumed) or failed: the next page starts from the site's own choices.
@@ -96,7 +105,7 @@ export function installCoview(options: InstallOptions): CoviewApi {
     invite: () => session.invite(),
   };
   const mount = () => {
-    widgetRoot = mountHostWidget(session, document, ui, options.host);
+    widgetRoot = mountHostWidget(session, text, document, ui, options.host);
     if (!widgetRoot.isConnected) document.body.append(widgetRoot);
   };
   if (document.body) mount();

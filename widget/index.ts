@@ -3,9 +3,10 @@ import { coreEntry } from './core-entry.js';
 import { checkSelector } from './host/check-selector.js';
 import { noteCssSources } from './host/css-sources.js';
 import type { PrivacyOptions } from './host/privacy.js';
-import { parseTextOverrides } from './i18n/translate.js';
+import { textsUrl } from './i18n/text-source.js';
+import { parseTextOverrides, widgetLocale } from './i18n/translate.js';
 import { CoviewError } from './protocol/errors.js';
-import { HOST_SLOT_KEY, RESUME_WITHIN_MS, resumeSlot } from './session/resume-store.js';
+import { HOST_SLOT_KEY, RESUME_WITHIN_MS, resumeSlot, UI_SLOT_KEY } from './session/resume-store.js';
 import type { Corner, WidgetTheme, WidgetUiOptions } from './ui/host-widget.js';
 import { mountLoaderButton, type LoaderButton } from './ui/loader-button.js';
 import { mergeUi } from './ui/merge-ui.js';
@@ -108,12 +109,16 @@ function install(): void {
   /** The page stopped while the core was loading: if it cannot load, that is no error to show. */
   let stopWhileLoading = false;
   let tag: HTMLScriptElement | null = null;
+  /** The customer's texts, preloaded (see preloadTexts) until the core is in. */
+  let textsHint: HTMLLinkElement | null = null;
   let giveUp: ReturnType<typeof setTimeout> | undefined;
   const failed = (why: string) => {
     loading = false;
     clearTimeout(giveUp);
     tag?.remove();
     tag = null;
+    textsHint?.remove();
+    textsHint = null;
     const error = new CoviewError('ERR_LOAD_FAILED', `Coview could not load ${coreUrls.join(' or ')} (${why}): check that the file is served beside widget.js and that the page's Content-Security-Policy allows it.`);
     const calls = waiting;
     waiting = [];
@@ -134,6 +139,9 @@ function install(): void {
     } catch (error) {
       return failed(`it could not start: ${error instanceof Error ? error.message : String(error)}`);
     }
+    // The core asked for its texts as it started (and got the preloaded answer): the page's DOM is the site's again.
+    textsHint?.remove();
+    textsHint = null;
     button.release();
     const api = core;
     if (configured) api.configure(configured);
@@ -165,12 +173,31 @@ function install(): void {
     });
     (document.head ?? document.documentElement).append(tag);
   };
+  /**
+   * Asks for the customer's texts (widget-text/<locale>.json beside the core, which carries English
+   * only) alongside the core rather than once it runs: the core's own fetch of them then takes this
+   * answer, so its panel is in the customer's language from the start.
+   */
+  const preloadTexts = () => {
+    // As the core will pick it: what this page configured, else what the session being resumed carried, else the page's own.
+    const carried = savedSession() ? resumeSlot<{ savedAt: number; ui: WidgetUiOptions }>(UI_SLOT_KEY, RESUME_WITHIN_MS).load()?.ui : undefined;
+    const locale = widgetLocale(configured?.locale ?? carried?.locale ?? ui.locale, document);
+    if (locale === 'en') return;
+    textsHint = document.createElement('link');
+    textsHint.rel = 'preload';
+    textsHint.as = 'fetch';
+    // fetch()'s own mode (CORS, credentials for the same origin only): a preload of another mode would not be taken.
+    textsHint.crossOrigin = 'anonymous';
+    textsHint.href = textsUrl('widget-text', locale, coreUrls[0]!);
+    (document.head ?? document.documentElement).append(textsHint);
+  };
   const load = () => {
     if (core || loading) return;
     loading = true;
     try {
       if (coreEntry()) return loaded();
       giveUp = setTimeout(() => failed(`not loaded within ${CORE_LOAD_TIMEOUT_MS / 1000} s`), CORE_LOAD_TIMEOUT_MS);
+      preloadTexts();
       fetchCore(0);
     } catch (error) {
       failed(error instanceof Error ? error.message : String(error));

@@ -3,6 +3,8 @@ import type { PrivacyOptions } from './host/privacy.js';
 import type { HostState } from './session/host-session.js';
 import type { WidgetUiOptions } from './ui/host-widget.js';
 import { CoviewError } from './protocol/errors.js';
+import { WIDGET_MESSAGES, type WidgetMessages } from './i18n/widget-messages.js';
+import { bundledTexts } from './i18n/text-source.js';
 
 /**
  * `import { start, stop, invite, subscribe } from 'coview'`: the Automation API of `window.Coview`
@@ -35,7 +37,8 @@ export function setup(options: SetupOptions = {}): CoviewApi {
     window.Coview.configure(ui);
     return window.Coview;
   }
-  const api = installCoview({ serverUrl: server === undefined ? location.origin : serverOrigin(server), wrapFetch, privacy, ui });
+  // A bundler puts this module anywhere, so no file beside it can be found: every language comes bundled.
+  const api = installCoview({ serverUrl: server === undefined ? location.origin : serverOrigin(server), wrapFetch, privacy, ui }, bundledTexts<WidgetMessages>(WIDGET_MESSAGES));
   window.Coview = api;
   return api;
 }

@@ -85,7 +85,7 @@ afterAll(async () => {
 describe('the npm package', () => {
   it('ships the bundles, the server, the join page and the types, and nothing of the repository besides', () => {
     const files = packed.files.map((file) => file.path);
-    for (const file of ['package.json', 'dist/coview.js', 'dist/widget.js', 'dist/widget-core.js', 'dist/join.js', 'dist/join-text/de.json', 'dist/join-text/ar.json', 'dist/server.js', 'dist/server-api.js', 'dist/types/widget/module.d.ts', 'dist/types/signaling/index.d.ts', 'demo/join.html']) {
+    for (const file of ['package.json', 'dist/coview.js', 'dist/widget.js', 'dist/widget-core.js', 'dist/join.js', 'dist/join-text/de.json', 'dist/join-text/ar.json', 'dist/widget-text/de.json', 'dist/widget-text/ar.json', 'dist/server.js', 'dist/server-api.js', 'dist/types/widget/module.d.ts', 'dist/types/signaling/index.d.ts', 'demo/join.html']) {
       expect(files).toContain(file);
     }
     expect(files.filter((file) => /^(tests|bench|scripts|widget|signaling|dist\/test)\//.test(file))).toEqual([]);
@@ -176,6 +176,11 @@ export function serverSide(): AppServer {
     expect(german.status).toBe(200);
     expect(german.type).toBe('application/json; charset=utf-8');
     expect((JSON.parse(german.body) as { title: string }).title).toBe('Bildschirm eines Kunden ansehen');
+    // So are the widget's, which widget-core.js fetches for a German customer.
+    const widgetGerman = await get(`${base}/widget-text/de.json`);
+    expect(widgetGerman.status).toBe(200);
+    expect(widgetGerman.type).toBe('application/json; charset=utf-8');
+    expect((JSON.parse(widgetGerman.body) as { share: string }).share).toBe('Bildschirm teilen');
     expect((await get(`${base}/socket.io/?EIO=4&transport=polling`)).body).toMatch(/^0\{"sid":/);
   });
 

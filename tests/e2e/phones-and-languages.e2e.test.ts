@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Locator } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { JOIN_MESSAGES } from '../../widget/i18n/join-messages.js';
 import { WIDGET_MESSAGES } from '../../widget/i18n/widget-messages.js';
 import { LOCALES } from '../../widget/i18n/translate.js';
@@ -375,6 +375,113 @@ describe('languages', () => {
     expect(Date.now() - asked).toBeGreaterThanOrEqual(4_900);
     expect(warnings.filter((text) => text.includes('"pl" texts could not be loaded (no answer within 5 s)'))).toHaveLength(1);
     await context.close();
+  });
+
+  describe('the widget’s texts, fetched beside widget-core.js for the customer’s language', () => {
+    /** A customer on a fixture page, noting which widget texts the tab fetches and what it warns; `routes` may answer for them. */
+    const customerTab = async (routes: (page: Page) => Promise<unknown> = async () => {}) => {
+      const fetched: string[] = [];
+      const warnings: string[] = [];
+      const customer = await CustomerPage.open(await h.person(), `${h.fixtures.url}/checkout-bar.html`, async (page) => {
+        page.on('request', (request) => void (request.url().includes('/widget-text/') && fetched.push(new URL(request.url()).pathname)));
+        page.on('console', (message) => void (message.type() === 'warning' && warnings.push(message.text())));
+        await routes(page);
+      });
+      return { customer, fetched, warnings };
+    };
+    /** Shares, has Alex join, and returns the consent prompt's title as the customer reads it. */
+    const askedBy = async (customer: CustomerPage, share: string) => {
+      const agent = await AgentPage.open(await h.person({ width: 1280, height: 800 }), `${h.server.url}/join`);
+      await customer.button(share).click();
+      const code = customer.widget.locator('[data-coview-code]');
+      await code.waitFor();
+      await agent.join((await code.textContent())!.trim(), 'Alex');
+      await customer.waitForState('asking');
+      return agent;
+    };
+    const consentTitle = (customer: CustomerPage) => customer.widget.locator('.panel h2').first().innerText();
+
+    it('a German widget fetches only widget-text/de.json and asks for consent in German; configure({ locale }) switches it to French while sharing', async () => {
+      const { customer, fetched, warnings } = await customerTab();
+      await customer.page.evaluate(() => window.Coview!.configure({ locale: 'de' }));
+      const agent = await askedBy(customer, WIDGET_MESSAGES.de.share);
+      expect(await consentTitle(customer)).toBe(WIDGET_MESSAGES.de.consentTitle.replace('{name}', 'Alex'));
+      expect(await customer.widget.locator('.root').getAttribute('lang')).toBe('de');
+      expect(fetched).toEqual(['/widget-text/de.json']);
+      // The loader preloaded them alongside widget-core.js, and the core's fetch took that answer: one download, and the page's <head> as it was.
+      expect(await customer.page.evaluate(() => performance.getEntriesByType('resource').filter((entry) => entry.name.includes('/widget-text/')).map((entry) => (entry as PerformanceResourceTiming).initiatorType))).toEqual(['link']);
+      expect(await customer.page.locator('link[rel="preload"]').count()).toBe(0);
+      await customer.button(WIDGET_MESSAGES.de.allow).click();
+      await customer.waitForState('sharing');
+      await agent.waitForState('live');
+
+      await customer.page.evaluate(() => window.Coview!.configure({ locale: 'fr' }));
+      await customer.button(WIDGET_MESSAGES.fr.stop).waitFor();
+      expect(await customer.widget.locator('.root').getAttribute('lang')).toBe('fr');
+      expect(fetched).toEqual(['/widget-text/de.json', '/widget-text/fr.json']);
+      // Back to a language it has: nothing fetched again.
+      await customer.page.evaluate(() => window.Coview!.configure({ locale: 'de' }));
+      await customer.button(WIDGET_MESSAGES.de.stop).waitFor();
+      expect(fetched).toHaveLength(2);
+      expect(warnings).toEqual([]);
+      await customer.page.context().close();
+      await agent.page.context().close();
+    });
+
+    it('an English page fetches no texts', async () => {
+      const { customer, fetched } = await customerTab();
+      const agent = await askedBy(customer, WIDGET_MESSAGES.en.share);
+      expect(await consentTitle(customer)).toBe(WIDGET_MESSAGES.en.consentTitle.replace('{name}', 'Alex'));
+      expect(fetched).toEqual([]);
+      await customer.page.context().close();
+      await agent.page.context().close();
+    });
+
+    it('texts that arrive late: the consent prompt reads English meanwhile, then the customer’s language; a text not shaped like English’s reads in English', async () => {
+      let release = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const { customer } = await customerTab((page) =>
+        page.route('**/widget-text/it.json', async (route) => {
+          await held;
+          await route.fulfill({ contentType: 'application/json', body: JSON.stringify({ ...WIDGET_MESSAGES.it, deny: 42 }) });
+        }),
+      );
+      await customer.page.evaluate(() => window.Coview!.configure({ locale: 'it' }));
+      const agent = await askedBy(customer, WIDGET_MESSAGES.it.share);
+      expect(await consentTitle(customer)).toBe(WIDGET_MESSAGES.en.consentTitle.replace('{name}', 'Alex'));
+      expect(await customer.widget.locator('.root').getAttribute('lang')).toBe('en');
+      release();
+      await customer.button(WIDGET_MESSAGES.it.allow).waitFor();
+      expect(await consentTitle(customer)).toBe(WIDGET_MESSAGES.it.consentTitle.replace('{name}', 'Alex'));
+      await customer.button(WIDGET_MESSAGES.en.deny).waitFor();
+      await customer.page.context().close();
+      await agent.page.context().close();
+    });
+
+    it.each([
+      ['a 404', 'de', (page: Page) => page.route('**/widget-text/de.json', (route) => route.fulfill({ status: 404, body: 'not found' })), 'HTTP 404'],
+      ['a broken file', 'es', (page: Page) => page.route('**/widget-text/es.json', (route) => route.fulfill({ contentType: 'application/json', body: '{"share": "Compartir' })), ''],
+      ['a file that is no catalogue', 'nl', (page: Page) => page.route('**/widget-text/nl.json', (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify(Object.values(WIDGET_MESSAGES.nl)) })), 'not a catalogue'],
+      ['no server', 'ja', (page: Page) => page.route('**/widget-text/ja.json', (route) => route.abort()), ''],
+      ['a server that never answers', 'pl', (page: Page) => page.route('**/widget-text/pl.json', () => {}), 'no answer within 5 s'],
+    ])('%s: the widget reads English, warns once, and sharing works', async (_, locale, routes, why) => {
+      const { customer, fetched, warnings } = await customerTab(routes);
+      await customer.page.evaluate((locale) => window.Coview!.configure({ locale }), locale);
+      const agent = await askedBy(customer, WIDGET_MESSAGES[locale as 'de'].share);
+      expect(await consentTitle(customer)).toBe(WIDGET_MESSAGES.en.consentTitle.replace('{name}', 'Alex'));
+      await customer.button(WIDGET_MESSAGES.en.allow).click();
+      await customer.waitForState('sharing');
+      await agent.waitForState('live');
+      const warned = await eventually(
+        async () => warnings.filter((text) => text.includes(`[coview] the widget's "${locale}" texts could not be loaded (${why}`) && text.endsWith('showing English.')),
+        (found) => found.length > 0,
+      );
+      expect(warned).toHaveLength(1);
+      expect(await customer.text()).toContain(WIDGET_MESSAGES.en.stop);
+      expect(fetched).toEqual([`/widget-text/${locale}.json`]);
+      await customer.page.context().close();
+      await agent.page.context().close();
+    });
   });
 
   it('the join page’s whole live view speaks the agent’s language: session facts, timeline markers, the mirror’s name', async () => {

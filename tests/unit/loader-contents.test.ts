@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
  * in scripts/check-sizes.mjs; this checks what it is made of, which is what keeps it small.
  */
 
-async function buildLoader() {
+async function buildBundle(entry: string) {
   const result = await build({
-    entryPoints: ['widget/index.ts'],
+    entryPoints: [entry],
     absWorkingDir: new URL('../..', import.meta.url).pathname,
     bundle: true,
     format: 'iife',
@@ -31,10 +31,18 @@ async function buildLoader() {
 
 describe('widget.js, the loader', () => {
   it('carries no capture, transport, session or Preact code, nor the full catalogue (those load on demand)', async () => {
-    const { bytes, inputs } = await buildLoader();
+    const { bytes, inputs } = await buildBundle('widget/index.ts');
     console.log(`widget.js (loader): ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1)} KiB gzip`);
-    const onDemand = inputs.filter((path) => /node_modules|widget\/(transport|agent)\/|host\/capture\.ts|session\/host-session\.ts|ui\/host-widget\.tsx|i18n\/widget-messages\.ts/.test(path));
+    const onDemand = inputs.filter((path) => /node_modules|widget\/(transport|agent)\/|host\/capture\.ts|session\/host-session\.ts|ui\/host-widget\.tsx|i18n\/widget-(messages|en)\.ts/.test(path));
     expect(onDemand).toEqual([]);
     expect(inputs).toContain('widget/index.ts');
+  });
+});
+
+describe('widget-core.js, the rest of the widget', () => {
+  it('loaded on demand, carries English only: the other languages are fetched from widget-text/', async () => {
+    const { inputs } = await buildBundle('widget/core.ts');
+    expect(inputs).toContain('widget/i18n/widget-en.ts');
+    expect(inputs).not.toContain('widget/i18n/widget-messages.ts');
   });
 });

@@ -1,10 +1,10 @@
-import type { WidgetMessages } from './widget-messages.js';
+import type { WidgetMessages } from './widget-en.js';
 import type { Locale } from './translate.js';
 
 /**
  * The few widget texts that widget.js (the loader, widget/index.ts) shows before the rest of the
  * widget has loaded: the share button, its busy state, and the error when the rest cannot load.
- * Copied from widget-messages.ts so the loader does not carry the whole catalogue; a unit test
+ * Copied from widget-en.ts and widget-messages.ts so the loader does not carry the whole catalogue; a unit test
  * (tests/unit/i18n/loader-messages.test.ts) fails when the two differ.
  */
 export const LOADER_KEYS = ['share', 'starting', 'errorTitle', 'errUnreachable', 'close', 'retry'] as const;

@@ -34,6 +34,11 @@ export function pickLocale(candidates: readonly (string | null | undefined)[]): 
   return 'en';
 }
 
+/** The widget's language (the loader's and the full widget's): the site's choice, else the page's `<html lang>`, else the browser's. */
+export function widgetLocale(choice: string | undefined, doc: Document): Locale {
+  return pickLocale([choice, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]);
+}
+
 export function directionOf(locale: Locale): 'ltr' | 'rtl' {
   return RTL_LOCALES.has(locale) ? 'rtl' : 'ltr';
 }

@@ -36,7 +36,7 @@ import { HostControl } from '../host/control.js';
 import { startDevtoolsCapture } from '../host/devtools.js';
 import { pageInfo, warmTimeZone } from '../host/page-info.js';
 import { createPrivacy, maskText, redactText, type Privacy, type PrivacyOptions } from '../host/privacy.js';
-import { WIDGET_MESSAGES } from '../i18n/widget-messages.js';
+import { WIDGET_EN } from '../i18n/widget-en.js';
 import { ObservableState } from './observable-state.js';
 import { HOST_SLOT_KEY, RESUME_WITHIN_MS, resumeSlot } from './resume-store.js';
 import { FramedChannel, type StreamedSend } from '../transport/channel.js';
@@ -93,7 +93,7 @@ export interface HostNotice {
 export type NoticeKey = 'noticeDeclined' | 'noticeStopped' | 'noticeResumeEnded' | 'noticeLost' | 'noticeExpired' | 'noticeLocked' | 'noticeEnded' | 'noticeLeft' | 'noticeCannotShare';
 
 function notice(key: NoticeKey, name?: string): HostNotice {
-  const english = WIDGET_MESSAGES.en[key].replace('{name}', name ?? '');
+  const english = WIDGET_EN[key].replace('{name}', name ?? '');
   return name === undefined ? { notice: english, noticeKey: key } : { notice: english, noticeKey: key, noticeName: name };
 }
 

@@ -7,6 +7,8 @@
 export const RESUME_WITHIN_MS = 10 * 60_000;
 /** The customer's session (HostSession); widget.js looks for it to load the rest of the widget at once. */
 export const HOST_SLOT_KEY = 'coview.host.v1';
+/** The words and look chosen while sharing (coview.ts); widget.js reads their language to preload its texts. */
+export const UI_SLOT_KEY = 'coview.ui.v1';
 
 export interface ResumeSlot<T> {
   load(): T | null;

@@ -3,11 +3,12 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import { MAX_AGENTS } from '../protocol/index.js';
 import type { HostSession, HostState } from '../session/host-session.js';
 import { ObservableState } from '../session/observable-state.js';
-import { WIDGET_MESSAGES, type WidgetKey, type WidgetMessages } from '../i18n/widget-messages.js';
-import { createTranslator, pickLocale, type TextOverrides, type Translator } from '../i18n/translate.js';
+import type { WidgetKey, WidgetMessages } from '../i18n/widget-en.js';
+import { directionOf, widgetLocale, type TextOverrides, type Translator } from '../i18n/translate.js';
 import { applyTheme, WIDGET_CSS } from './host-widget-css.js';
 import { mountHostOverlay } from './host-overlay.js';
 import { coverageOf, decideMove, flipVertical, type Corner } from './out-of-the-way.js';
+import type { WidgetText } from './widget-text.js';
 
 export type { Corner };
 const CORNERS: readonly Corner[] = ['bottom-right', 'bottom-left', 'top-left', 'top-right'];
@@ -77,7 +78,7 @@ function savePrefs(prefs: Prefs): void {
  * The customer's widget, inside a shadow root so the host page's CSS cannot reach it and the
  * capture never sees it. Its state is mirrored on the host element as `data-coview-host-state`.
  */
-export function mountHostWidget(session: HostSession, doc: Document = document, ui = new WidgetUi({}), takeOver?: HTMLElement): HTMLElement {
+export function mountHostWidget(session: HostSession, text: WidgetText, doc: Document = document, ui = new WidgetUi({}), takeOver?: HTMLElement): HTMLElement {
   // `takeOver`: the loader's element (widget.js), so the page keeps one widget element and focus stays in it.
   const host = takeOver ?? doc.createElement('div');
   host.setAttribute('data-coview-widget', '');
@@ -103,18 +104,10 @@ export function mountHostWidget(session: HostSession, doc: Document = document, 
   });
   // Theme options become the documented custom properties, inline on the host element.
   ui.subscribe(({ theme = {} }) => applyTheme(host, theme));
-  mountHostOverlay(shadow, session, () => widgetTranslator(ui.current, doc).t('someAgent'));
+  mountHostOverlay(shadow, session, () => text.translator(widgetLocale(ui.current.locale, doc), ui.current.texts).t('someAgent'));
   // hadFocus: the customer pressed the loader's button, so focus goes on to what replaced it, never to <body>.
-  render(<HostWidget session={session} ui={ui} host={host} hadFocus={hadFocus} />, mount);
+  render(<HostWidget session={session} ui={ui} text={text} host={host} hadFocus={hadFocus} />, mount);
   return host;
-}
-
-/** The widget's language: the site's choice, else the page's `<html lang>`, else the browser's. */
-function widgetLocale(options: WidgetUiOptions, doc: Document) {
-  return pickLocale([options.locale, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]);
-}
-function widgetTranslator(options: WidgetUiOptions, doc: Document): Translator<WidgetMessages> {
-  return createTranslator(WIDGET_MESSAGES, widgetLocale(options, doc), options.texts);
 }
 
 /** The customer's words for why sharing failed: never a URL or a code (those are in data-coview-host-reason). */
@@ -180,13 +173,16 @@ function DecideButtons({ decide, deny, allow }: { decide: (allow: boolean) => vo
   );
 }
 
-function HostWidget({ session, ui, host, hadFocus = false }: { session: HostSession; ui: WidgetUi; host: HTMLElement; hadFocus?: boolean }) {
+function HostWidget({ session, ui, text, host, hadFocus = false }: { session: HostSession; ui: WidgetUi; text: WidgetText; host: HTMLElement; hadFocus?: boolean }) {
   const [state, setState] = useState<HostState>(session.current);
   const [options, setOptions] = useState<WidgetUiOptions>(ui.current);
+  // The texts fetched so far: the consent prompt and the panel speak the customer's language once theirs arrives.
+  const [catalogues, setCatalogues] = useState(text.current);
   // Layout effects, so both are followed from the first render: the loader (widget.js) starts the
   // session right after mounting, and a plain effect waits for a frame that a hidden tab may not draw.
   useLayoutEffect(() => session.subscribe(setState), [session]);
   useLayoutEffect(() => ui.subscribe(setOptions), [ui]);
+  useLayoutEffect(() => text.subscribe(setCatalogues), [text]);
   const [prefs, setPrefs] = useState<Prefs>(loadPrefs);
   const updatePrefs = (next: Prefs) => {
     const merged = { ...prefs, ...next };
@@ -194,12 +190,13 @@ function HostWidget({ session, ui, host, hadFocus = false }: { session: HostSess
     savePrefs(merged);
   };
   const doc = host.ownerDocument;
-  const locale = widgetLocale(options, doc);
-  const tr = useMemo(() => createTranslator(WIDGET_MESSAGES, locale, options.texts), [locale, options.texts]);
+  const locale = widgetLocale(options.locale, doc);
+  const tr = useMemo(() => text.translator(locale, options.texts), [text, locale, options.texts, catalogues]);
   const { t } = tr;
   // Where the widget went by itself to keep off what the customer is about to use (this page only).
   const [away, setAway] = useState<{ corner?: Corner; folded?: boolean }>({});
-  const corner = away.corner ?? prefs.corner ?? options.theme?.position ?? (tr.dir === 'rtl' ? 'bottom-left' : 'bottom-right');
+  // By the language asked for, not the one on screen: the widget stays put when its texts arrive.
+  const corner = away.corner ?? prefs.corner ?? options.theme?.position ?? (directionOf(locale) === 'rtl' ? 'bottom-left' : 'bottom-right');
 
   const rootRef = useRef<HTMLDivElement>(null);
   /** Focus was in the widget last we knew: if what had it disappears, the widget keeps it (never <body>). */

@@ -1,5 +1,5 @@
 import { LOADER_MESSAGES, type LoaderMessages } from '../i18n/loader-messages.js';
-import { directionOf, pickLocale, type Locale, type TextOverrides } from '../i18n/translate.js';
+import { directionOf, widgetLocale, type Locale, type TextOverrides } from '../i18n/translate.js';
 import type { HostState } from '../session/host-session.js';
 import type { Corner, WidgetUiOptions } from './host-widget.js';
 import { applyTheme, WIDGET_CSS } from './host-widget-css.js';
@@ -77,7 +77,7 @@ export function mountLoaderButton(doc: Document, actions: LoaderButtonActions): 
   function show(state: HostState, ui: WidgetUiOptions): void {
     drawn = { state, ui };
     const hadFocus = shadow.activeElement !== null;
-    const tr = translator(pickLocale([ui.locale, doc.documentElement.lang, ...(navigator.languages ?? []), navigator.language]), ui.texts);
+    const tr = translator(widgetLocale(ui.locale, doc), ui.texts);
     const { t } = tr;
     const theme = ui.theme ?? {};
     const corner = away ?? savedCorner() ?? theme.position ?? (tr.dir === 'rtl' ? 'bottom-left' : 'bottom-right');

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LEAVING_SITE_MS, type Ack, type ClientToServerEvents, type IceServer, type Joined, type ServerToClientEvents } from '../../../widget/protocol/index.js';
 import { createAppServer, type AppServer, type AppServerOptions } from '../../../signaling/http.js';
 import { JOIN_MESSAGES } from '../../../widget/i18n/join-messages.js';
+import { WIDGET_MESSAGES } from '../../../widget/i18n/widget-messages.js';
 import { newRoomId } from './room-ids.js';
 
 type Client = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
@@ -475,17 +476,21 @@ describe('http', () => {
       expect(res.headers['cache-control']).toBe('no-cache');
     });
 
-    it('serves the join page\'s texts of each language but English as JSON, and nothing else under /join-text/', async () => {
+    it.each([
+      ['join page', 'join-text', 'join', JOIN_MESSAGES.de.join],
+      ['widget', 'widget-text', 'allow', WIDGET_MESSAGES.de.allow],
+    ])("serves the %s's texts of each language but English as JSON, and nothing else under /%s/", async (_, folder, key, german) => {
       await start();
-      const res = await get('/join-text/de.json');
+      const res = await get(`/${folder}/de.json`);
       expect([200, 503]).toContain(res.status);
       if (res.status === 200) {
         expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-        expect((JSON.parse(res.body) as { join: string }).join).toBe(JOIN_MESSAGES.de.join);
+        expect((JSON.parse(res.body) as Record<string, string>)[key]).toBe(german);
       }
       expect(res.headers['access-control-allow-origin']).toBe('*');
-      // English is built into join.js; other names are no language Coview ships.
-      for (const path of ['/join-text/en.json', '/join-text/xx.json', '/join-text/de.js', '/join-text/../package.json']) expect((await get(path)).status, path).toBe(404);
+      expect(res.headers['cache-control']).toBe('no-cache');
+      // English is built into join.js and widget-core.js; other names are no language Coview ships.
+      for (const path of [`/${folder}/en.json`, `/${folder}/xx.json`, `/${folder}/de.js`, `/${folder}/../package.json`]) expect((await get(path)).status, path).toBe(404);
     });
 
     it.each([
