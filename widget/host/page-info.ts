@@ -14,15 +14,33 @@ function timeZoneName(): string | null {
   return knownTimeZone;
 }
 
+let warming: (() => void) | null = null;
+
 /**
  * A page's first DateTimeFormat loads ICU's time zone data: 30–150 ms of main thread on a slow
- * phone (55–62 ms at 4× in `npm run bench`). Paid in an idle moment while the customer waits for
- * the agent, never in the task that starts the session (see pageInfo).
+ * phone (55–75 ms at 4× in `npm run bench`). Paid in an idle moment while the customer waits for
+ * the agent, and never once they allowed one (stopWarmingTimeZone): the session's hello says what
+ * Date says instead (see pageInfo).
  */
 export function warmTimeZone(win: Window = window): void {
-  if (knownTimeZone !== undefined) return;
-  if (typeof win.requestIdleCallback === 'function') win.requestIdleCallback(() => timeZoneName(), { timeout: 2_000 });
-  else setTimeout(timeZoneName, 0);
+  if (knownTimeZone !== undefined || warming) return;
+  const warm = () => {
+    warming = null;
+    timeZoneName();
+  };
+  if (typeof win.requestIdleCallback === 'function') {
+    const handle = win.requestIdleCallback(warm, { timeout: 2_000 });
+    warming = () => win.cancelIdleCallback(handle);
+  } else {
+    const timer = setTimeout(warm, 0);
+    warming = () => clearTimeout(timer);
+  }
+}
+
+/** Sharing starts: a warm-up still waiting for an idle moment would now land in the snapshot's. */
+export function stopWarmingTimeZone(): void {
+  warming?.();
+  warming = null;
 }
 
 /**

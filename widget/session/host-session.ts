@@ -34,7 +34,7 @@ import { fetchPageAsset, pageFontUrls } from '../host/assets.js';
 import { startCapture } from '../host/capture.js';
 import { HostControl } from '../host/control.js';
 import { startDevtoolsCapture } from '../host/devtools.js';
-import { pageInfo, warmTimeZone } from '../host/page-info.js';
+import { pageInfo, stopWarmingTimeZone, warmTimeZone } from '../host/page-info.js';
 import { createPrivacy, maskText, redactText, type Privacy, type PrivacyOptions } from '../host/privacy.js';
 import { WIDGET_EN } from '../i18n/widget-en.js';
 import { ObservableState } from './observable-state.js';
@@ -394,6 +394,7 @@ export class HostSession extends ObservableState<HostState> {
 
   /** A first connection to an agent just allowed, given up with ERR_CONNECT_TIMEOUT if it is not up within FIRST_CONNECT_TIMEOUT_MS. */
   private connectTo(agent: Agent): void {
+    stopWarmingTimeZone();
     const live = newLive(agent, 'connecting');
     this.lives.set(agent.id, live);
     // In a task of its own: the Allow, its render and the peer connection's creation together
